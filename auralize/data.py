@@ -1,0 +1,261 @@
+"""GTZAN (or any genre-folder collection): discovery, decoding, clips, feature cache and splits.
+
+A data set is a folder in which every audio file sits in a folder named after its genre, e.g.
+``genres/<g>/<g>.000NN.au`` (the original), ``Data/genres_original/<g>/...`` (Kaggle) or
+``<g>/<g>.000NN.flac``.  Nothing assumes 100 tracks per genre or all ten genres.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from . import features as F
+from .errors import AuralizeError
+from .io import atomic_save_npy
+
+GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
+AUDIO_EXTENSIONS = {".au", ".wav", ".flac", ".mp3", ".ogg", ".oga", ".aif", ".aiff", ".m4a", ".opus"}
+SPLITS = ("filtered", "clip", "track")
+PARTS = ("train", "valid", "test")
+_STEM = re.compile(r"^(?P<genre>[a-z]+)\.(?P<number>\d{5})$")
+
+
+@dataclass(frozen=True)
+class Track:
+    path: Path
+    genre: str
+
+    @property
+    def stem(self) -> str:
+        """Name without extension, e.g. ``jazz.00054``: the key for split lists."""
+        return self.path.stem
+
+
+@dataclass
+class Dataset:
+    """Clip PSDs of a collection: ``psd[i]`` is clip ``clip_index[i]`` of track ``track[i]``."""
+
+    psd: np.ndarray  # (n_clips, 22, 513) float32
+    label: np.ndarray  # (n_clips,) int64, index into genres
+    track: np.ndarray  # (n_clips,) int64, index into tracks
+    clip_index: np.ndarray  # (n_clips,) position of the clip within its track
+    tracks: list[Track]
+    genres: tuple[str, ...]
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    root: Path | None = None
+
+    def track_labels(self) -> np.ndarray:
+        return np.array([self.genres.index(t.genre) for t in self.tracks], dtype=np.int64)
+
+    def summary(self) -> str:
+        """One paragraph saying what was found: tracks and clips per genre, what was skipped."""
+        per_genre = Counter(t.genre for t in self.tracks)
+        listed = ", ".join(f"{g} {per_genre.get(g, 0)}" for g in self.genres)
+        text = (f"found {len(self.tracks)} tracks ({len(self.psd)} clips) in "
+                f"{sum(1 for g in self.genres if per_genre.get(g))} of {len(self.genres)} genres: {listed}")
+        if self.skipped:
+            text += f"; skipped {len(self.skipped)} unreadable: " + ", ".join(p.name for p, _ in self.skipped)
+        return text
+
+    def subset(self, clip_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(psd, label, track) of the given clips."""
+        return self.psd[clip_ids], self.label[clip_ids], self.track[clip_ids]
+
+
+def discover(root: str | Path) -> tuple[list[Track], tuple[str, ...]]:
+    """Find the audio tracks below ``root``; the genre of a file is its folder's name.
+
+    Returns the tracks (sorted by genre and name) and the genre vocabulary: the ten GTZAN
+    genres in their canonical order when every folder is a GTZAN genre, else the sorted folder
+    names.
+
+    Raises
+    ------
+    AuralizeError
+        If ``root`` is missing or holds no audio files in genre folders.
+    """
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise AuralizeError(f"data directory not found: {root}; point --data at a folder of genre folders")
+    if not root.is_dir():
+        raise AuralizeError(f"{root} is not a directory; point --data at a folder of genre folders")
+    tracks = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames.sort()
+        folder = Path(dirpath)
+        if folder == root:
+            continue  # files directly in root have no genre folder
+        for name in sorted(filenames):
+            path = folder / name
+            if path.suffix.lower() in AUDIO_EXTENSIONS and not name.startswith("."):
+                tracks.append(Track(path, folder.name.lower()))
+    if not tracks:
+        raise AuralizeError(
+            f"no audio tracks found under {root}; expected <genre>/<file>.wav|au|flac|... "
+            "(for example the GTZAN genres/ folder)")
+    found = sorted({t.genre for t in tracks})
+    genres = GENRES if set(found) <= set(GENRES) else tuple(found)
+    # One file per stem: the Kaggle layout can hold the same excerpt twice.
+    unique: dict[tuple[str, str], Track] = {}
+    for t in sorted(tracks, key=lambda t: (genres.index(t.genre), t.stem, str(t.path))):
+        unique.setdefault((t.genre, t.stem), t)
+    return list(unique.values()), genres
+
+
+def default_cache_dir() -> Path:
+    """``$AURALIZE_CACHE`` or ``~/.cache/auralize``."""
+    env = os.environ.get("AURALIZE_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "auralize"
+
+
+def frontend_key() -> str:
+    """Hash of the front-end settings: a change of any of them invalidates the cache."""
+    settings = {"sr": F.SAMPLE_RATE, "clip": F.CLIP_SAMPLES, "nperseg": F.N_FFT, "noverlap": F.NOVERLAP,
+                "window": "tukey0.25", "pad": F.PAD_TOLERANCE, "resampler": "soxr_hq", "v": 1}
+    return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _cache_path(cache: Path, path: Path) -> Path:
+    st = path.stat()
+    ident = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    return cache / frontend_key() / (hashlib.sha1(ident.encode()).hexdigest()[:20] + ".npy")
+
+
+def track_psd(path: Path, cache: Path | None = None) -> np.ndarray:
+    """Clip PSDs ``(n_clips, 22, 513)`` of one file, read from or written to the cache."""
+    cached = _cache_path(cache, path) if cache is not None else None
+    if cached is not None and cached.exists():
+        try:
+            return np.load(cached)
+        except (OSError, ValueError):
+            pass  # a damaged cache entry is recomputed
+    psd = F.audio_to_psd(F.load_audio(path), name=str(path))
+    if cached is not None:
+        atomic_save_npy(cached, psd)
+    return psd
+
+
+def load_dataset(root: str | Path, cache_dir: str | Path | None = None, progress: bool = True,
+                 use_cache: bool = True) -> Dataset:
+    """Discover, decode and cut every track under ``root`` into clip PSDs.
+
+    Unreadable or too-short files are skipped with a warning naming them (counted in
+    :meth:`Dataset.summary`).  Features are cached on disk, keyed by the front-end settings and
+    each file's path, size and modification time, so a second run skips decoding.
+    """
+    from tqdm import tqdm
+
+    tracks, genres = discover(root)
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    if not use_cache:
+        cache = None
+    kept, skipped, psds, labels, track_ids, clip_ids = [], [], [], [], [], []
+    for track in tqdm(tracks, desc="reading audio", unit="track", disable=not progress, leave=False):
+        try:
+            psd = track_psd(track.path, cache)
+        except AuralizeError as exc:
+            warnings.warn(f"skipping {track.path}: {exc}", stacklevel=2)
+            skipped.append((track.path, str(exc)))
+            continue
+        psds.append(psd)
+        labels.append(np.full(len(psd), genres.index(track.genre)))
+        track_ids.append(np.full(len(psd), len(kept)))
+        clip_ids.append(np.arange(len(psd)))
+        kept.append(track)
+    if not kept:
+        raise AuralizeError(f"none of the {len(tracks)} audio files under {root} could be read")
+    return Dataset(np.concatenate(psds), np.concatenate(labels).astype(np.int64),
+                   np.concatenate(track_ids).astype(np.int64), np.concatenate(clip_ids).astype(np.int64),
+                   kept, genres, skipped, Path(root))
+
+
+def filtered_lists() -> dict[str, list[str]]:
+    """The fault-filtered, artist-disjoint split (Kereliuk, Sturm & Larsen 2015) as stems."""
+    lists = {}
+    for part in PARTS:
+        text = resources.files("auralize").joinpath(f"splits/{part}_filtered.txt").read_text()
+        lists[part] = [Path(line.strip()).stem for line in text.splitlines() if line.strip()]
+    return lists
+
+
+@dataclass
+class Split:
+    """Clip indices of each part, and a note on how much of the split the data covers."""
+
+    name: str
+    parts: dict[str, np.ndarray]
+    coverage: str
+
+    def __getitem__(self, part: str) -> np.ndarray:
+        return self.parts[part]
+
+
+def make_split(data: Dataset, name: str = "filtered", seed: int = 42) -> Split:
+    """Split a data set's clips into train/valid/test.
+
+    ``filtered``
+        the fault-filtered artist-disjoint lists (shipped with the package); tracks missing
+        from the data are reported, tracks not on the lists are left out.
+    ``clip``
+        the paper's: all clips shuffled (``seed``, 42 in the paper) and cut 70/10/20, so
+        clips of one song sit on both sides; kept only to compare with the paper.
+    ``track``
+        song-level, stratified by genre, 70/10/20 with ``seed``.
+    """
+    n_tracks = len(data.tracks)
+    if name == "clip":
+        order = np.random.RandomState(seed).permutation(len(data.psd))
+        a, b = int(0.7 * len(order)), int(0.8 * len(order))
+        parts = {"train": order[:a], "valid": order[a:b], "test": order[b:]}
+        return Split(name, {k: np.sort(v) for k, v in parts.items()},
+                     f"clip split (seed {seed}): {a} / {b - a} / {len(order) - b} clips; "
+                     "clips of one song are on both sides (the paper's leaky protocol)")
+    if name == "track":
+        rng = np.random.RandomState(seed)
+        labels = data.track_labels()
+        part_of = np.empty(n_tracks, dtype=object)
+        for g in np.unique(labels):
+            ids = rng.permutation(np.flatnonzero(labels == g))
+            n = len(ids)
+            n_test = max(1, round(0.2 * n)) if n >= 3 else 0
+            n_valid = max(1, round(0.1 * n)) if n >= 3 else 0
+            part_of[ids[:n_test]] = "test"
+            part_of[ids[n_test:n_test + n_valid]] = "valid"
+            part_of[ids[n_test + n_valid:]] = "train"
+        parts = {p: np.flatnonzero(part_of[data.track] == p) for p in PARTS}
+        counts = {p: int(np.sum(part_of == p)) for p in PARTS}
+        return Split(name, parts, f"track split (seed {seed}, stratified by genre): "
+                     f"{counts['train']} / {counts['valid']} / {counts['test']} tracks")
+    if name != "filtered":
+        raise AuralizeError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
+    if not set(t.genre for t in data.tracks) <= set(GENRES):
+        raise AuralizeError("the filtered split lists GTZAN tracks only; use --split track for your own genre folders")
+    lists = filtered_lists()
+    part_of_stem = {stem: part for part, stems in lists.items() for stem in stems}
+    track_part = np.array([part_of_stem.get(t.stem, "") for t in data.tracks], dtype=object)
+    parts = {p: np.flatnonzero(track_part[data.track] == p) for p in PARTS}
+    present = {p: int(np.sum(track_part == p)) for p in PARTS}
+    unlisted = int(np.sum(track_part == ""))
+    coverage = "filtered split: " + ", ".join(
+        f"{p} {present[p]} of {len(lists[p])} tracks" for p in PARTS)
+    if unlisted:
+        coverage += f"; {unlisted} tracks present are not on the lists (left out)"
+    if present["train"] == 0 or present["test"] == 0:
+        raise AuralizeError(f"{coverage}: too little of the filtered split is present; use --split track")
+    return Split(name, parts, coverage)
+
+
+def part_genre_counts(data: Dataset, clip_ids: np.ndarray) -> dict[str, int]:
+    """Tracks per genre among the given clips."""
+    tracks = np.unique(data.track[clip_ids])
+    counts = Counter(data.tracks[i].genre for i in tracks)
+    return {g: counts.get(g, 0) for g in data.genres}

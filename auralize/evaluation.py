@@ -1,0 +1,127 @@
+"""Prediction on audio and evaluation on a data set: clip and track accuracy, per genre."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import features as F
+from .data import Dataset, Split, make_split
+from .training import predict_logits
+
+
+@dataclass
+class Prediction:
+    """A song's verdict: per-clip probabilities ``(n_clips, n_genres)`` and their vote."""
+
+    probabilities: np.ndarray
+    genres: tuple[str, ...]
+
+    @property
+    def clip_genres(self) -> list[str]:
+        return [self.genres[i] for i in self.probabilities.argmax(1)]
+
+    @property
+    def genre(self) -> str:
+        return self.genres[int(vote(self.probabilities))]
+
+
+def vote(probabilities: np.ndarray) -> int:
+    """Track verdict: the genre most clips predict; ties go to the higher mean probability."""
+    counts = np.bincount(probabilities.argmax(1), minlength=probabilities.shape[1]).astype(float)
+    return int(np.argmax(counts + 1e-3 * probabilities.mean(0)))
+
+
+def model_input(model: nn.Module, audio: np.ndarray, name: str = "audio") -> np.ndarray:
+    """Mono 4 kHz audio -> the model's input for each 5-s clip ``(n_clips, 22, 513)``."""
+    return model.scaler.transform(F.audio_to_psd(audio, name)).astype(np.float32)
+
+
+def predict(model: nn.Module, audio: str | Path | np.ndarray, sr: int = F.SAMPLE_RATE) -> Prediction:
+    """Classify a song: a path to any audio file, or a mono array at ``sr`` Hz."""
+    name = "audio"
+    if isinstance(audio, (str, Path)):
+        name, audio = str(audio), F.load_audio(audio)
+    elif sr != F.SAMPLE_RATE:
+        import librosa
+
+        audio = librosa.resample(np.asarray(audio, np.float32), orig_sr=sr, target_sr=F.SAMPLE_RATE, res_type="soxr_hq")
+    probs = torch.softmax(predict_logits(model, model_input(model, audio, name)), 1).numpy()
+    return Prediction(probs, tuple(model.genres))
+
+
+@dataclass
+class Evaluation:
+    """Figures on one part of a split."""
+
+    split: str
+    part: str
+    coverage: str
+    genres: tuple[str, ...]
+    clip_accuracy: float
+    track_accuracy: float
+    n_clips: int
+    n_tracks: int
+    clip_confusion: np.ndarray  # rows: true genre, columns: predicted
+    track_confusion: np.ndarray
+    per_genre: dict[str, dict] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in ("split", "part", "coverage", "clip_accuracy", "track_accuracy",
+                                            "n_clips", "n_tracks", "per_genre")}
+        d["genres"] = list(self.genres)
+        d["clip_confusion"] = self.clip_confusion.tolist()
+        d["track_confusion"] = self.track_confusion.tolist()
+        return d
+
+    def table(self, min_tracks: int = 5) -> str:
+        """Per-genre Markdown table; genres with fewer than ``min_tracks`` test tracks are flagged."""
+        lines = ["| genre | tracks | clips | clip acc | track acc | note |", "|---|---|---|---|---|---|"]
+        for g, row in self.per_genre.items():
+            if row["tracks"] == 0:
+                continue
+            note = "too few tracks to mean much" if row["tracks"] < min_tracks else ""
+            lines.append(f"| {g} | {row['tracks']} | {row['clips']} | {row['clip_accuracy']:.3f} | "
+                         f"{row['track_accuracy']:.3f} | {note} |")
+        return "\n".join(lines)
+
+
+def evaluate(model: nn.Module, data: Dataset, split: str | Split = "filtered", part: str = "test",
+             seed: int = 0) -> Evaluation:
+    """Clip accuracy, track accuracy (a vote of each track's clips), per genre, confusions."""
+    if isinstance(split, str):
+        split = make_split(data, split, seed=42 if split == "clip" else seed)
+    ids = split[part]
+    k = len(model.genres)
+    # A model knows its own genre list; map the data's labels onto it by name.
+    to_model = np.array([model.genres.index(g) if g in model.genres else -1 for g in data.genres])
+    x = model.scaler.transform(data.psd[ids]).astype(np.float32)
+    probs = torch.softmax(predict_logits(model, x), 1).numpy()
+    truth = to_model[data.label[ids]]
+    pred = probs.argmax(1)
+    clip_conf = np.zeros((k, k), dtype=np.int64)
+    np.add.at(clip_conf, (truth[truth >= 0], pred[truth >= 0]), 1)
+    track_ids = data.track[ids]
+    track_truth, track_pred = [], []
+    for t in np.unique(track_ids):
+        rows = track_ids == t
+        track_truth.append(truth[rows][0])
+        track_pred.append(vote(probs[rows]))
+    track_truth, track_pred = np.array(track_truth, int), np.array(track_pred, int)
+    track_conf = np.zeros((k, k), dtype=np.int64)
+    np.add.at(track_conf, (track_truth[track_truth >= 0], track_pred[track_truth >= 0]), 1)
+    per_genre = {}
+    for i, g in enumerate(model.genres):
+        n_clips, n_tracks = int(clip_conf[i].sum()), int(track_conf[i].sum())
+        per_genre[g] = {
+            "clips": n_clips, "tracks": n_tracks,
+            "clip_accuracy": float(clip_conf[i, i] / n_clips) if n_clips else float("nan"),
+            "track_accuracy": float(track_conf[i, i] / n_tracks) if n_tracks else float("nan"),
+            "precision": float(clip_conf[i, i] / clip_conf[:, i].sum()) if clip_conf[:, i].sum() else float("nan"),
+        }
+    mean = lambda a, b: float(np.mean(a == b)) if len(a) else float("nan")  # noqa: E731
+    return Evaluation(split.name, part, split.coverage, tuple(model.genres), mean(pred, truth),
+                      mean(track_pred, track_truth), len(ids), len(track_truth), clip_conf, track_conf, per_genre)

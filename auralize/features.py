@@ -1,0 +1,252 @@
+"""Audio <-> spectrogram: the paper's front end, its differentiable twin, and input scaling.
+
+The front end is exactly the one of Irvin et al.: mono audio at 4000 Hz, cut into 5-second
+clips of 20000 samples, each turned into ``scipy.signal.spectrogram(x, fs=4000, nperseg=1024)``
+with SciPy's other defaults (Tukey(0.25) window, 128 samples overlap, constant detrend,
+one-sided PSD density). That gives 513 frequency bins x 22 frames; models read it as
+``(22, 513)`` (time, frequency).
+
+:func:`spectrogram` is the NumPy/SciPy reference, :class:`TorchSpectrogram` its batched,
+differentiable twin (equal within 1e-6 relative in float64).  :class:`InputScaler` maps a PSD to
+model input (log compression and normalisation statistics from the training split) and back.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.signal
+import torch
+
+from .errors import AuralizeError
+
+SAMPLE_RATE = 4000
+CLIP_SECONDS = 5
+CLIP_SAMPLES = SAMPLE_RATE * CLIP_SECONDS  # 20000
+N_FFT = 1024
+NOVERLAP = N_FFT // 8  # SciPy's default overlap for nperseg=1024
+HOP = N_FFT - NOVERLAP  # 896
+N_BINS = N_FFT // 2 + 1  # 513
+N_FRAMES = (CLIP_SAMPLES - N_FFT) // HOP + 1  # 22
+#: A final partial clip at least this full is zero-padded to a whole clip (GTZAN excerpts of
+#: 29.98-30.0 s would otherwise lose their sixth clip to a few milliseconds).
+PAD_TOLERANCE = 0.99
+
+
+def window() -> np.ndarray:
+    """SciPy's default spectrogram window for ``nperseg=1024``: periodic Tukey(0.25)."""
+    return scipy.signal.get_window(("tukey", 0.25), N_FFT)
+
+
+def psd_scale() -> np.ndarray:
+    """Per-bin factor from ``|FFT|**2`` to SciPy's one-sided PSD density, shape (513,)."""
+    w = window()
+    scale = np.full(N_BINS, 2.0 / (SAMPLE_RATE * np.sum(w**2)))
+    # One-sided density doubles every bin except DC and (even nfft) Nyquist.
+    scale[0] /= 2.0
+    scale[-1] /= 2.0
+    return scale
+
+
+def load_audio(path: str | Path, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode any file soundfile/librosa reads to mono float32 at ``sr`` Hz.
+
+    Resampling uses soxr (band-limited, high quality), not an FFT resample.
+
+    Raises
+    ------
+    AuralizeError
+        If the file is missing, a directory, unreadable or empty.
+    """
+    import librosa
+
+    path = Path(path)
+    if not path.exists():
+        raise AuralizeError(f"audio file not found: {path}")
+    if path.is_dir():
+        raise AuralizeError(f"{path} is a directory; give an audio file")
+    try:
+        with warnings.catch_warnings():
+            # librosa falls back to audioread (mp3, .au) with warnings that say nothing to a user.
+            warnings.simplefilter("ignore")
+            y, _ = librosa.load(str(path), sr=sr, mono=True, res_type="soxr_hq")
+    except Exception as exc:  # librosa raises many types for undecodable input
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AuralizeError(f"cannot decode {path}: {reason}; use a wav/flac/ogg/mp3 file") from exc
+    if y.size == 0:
+        raise AuralizeError(f"{path} holds no audio samples")
+    if not np.all(np.isfinite(y)):
+        raise AuralizeError(f"{path} decodes to non-finite samples")
+    return y.astype(np.float32)
+
+
+def split_clips(audio: np.ndarray, name: str = "audio") -> np.ndarray:
+    """Cut mono audio into consecutive 20000-sample clips, shape (n_clips, 20000).
+
+    A trailing partial clip is dropped unless it is at least ``PAD_TOLERANCE`` full, in which
+    case it is zero-padded.
+
+    Raises
+    ------
+    AuralizeError
+        If the audio is shorter than one clip.
+    """
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim != 1:
+        raise AuralizeError(f"{name}: expected mono audio, got shape {audio.shape}")
+    n_full, tail = divmod(audio.size, CLIP_SAMPLES)
+    if tail >= PAD_TOLERANCE * CLIP_SAMPLES:
+        audio = np.pad(audio, (0, CLIP_SAMPLES - tail))
+        n_full += 1
+    if n_full == 0:
+        raise AuralizeError(
+            f"{name} is {audio.size / SAMPLE_RATE:.2f} s long; at least {CLIP_SECONDS} s "
+            f"({CLIP_SAMPLES} samples at {SAMPLE_RATE} Hz) are needed for one clip"
+        )
+    return audio[: n_full * CLIP_SAMPLES].reshape(n_full, CLIP_SAMPLES)
+
+
+def spectrogram(clips: np.ndarray) -> np.ndarray:
+    """The paper's spectrogram of each clip, as model-ordered PSD (..., 22, 513).
+
+    Exactly ``scipy.signal.spectrogram(x, fs=4000, nperseg=1024)`` transposed to (time, freq).
+    Works on any number of samples >= 1024 (frames = 1 + (n - 1024) // 896).
+    """
+    _, _, sxx = scipy.signal.spectrogram(np.asarray(clips), fs=SAMPLE_RATE, nperseg=N_FFT)
+    return np.swapaxes(sxx, -1, -2)
+
+
+class TorchSpectrogram(torch.nn.Module):
+    """Differentiable, batched twin of :func:`spectrogram`.
+
+    Input ``(..., n_samples)``, output PSD ``(..., frames, 513)`` in the input's dtype.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("window", torch.from_numpy(window()), persistent=False)
+        self.register_buffer("scale", torch.from_numpy(psd_scale()), persistent=False)
+
+    def frames(self, x: torch.Tensor) -> torch.Tensor:
+        """Detrended, windowed frames ``(..., frames, 1024)``."""
+        seg = x.unfold(-1, N_FFT, HOP)
+        seg = seg - seg.mean(dim=-1, keepdim=True)  # detrend='constant'
+        return seg * self.window.to(x.dtype)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        spec = torch.fft.rfft(self.frames(x), n=N_FFT, dim=-1)
+        return (spec.real**2 + spec.imag**2) * self.scale.to(x.dtype)
+
+
+_torch_spec: TorchSpectrogram | None = None
+
+
+def torch_spectrogram(x: torch.Tensor) -> torch.Tensor:
+    """Functional form of :class:`TorchSpectrogram` (a shared module instance)."""
+    global _torch_spec
+    if _torch_spec is None:
+        _torch_spec = TorchSpectrogram()
+    return _torch_spec(x)
+
+
+@dataclass
+class InputScaler:
+    """Maps a PSD to model input and back; fitted on the training split only.
+
+    ``compression='log'`` uses ``log(psd + eps)``; ``'none'`` keeps the paper's raw PSD.
+    ``mean``/``std`` are per-bin (513,) or scalar (the paper used one global scalar);
+    ``lo``/``hi`` record the per-bin range of the training inputs (for clamping dreams).
+    """
+
+    compression: str = "log"
+    eps: float = 1e-10
+    per_bin: bool = True
+    mean: Any = 0.0
+    std: Any = 1.0
+    lo: Any = None
+    hi: Any = None
+
+    def compress(self, psd):
+        if self.compression == "log":
+            return np.log(psd + self.eps) if isinstance(psd, np.ndarray) else torch.log(psd + self.eps)
+        if self.compression == "none":
+            return psd
+        raise AuralizeError(f"unknown compression {self.compression!r}; use 'log' or 'none'")
+
+    def decompress(self, z):
+        if self.compression == "log":
+            out = np.exp(z) - self.eps if isinstance(z, np.ndarray) else torch.exp(z) - self.eps
+            return out.clip(min=0) if isinstance(out, np.ndarray) else out.clamp(min=0)
+        return z
+
+    def fit(self, psd: np.ndarray) -> "InputScaler":
+        """Fit statistics on training PSDs ``(n, 22, 513)``; returns self."""
+        z = self.compress(np.asarray(psd, dtype=np.float64)).reshape(-1, psd.shape[-1])
+        if self.per_bin:
+            self.mean, self.std = z.mean(0), z.std(0) + 1e-8
+        else:
+            self.mean, self.std = np.full(z.shape[1], z.mean()), np.full(z.shape[1], z.std() + 1e-8)
+        x = (z - self.mean) / self.std
+        self.lo, self.hi = x.min(0), x.max(0)
+        self.mean, self.std, self.lo, self.hi = (np.asarray(a, np.float32) for a in (self.mean, self.std, self.lo, self.hi))
+        return self
+
+    def _stats(self, like):
+        if isinstance(like, np.ndarray):
+            return np.asarray(self.mean, like.dtype), np.asarray(self.std, like.dtype)
+        return (torch.as_tensor(np.asarray(self.mean), dtype=like.dtype, device=like.device),
+                torch.as_tensor(np.asarray(self.std), dtype=like.dtype, device=like.device))
+
+    def transform(self, psd):
+        """PSD (..., 513) -> model input (NumPy or torch, differentiable)."""
+        z = self.compress(psd)
+        mean, std = self._stats(z)
+        return (z - mean) / std
+
+    def inverse(self, x):
+        """Model input -> PSD (the exact inverse of :meth:`transform`, up to the eps floor)."""
+        mean, std = self._stats(x)
+        return self.decompress(x * std + mean)
+
+    def bounds(self, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-bin (lo, hi) of training inputs as tensors shaped like ``like``'s last axis."""
+        return (torch.as_tensor(np.asarray(self.lo), dtype=like.dtype),
+                torch.as_tensor(np.asarray(self.hi), dtype=like.dtype))
+
+    def to_state(self) -> dict:
+        d = asdict(self)
+        for k in ("mean", "std", "lo", "hi"):
+            d[k] = torch.as_tensor(np.asarray(d[k], np.float32))
+        return d
+
+    @classmethod
+    def from_state(cls, d: dict) -> "InputScaler":
+        d = dict(d)
+        for k in ("mean", "std", "lo", "hi"):
+            if d.get(k) is not None:
+                d[k] = np.asarray(d[k], np.float32)
+        return cls(**d)
+
+
+def psd_to_magnitude(psd):
+    """One-sided PSD (..., 513) -> STFT magnitude ``|FFT(detrended frame * window)|``."""
+    scale = psd_scale()
+    if isinstance(psd, np.ndarray):
+        return np.sqrt(np.clip(psd, 0, None) / scale)
+    return torch.sqrt(psd.clamp(min=0) / torch.as_tensor(scale, dtype=psd.dtype))
+
+
+def magnitude_to_psd(mag):
+    """Inverse of :func:`psd_to_magnitude`."""
+    scale = psd_scale()
+    if isinstance(mag, np.ndarray):
+        return mag**2 * scale
+    return mag**2 * torch.as_tensor(scale, dtype=mag.dtype)
+
+
+def audio_to_psd(audio: np.ndarray, name: str = "audio") -> np.ndarray:
+    """Mono 4 kHz audio -> clip PSDs ``(n_clips, 22, 513)`` float32."""
+    return spectrogram(split_clips(audio, name)).astype(np.float32)

@@ -1,0 +1,73 @@
+"""Atomic file writing: a file is either absent or complete, never half-written."""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .errors import AuralizeError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it is renamed onto ``path``.
+
+    Raises
+    ------
+    AuralizeError
+        If the destination folder cannot be created or written.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise AuralizeError(f"cannot write {path}: {exc.strerror or exc}; choose a writable output path") from exc
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> Path:
+    """Call ``writer(tmp_path)`` and move the result onto ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        writer(tmp)
+    return Path(path)
+
+
+def atomic_save_npy(path: str | Path, array: np.ndarray) -> Path:
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.save(fh, array)
+    return atomic_write(path, write)
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    return atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def save_wav(path: str | Path, audio: np.ndarray, sr: int) -> Path:
+    """Write 16-bit PCM WAV atomically (audio clipped to [-1, 1])."""
+    import soundfile as sf
+
+    data = np.clip(np.asarray(audio, dtype=np.float64), -1.0, 1.0)
+    return atomic_write(path, lambda tmp: sf.write(str(tmp), data, sr, subtype="PCM_16", format="WAV"))
+
+
+def save_figure(path: str | Path, fig) -> Path:
+    """Save a matplotlib figure atomically as PNG and close it."""
+    import matplotlib.pyplot as plt
+
+    try:
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
+    finally:
+        plt.close(fig)

@@ -1,0 +1,65 @@
+"""Synthetic GTZAN-shaped data: tones, noise and rhythms in genre folders, made per test session."""
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+GTZAN4K = SHARED / "gtzan4k"
+
+
+def synth_track(genre: str, index: int, seconds: float, sr: int) -> np.ndarray:
+    """A few seconds of audio whose spectrum says which of three genres it is."""
+    rng = np.random.default_rng(zlib.crc32(f"{genre}{index}".encode()))
+    t = np.arange(int(seconds * sr)) / sr
+    if genre == "classical":  # sustained low harmonic tones
+        f0 = 180 + 20 * index
+        y = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 4))
+    elif genre == "metal":  # loud broadband noise
+        y = rng.standard_normal(t.size) * 0.8
+    else:  # "hiphop": clicks on a beat plus a high tone
+        y = 0.3 * np.sin(2 * np.pi * (1200 + 30 * index) * t)
+        beat = (np.arange(t.size) % int(0.5 * sr)) < int(0.02 * sr)
+        y = y + beat * rng.standard_normal(t.size)
+    y = y + 0.01 * rng.standard_normal(t.size)
+    return (0.3 * y / np.max(np.abs(y))).astype(np.float32)
+
+
+def _stems(part: str, genre: str, n: int) -> list[str]:
+    from auralize.data import filtered_lists
+
+    return [s for s in filtered_lists()[part] if s.startswith(genre + ".")][:n]
+
+
+def make_gtzan(root: Path, per_part: dict[str, int] | None = None, seconds: float = 10.5, sr: int = 8000,
+               ext: str = "wav", genres=("classical", "metal", "hiphop")) -> Path:
+    """Write synthetic tracks named after the filtered split's stems, in ``root/<genre>/``."""
+    per_part = per_part or {"train": 4, "valid": 1, "test": 2}
+    for genre in genres:
+        (root / genre).mkdir(parents=True, exist_ok=True)
+        for part, n in per_part.items():
+            for i, stem in enumerate(_stems(part, genre, n)):
+                sf.write(str(root / genre / f"{stem}.{ext}"), synth_track(genre, i, seconds, sr), sr)
+    return root
+
+
+@pytest.fixture(scope="session")
+def gtzan_dir(tmp_path_factory) -> Path:
+    """A small synthetic GTZAN: 3 genres x 7 tracks x 2 clips, at 8 kHz (so it is resampled)."""
+    return make_gtzan(tmp_path_factory.mktemp("gtzan") / "genres")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("AURALIZE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    if not (GTZAN4K / "MANIFEST.tsv").exists():
+        pytest.skip(f"real GTZAN data not present at {GTZAN4K} (tests on synthetic audio still run)")
+    return GTZAN4K
