@@ -83,7 +83,7 @@ def fit_baseline(config: ModelConfig, x: np.ndarray, y: np.ndarray, seed: int = 
         return model
 
     gamma = 1.0 / (flat.shape[1] * flat.var())  # sklearn's gamma='scale'
-    svm = OneVsRestClassifier(SVC(kernel="rbf", C=c, gamma=gamma, random_state=seed)).fit(flat, y)
+    svm = OneVsRestClassifier(SVC(kernel="rbf", C=c, gamma=gamma, cache_size=1000, random_state=seed)).fit(flat, y)
     coef = np.zeros((len(flat), k))
     intercept = np.full(k, -1e4)
     for cls, est in zip(svm.classes_, svm.estimators_):

@@ -16,6 +16,7 @@ SPLIT = click.option("--split", type=click.Choice(["filtered", "clip", "track"])
                      help="filtered: artist-disjoint fault-filtered lists; clip: the paper's leaky clip shuffle; "
                           "track: song-level stratified.")
 QUIET = click.option("--quiet", is_flag=True, help="No progress bars.")
+CHECKPOINT = click.argument("checkpoint", type=click.Path(path_type=Path))
 
 
 def _load_data(data_dir: Path, quiet: bool):
@@ -24,20 +25,169 @@ def _load_data(data_dir: Path, quiet: bool):
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        data = load_dataset(data_dir, progress=not quiet)
-    for w in caught:
-        click.echo(f"warning: {w.message}", err=True)
+        try:
+            data = load_dataset(data_dir, progress=not quiet)
+        finally:
+            for w in caught:
+                click.echo(f"warning: {w.message}", err=True)
     click.echo(data.summary(), err=True)
     return data
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class AuralizeGroup(click.Group):
+    """A group whose errors are one line on stderr with exit code 2, never a traceback."""
+
+    def main(self, args=None, prog_name=None, **extra):
+        extra.pop("standalone_mode", None)
+        try:
+            code = super().main(args=args, prog_name=prog_name or "auralize", standalone_mode=False, **extra)
+        except AuralizeError as exc:
+            _fail(str(exc))
+        except click.exceptions.Abort:
+            click.echo("auralize: aborted", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            where = f"auralize {ctx.info_name}" if ctx is not None and ctx.parent is not None else "auralize"
+            _fail(f"{exc.format_message()} (see '{where} --help')".replace("\n", " "))
+        except KeyboardInterrupt:
+            click.echo("auralize: interrupted; rerun with --resume where the command has it", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"auralize: error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group(cls=AuralizeGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--genre", default=None, help="Genre to make audible (or 'all'): 'auralize --genre jazz'.")
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
+              help="Model to dream with (default: the shipped trained/lstm.pt).")
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
+              help="WAV path for one genre (default quintessential-<genre>.wav); folder for --genre all "
+                   "(default quintessential/).")
+@click.option("--objective", type=click.Choice(["neuron", "class", "logit"]), default="neuron", show_default=True,
+              help="neuron: the genre's most commonly active neuron (the paper's); class: its log-probability.")
+@click.option("--param", type=click.Choice(["spectrogram", "waveform"]), default="spectrogram", show_default=True,
+              help="Optimise the 22x513 input (then Griffin-Lim) or the samples through the front end.")
+@click.option("--seconds", type=float, default=5.0, show_default=True, help="Length of the dream; every 5-s window serves the objective.")
+@click.option("--steps", type=int, default=150, show_default=True, help="Gradient-ascent steps.")
+@click.option("--lr", type=float, default=None, help="Adam learning rate (default 0.1 spectrogram, 0.05 waveform).")
+@click.option("--init", default="noise", show_default=True, help="noise, silence, or an audio file to start from.")
+@click.option("--layer", default=None, help="Neuron objective: state name (default: the saved statistics' layer).")
+@click.option("--unit", type=int, default=None, help="Neuron objective: unit index (default: the genre's top neuron).")
+@click.option("--rule", type=click.Choice(["last", "mean", "max"]), default="mean", show_default=True,
+              help="Neuron objective: how the unit's activation is reduced over frames.")
+@click.option("--class-weight", type=float, default=1.0, show_default=True,
+              help="Neuron objective: weight of the genre's log-probability added to it (0: pure neuron).")
+@click.option("--l2", type=float, default=0.01, show_default=True, help="Pull towards the average spectrum.")
+@click.option("--tv-time", type=float, default=0.05, show_default=True, help="Total variation along time.")
+@click.option("--tv-freq", type=float, default=0.05, show_default=True, help="Total variation along frequency.")
+@click.option("--no-clamp", is_flag=True, help="Do not keep the input within the range of real inputs.")
+@click.option("--jitter", type=int, default=1, show_default=True, help="Random time shift of the windows, in frames.")
+@click.option("--noise", type=float, default=0.1, show_default=True, help="Random input noise each step (robustness).")
+@click.option("--iters", type=int, default=100, show_default=True, help="Griffin-Lim iterations (spectrogram dreams).")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+              help="Optional data folder: a real clip of the genre is drawn beside the dream.")
+@SEED
+@QUIET
 @click.version_option(package_name="auralize")
 @click.pass_context
-def cli(ctx: click.Context) -> None:
-    """auralize: train recurrent genre classifiers and make what they learned audible."""
-    if ctx.invoked_subcommand is None:
+def cli(ctx: click.Context, genre, checkpoint, out, objective, param, seconds, steps, lr, init, layer, unit, rule,
+        class_weight, l2, tv_time, tv_freq, no_clamp, jitter, noise, iters, data_dir, seed, quiet) -> None:
+    """auralize: train recurrent genre classifiers and make what they learned audible.
+
+    Without a command, 'auralize --genre jazz' dreams the quintessential jazz of the shipped LSTM
+    and writes quintessential-jazz.wav (plus -22050.wav, .png, .json and .npy beside it).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if genre is None:
         click.echo(ctx.get_help())
+        return
+    _dream(genre, checkpoint, out, objective, param, seconds, steps, lr, init, layer, unit, rule, class_weight,
+           l2, tv_time, tv_freq, no_clamp, jitter, noise, iters, data_dir, seed, quiet)
+
+
+def _pick_genres(genre: str, genres: tuple[str, ...]) -> list[str]:
+    import difflib
+
+    if genre.lower() == "all":
+        return list(genres)
+    if genre.lower() in genres:
+        return [genre.lower()]
+    near = difflib.get_close_matches(genre.lower(), genres, n=1)
+    hint = f"did you mean '{near[0]}'? " if near else ""
+    raise AuralizeError(f"unknown genre {genre!r}; {hint}the model knows: {', '.join(genres)}, or 'all'")
+
+
+def _dream(genre, checkpoint, out, objective, param, seconds, steps, lr, init, layer, unit, rule, class_weight,
+           l2, tv_time, tv_freq, no_clamp, jitter, noise, iters, data_dir, seed, quiet):
+    import time
+
+    import torch
+
+    from . import default_checkpoint
+    from .audible import make_audible
+    from .checkpoint import load_model
+    from .dream import Regularisers, n_frames
+    from .features import load_audio
+    from .neurons import load_report
+
+    started = time.time()
+    if seconds <= 0:
+        raise AuralizeError(f"--seconds must be positive (at least 5 for one clip); got {seconds:g}")
+    n_frames(seconds)
+    if steps < 1:
+        raise AuralizeError("--steps must be at least 1")
+    torch.manual_seed(seed)
+    checkpoint = checkpoint or default_checkpoint("lstm")
+    model = load_model(checkpoint)
+    genres = _pick_genres(genre, model.genres)
+    if len(genres) == 1:
+        wav = out or Path(f"quintessential-{genres[0]}.wav")
+        if wav.suffix.lower() != ".wav":
+            wav = wav.with_suffix(".wav") if not wav.is_dir() else wav / f"quintessential-{genres[0]}.wav"
+        stems = [wav.with_suffix("")]
+    else:
+        folder = out or Path("quintessential")
+        stems = [folder / g for g in genres]
+    start = init if init in ("noise", "silence") else load_audio(init)
+    report = load_report(checkpoint, layer) if objective == "neuron" and unit is None else None
+    real = _real_clips(data_dir, model, genres, seed, quiet) if data_dir else None
+    reg = Regularisers(l2=l2, tv_time=tv_time, tv_freq=tv_freq, clamp=not no_clamp, jitter=jitter, noise=noise)
+    summaries = make_audible(model, genres, stems, objective=objective, param=param, seconds=seconds, steps=steps,
+                             lr=lr, init=start, regularisers=reg, seed=seed, report=report, layer=layer, unit=unit,
+                             rule=rule, class_weight=class_weight, griffin_lim_iters=iters, real_psd=real,
+                             progress=not quiet)
+    for s in summaries:
+        trip = s["round_trip"]
+        click.echo(f"{s['genre']}: {s['files']['wav']}  objective {s['objective']}: "
+                   f"{s['objective_start']:.3f} -> {s['objective_end']:.3f}; round trip p({s['genre']}) = "
+                   f"{trip['p_target_mean']:.3f} (heard as {trip['verdict']})")
+    first = Path(summaries[0]["files"]["wav"])
+    click.echo(f"files ({time.time() - started:.1f} s): {first.parent.resolve()}/ "
+               f"[{first.stem}.wav, -22050.wav, .png, .json, .npy]" if len(summaries) == 1 else
+               f"files ({time.time() - started:.1f} s): {first.parent.resolve()}/<genre>.wav, .png, .json, .npy")
+
+
+def _real_clips(data_dir: Path, model, genres, seed: int, quiet: bool) -> dict:
+    """One real clip's PSD per genre (the first track of the genre, middle clip)."""
+    from .data import discover, track_psd, default_cache_dir
+
+    tracks, _ = discover(data_dir)
+    real = {}
+    for g in genres:
+        mine = [t for t in tracks if t.genre == g]
+        if mine:
+            try:
+                psd = track_psd(mine[0].path, default_cache_dir())
+                real[g] = psd[len(psd) // 2]
+            except AuralizeError as exc:
+                click.echo(f"warning: {exc}", err=True)
+    return real
 
 
 @cli.command("train")
@@ -136,21 +286,134 @@ def reproduce_cmd(data_dir, split, out, models, epochs, seed, quiet):
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: one-line errors with exit code 2 instead of tracebacks."""
+    """Entry point of the console script and ``python -m auralize``."""
+    cli.main(args=argv, prog_name="auralize")
+
+
+@cli.command("neurons")
+@CHECKPOINT
+@DATA
+@click.option("--layer", "layers", multiple=True,
+              help="State to analyse (repeatable; default: the top layer and the first layer).")
+@click.option("--rule", type=click.Choice(["last", "mean", "max"]), default="mean", show_default=True,
+              help="Timestep rule: how a unit's activation over the 22 frames becomes one number.")
+@click.option("--quantile", type=float, default=0.9, show_default=True,
+              help="Active = above this quantile of the unit's own activations over all clips.")
+@click.option("-k", "--top", "k", type=int, default=5, show_default=True, help="Neurons listed per genre.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder for the heatmap PNG (default: beside the checkpoint).")
+@SEED
+@QUIET
+def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quiet):
+    """Per genre, the neurons most commonly active on the clips the model predicts as that genre.
+
+    Saves <checkpoint>.neurons.json (read by 'auralize --genre' and 'auralize weights') and a
+    genres x neurons heatmap PNG per layer.
+    """
+    from .checkpoint import load_model
+    from .neurons import default_layer, heatmap, input_layer, neurons_path, save_reports, top_neurons
+
+    model = load_model(checkpoint)
+    data = _load_data(data_dir, quiet)
+    x = model.scaler.transform(data.psd).astype("float32")
+    layers = list(layers) or list(dict.fromkeys([default_layer(model), input_layer(model)]))
+    reports = [top_neurons(model, x, layer, rule, quantile, k) for layer in layers]
+    path = save_reports(checkpoint, reports)
+    out = out or checkpoint.parent
+    for r in reports:
+        png = heatmap(r, out / f"{checkpoint.stem}.neurons-{r.layer}.png")
+        click.echo(f"layer {r.layer} (rule {r.rule}, active above the unit's {r.quantile:.0%} quantile):")
+        for g, n in zip(r.genres, r.n_clips):
+            top = r.top(g, k)
+            listed = ", ".join(f"{t['unit']} ({t['active_rate']:.0%}, mean {t['mean_activation']:+.2f})" for t in top)
+            click.echo(f"  {g:10s} {int(n):5d} clips: {listed or 'no clip predicted'}")
+        click.echo(f"  heatmap: {png}")
+    click.echo(f"saved {path}")
+
+
+@cli.command("invert")
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None, help="WAV path (default: SPEC with .wav).")
+@click.option("--iters", type=int, default=100, show_default=True, help="Griffin-Lim iterations.")
+@SEED
+def invert_cmd(spec, out, iters, seed):
+    """Griffin-Lim: turn a saved spectrogram (.npy PSD, frames x 513) into a 4 kHz WAV."""
+    import numpy as np
+
+    from .features import N_BINS, SAMPLE_RATE
+    from .invert import fine_spectral_convergence, psd_to_audio, spectral_convergence
+    from .features import psd_to_magnitude
+    from .io import save_wav
+
+    if not spec.is_file():
+        raise AuralizeError(f"spectrogram not found: {spec}; give a .npy file written by auralize")
     try:
-        cli.main(args=argv, prog_name="auralize", standalone_mode=False)
-    except AuralizeError as exc:
-        click.echo(f"auralize: error: {exc}", err=True)
-        sys.exit(2)
-    except click.exceptions.Abort:
-        click.echo("auralize: aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        message = exc.format_message().replace("\n", " ")
-        hint = f" (see 'auralize {exc.ctx.info_name} --help')" if getattr(exc, "ctx", None) and exc.ctx.parent else \
-            " (see 'auralize --help')"
-        click.echo(f"auralize: error: {message}{hint}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        click.echo("auralize: interrupted", err=True)
-        sys.exit(130)
+        psd = np.load(spec, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise AuralizeError(f"{spec} is not a .npy array ({exc}); give a .npy file written by auralize") from exc
+    if psd.ndim != 2 or psd.shape[1] != N_BINS or psd.shape[0] < 1 or not np.all(np.isfinite(psd)) or (psd < 0).any():
+        raise AuralizeError(f"{spec} holds an array of shape {psd.shape}; expected a non-negative PSD of "
+                            f"frames x {N_BINS}")
+    audio = np.asarray(psd_to_audio(psd.astype(np.float64), n_iter=iters, seed=seed))
+    wav = save_wav(out or spec.with_suffix(".wav"), audio, SAMPLE_RATE)
+    import torch
+
+    sc = float(spectral_convergence(torch.from_numpy(audio), torch.from_numpy(psd_to_magnitude(psd))))
+    click.echo(f"wrote {wav} ({len(audio) / SAMPLE_RATE:.2f} s); spectral convergence on the analysis grid {sc:.4f}")
+
+
+@cli.command("weights")
+@CHECKPOINT
+@click.option("--neurons", "units", default=None, help="Comma-separated first-layer units (default: each genre's top).")
+@click.option("--gate", type=click.Choice(["i", "f", "o", "g", "all"]), default="g", show_default=True,
+              help="LSTM gate whose weight rows to render (g: what the cell writes).")
+@click.option("--seconds", type=float, default=3.0, show_default=True)
+@click.option("--contrast", type=float, default=3.0, show_default=True,
+              help="Strongest weight mapped to this many standard deviations from the average spectrum.")
+@click.option("--iters", type=int, default=100, show_default=True, help="Griffin-Lim iterations.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("weights"), show_default=True)
+@SEED
+def weights_cmd(checkpoint, units, gate, seconds, contrast, iters, out, seed):
+    """Render first-layer units' input-weight rows (513-bin spectral profiles) as sustained sounds."""
+    import json
+
+    import numpy as np
+
+    from .checkpoint import load_model
+    from .features import SAMPLE_RATE
+    from .io import atomic_save_npy, atomic_write_text, save_wav
+    from .neurons import input_layer, load_report
+    from .weights import render_units
+
+    model = load_model(checkpoint)
+    if seconds < 1:
+        raise AuralizeError("--seconds must be at least 1")
+    owners: dict[int, list[str]] = {}
+    if units:
+        try:
+            chosen = [int(u) for u in units.split(",") if u.strip()]
+        except ValueError:
+            raise AuralizeError(f"--neurons takes comma-separated integers, got {units!r}") from None
+    else:
+        report = load_report(checkpoint, input_layer(model))
+        if report is None:
+            raise AuralizeError(f"no neuron statistics for {input_layer(model)} beside {checkpoint}; run 'auralize "
+                                "neurons CHECKPOINT --data DIR' first or give --neurons")
+        chosen = []
+        for g in report.genres:
+            for t in report.top(g, 1):
+                owners.setdefault(t["unit"], []).append(g)
+                chosen.append(t["unit"]) if t["unit"] not in chosen else None
+    gates = ["i", "f", "o", "g"] if gate == "all" and model.config.kind in ("lstm", "attention") else [gate]
+    index = []
+    for gt in gates:
+        audio, psd = render_units(model, chosen, gt, seconds, contrast, iters, seed)
+        for u, a, p in zip(chosen, audio, psd):
+            stem = out / (f"unit{u:03d}-{gt}" if model.config.kind in ("lstm", "attention") else f"unit{u:03d}")
+            save_wav(stem.with_suffix(".wav"), a, SAMPLE_RATE)
+            atomic_save_npy(stem.with_suffix(".npy"), p.astype(np.float32))
+            index.append({"unit": u, "gate": gt, "top_of": owners.get(u, []), "wav": str(stem.with_suffix(".wav"))})
+            click.echo(f"unit {u} gate {gt}{' (top of ' + ', '.join(owners[u]) + ')' if owners.get(u) else ''}: "
+                       f"{stem.with_suffix('.wav')}")
+    atomic_write_text(out / "weights.json", json.dumps({"checkpoint": str(checkpoint), "contrast": contrast,
+                                                        "units": index}, indent=1))

@@ -26,6 +26,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
         os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the result should look like any other file
     except OSError as exc:
         raise AuralizeError(f"cannot write {path}: {exc.strerror or exc}; choose a writable output path") from exc
     tmp = Path(tmp)

@@ -87,10 +87,13 @@ def predict_logits(model: nn.Module, x: np.ndarray | torch.Tensor, batch: int = 
     return torch.cat([model(x[i:i + batch]) for i in range(0, len(x), batch)]) if len(x) else torch.zeros(0, len(model.genres))
 
 
-def _accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
+def _score(model: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(clip accuracy, mean cross-entropy) of model inputs ``x`` with labels ``y``."""
     if len(y) == 0:
-        return float("nan")
-    return float((predict_logits(model, x).argmax(1).numpy() == y).mean())
+        return float("nan"), float("nan")
+    logits = predict_logits(model, x)
+    target = torch.from_numpy(np.asarray(y))
+    return float((logits.argmax(1) == target).float().mean()), float(nn.functional.cross_entropy(logits, target))
 
 
 def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: int = 0, layers: int = 0,
@@ -149,8 +152,8 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
         started = time.time()
         model = fit_baseline(config, x_train, y_train, seed=seed, c=settings.c)
         attach(model, scaler, data.genres, meta)
-        valid = _accuracy(model, x_valid, y_valid)
-        history = [{"epoch": 1, "valid_acc": valid, "seconds": time.time() - started}]
+        valid, valid_loss = _score(model, x_valid, y_valid)
+        history = [{"epoch": 1, "valid_acc": valid, "valid_loss": valid_loss, "seconds": time.time() - started}]
         meta.update({"history": history, "best_epoch": 1, "best_valid_acc": valid})
         log(f"{kind}: fitted in {history[0]['seconds']:.1f} s, valid clip accuracy {valid:.3f}")
         if out:
@@ -204,12 +207,15 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
             opt.step()
             total += loss.item() * len(ids)
             count += len(ids)
-        valid = _accuracy(model, x_valid, y_valid) if len(y_valid) else _accuracy(model, x_train, y_train)
-        record = {"epoch": epoch, "loss": total / count, "valid_acc": valid, "seconds": time.time() - started}
+        valid, valid_loss = _score(model, x_valid, y_valid) if len(y_valid) else _score(model, x_train, y_train)
+        record = {"epoch": epoch, "loss": total / count, "valid_acc": valid, "valid_loss": valid_loss,
+                  "seconds": time.time() - started}
         state["history"].append(record)
         state["epoch"] = epoch
-        if valid > state["best_valid"]:
-            state.update(best_valid=valid, best_epoch=epoch, since_best=0)
+        # Best = highest validation accuracy; on a tie, the lower validation loss (small
+        # validation sets tie often, and the earliest tie is rarely the best model).
+        if (valid, -valid_loss) > (state["best_valid"], -state.get("best_loss", math.inf)):
+            state.update(best_valid=valid, best_loss=valid_loss, best_epoch=epoch, since_best=0)
             state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
             if out:
                 save_checkpoint(out, model, {**meta, "best_epoch": epoch, "best_valid_acc": valid,

@@ -1,0 +1,88 @@
+"""Make a genre audible, end to end: objective, ascent, audio, files, round trip.
+
+This is what ``auralize --genre jazz`` runs. For each genre it writes, with a common stem:
+``<stem>.wav`` (16-bit PCM, 4 kHz), ``<stem>-22050.wav`` (the same at 22050 Hz for players that
+dislike 4 kHz), ``<stem>.npy`` (the optimised PSD, frames x 513, for ``auralize invert``),
+``<stem>.png`` (its spectrogram beside a real clip of the genre, when data is given) and
+``<stem>.json`` (objective, settings, seed, objective curve and the round trip: the WAV read
+back from disk, through the front end, into the same model).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from torch import nn
+
+from . import features as F
+from .dream import Regularisers, genre_objective, render, round_trip, to_audio
+from .io import atomic_save_npy, atomic_write_text, save_wav
+
+
+def make_audible(model: nn.Module, genres: list[str], stems: list[Path], *, objective: str = "neuron",
+                 param: str = "spectrogram", seconds: float = 5.0, steps: int = 200, lr: float | None = None,
+                 init: str | np.ndarray = "noise", regularisers: Regularisers | None = None, seed: int = 0,
+                 report=None, layer: str | None = None, unit: int | None = None, rule: str = "mean",
+                 class_weight: float = 1.0, griffin_lim_iters: int = 100, real_psd: dict | None = None,
+                 progress: bool = False) -> list[dict]:
+    """Dream every genre in one batch and write its files; returns one summary dict per genre."""
+    objectives = [genre_objective(model, g, objective, report, layer, unit, rule, class_weight) for g in genres]
+    result = render(model, objectives, param=param, seconds=seconds, steps=steps, lr=lr, init=init,
+                    regularisers=regularisers, seed=seed, progress=progress)
+    audio = to_audio(result, model, seconds, n_iter=griffin_lim_iters, seed=seed)
+    psd = model.scaler.inverse(result.x.double()).numpy()
+    summaries = []
+    for b, (genre, stem) in enumerate(zip(genres, stems)):
+        stem = Path(stem)
+        wav = save_wav(stem.with_suffix(".wav"), audio[b], F.SAMPLE_RATE)
+        save_wav(stem.with_name(stem.name + "-22050.wav"), _resample(audio[b], 22050), 22050)
+        atomic_save_npy(stem.with_suffix(".npy"), psd[b].astype(np.float32))
+        trip = round_trip(model, F.load_audio(wav), genre)  # the file as written, read back
+        png = dream_figure(psd[b], genre, stem.with_suffix(".png"), result.descriptions[b], trip,
+                           None if real_psd is None else real_psd.get(genre))
+        summary = {
+            "genre": genre, "checkpoint": str(getattr(model, "path", "")), "model": model.config.kind,
+            "objective": result.descriptions[b], "settings": result.settings,
+            "objective_start": float(result.curve[0, b]), "objective_end": float(result.curve[-1, b]),
+            "objective_curve": [round(float(v), 5) for v in result.curve[:, b]],
+            "round_trip": trip,
+            "files": {"wav": str(wav), "wav_22050": str(stem.with_name(stem.name + "-22050.wav")),
+                      "spectrogram": str(stem.with_suffix(".npy")), "png": str(png)},
+        }
+        atomic_write_text(stem.with_suffix(".json"), json.dumps(summary, indent=1))
+        summaries.append(summary)
+    return summaries
+
+
+def _resample(audio: np.ndarray, sr: int) -> np.ndarray:
+    import librosa
+
+    return librosa.resample(audio.astype(np.float32), orig_sr=F.SAMPLE_RATE, target_sr=sr, res_type="soxr_hq")
+
+
+def _db(psd: np.ndarray) -> np.ndarray:
+    return 10 * np.log10(np.maximum(psd, 1e-12))
+
+
+def dream_figure(psd: np.ndarray, genre: str, path: Path, description: str, trip: dict,
+                 real: np.ndarray | None = None) -> Path:
+    """The optimised spectrogram (dB), beside a real clip of the genre when one is given."""
+    from .io import save_figure
+    from .report import _pyplot
+
+    plt = _pyplot()
+    panels = [(psd, f"dream: {description}\nround trip p({genre}) = {trip['p_target_mean']:.3f}")]
+    if real is not None:
+        panels.append((real, f"a real {genre} clip"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
+    hop_s = F.HOP / F.SAMPLE_RATE
+    vmax = max(_db(p).max() for p, _ in panels)
+    for ax, (p, title) in zip(axes[0], panels):
+        im = ax.imshow(_db(p).T, origin="lower", aspect="auto", cmap="magma", vmin=vmax - 80, vmax=vmax,
+                       extent=[0, p.shape[0] * hop_s, 0, F.SAMPLE_RATE / 2])
+        ax.set_title(title, fontsize=8)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("frequency (Hz)")
+    fig.colorbar(im, ax=axes[0].tolist(), label="PSD (dB)")
+    return save_figure(path, fig)

@@ -1,0 +1,94 @@
+"""The CLI through click's runner: happy paths on synthetic data and one-line errors with exit 2."""
+import json
+
+import pytest
+
+from click.testing import CliRunner
+
+from auralize.cli import cli
+
+
+def run(args):
+    """Run ``auralize ARGS`` through click's test runner; returns (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def one_line_error(code, err, needle):
+    assert code == 2, err
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("auralize: error:"), err
+    assert needle in lines[0], err
+    assert "Traceback" not in err
+
+
+def test_train_then_evaluate(gtzan_dir, tmp_path):
+    ckpt = tmp_path / "lstm.pt"
+    code, out, err = run(["train", "--model", "lstm", "--data", str(gtzan_dir), "--split", "track", "--hidden", "8",
+                          "--layers", "1", "--epochs", "3", "--out", str(ckpt), "--quiet"])
+    assert code == 0, err
+    assert ckpt.exists() and f"saved {ckpt}" in out
+    assert "found 21 tracks" in err
+    code, out, err = run(["evaluate", str(ckpt), "--data", str(gtzan_dir), "--split", "track", "--out", str(tmp_path),
+                          "--quiet"])
+    assert code == 0, err
+    assert "clip accuracy" in out and "track accuracy" in out and "| classical |" in out
+    png = tmp_path / "lstm-track-test-confusion.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((tmp_path / "lstm-track-test.json").read_text())["n_tracks"] == 3
+
+
+def test_reproduce_writes_table(gtzan_dir, tmp_path):
+    code, out, err = run(["reproduce", "--data", str(gtzan_dir), "--split", "clip", "--models", "softmax,mlp",
+                          "--epochs", "2", "--out", str(tmp_path), "--quiet"])
+    assert code == 0, err
+    table = (tmp_path / "clip.md").read_text()
+    assert "| Softmax regression (newton-cg) | 0.381 |" in table and "| 2-layer MLP (125 sigmoid) | 0.700 |" in table
+    assert (tmp_path / "clip" / "mlp-confusion.png").exists()
+    # a second run reuses the finished checkpoints
+    code, out, err = run(["reproduce", "--data", str(gtzan_dir), "--split", "clip", "--models", "softmax",
+                          "--out", str(tmp_path), "--quiet"])
+    assert code == 0 and "reusing finished checkpoint" in err
+
+
+def test_python_m_and_help():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "auralize", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "train" in proc.stdout and "evaluate" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "auralize", "evaluate", "/nonexistent.pt", "--data", "."],
+                          capture_output=True, text=True)
+    one_line_error(proc.returncode, proc.stderr, "checkpoint not found")
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["train", "--model", "cnn", "--data", "."], "'cnn' is not one of"),
+    (["train", "--model", "lstm", "--data", "/nonexistent/gtzan"], "data directory not found"),
+    (["evaluate", "/nonexistent.pt", "--data", "."], "checkpoint not found"),
+    (["reproduce", "--data", ".", "--models", "lstm,cnn"], "unknown model 'cnn'"),
+    (["frobnicate"], "No such command"),
+])
+def test_bad_input_one_line_errors(args, needle):
+    one_line_error(*run(args)[::2], needle)
+
+
+def test_empty_data_dir_and_non_checkpoint(tmp_path):
+    (tmp_path / "empty").mkdir()
+    code, _, err = run(["train", "--model", "lstm", "--data", str(tmp_path / "empty")])
+    one_line_error(code, err, "no audio tracks found")
+    bogus = tmp_path / "bogus.pt"
+    bogus.write_text("hello")
+    code, _, err = run(["evaluate", str(bogus), "--data", str(tmp_path)])
+    one_line_error(code, err, "is not a checkpoint")
+
+
+def test_too_short_audio_is_skipped_and_reported(tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    (tmp_path / "g" / "jazz").mkdir(parents=True)
+    sf.write(tmp_path / "g" / "jazz" / "jazz.00000.wav", np.zeros(8000, np.float32), 4000)
+    code, _, err = run(["train", "--model", "mlp", "--data", str(tmp_path / "g"), "--quiet"])
+    assert code == 2
+    assert "at least 5 s" in err and err.strip().splitlines()[-1].startswith("auralize: error: none of the 1 audio")
