@@ -74,7 +74,7 @@ def _fail(message: str) -> None:
               help="Optimise the 22x513 input (then Griffin-Lim) or the samples through the front end.")
 @click.option("--seconds", type=float, default=5.0, show_default=True, help="Length of the dream; every 5-s window serves the objective.")
 @click.option("--steps", type=int, default=150, show_default=True, help="Gradient-ascent steps.")
-@click.option("--lr", type=float, default=None, help="Adam learning rate (default 0.1 spectrogram, 0.05 waveform).")
+@click.option("--lr", type=float, default=None, help="Adam learning rate (default 0.1 spectrogram, 0.005 waveform).")
 @click.option("--init", default="noise", show_default=True, help="noise, silence, or an audio file to start from.")
 @click.option("--layer", default=None, help="Neuron objective: state name (default: the saved statistics' layer).")
 @click.option("--unit", type=int, default=None, help="Neuron objective: unit index (default: the genre's top neuron).")
@@ -134,6 +134,7 @@ def _dream(genre, checkpoint, out, objective, param, seconds, steps, lr, init, l
     from .checkpoint import load_model
     from .dream import Regularisers, n_frames
     from .features import load_audio
+    from .io import ensure_writable
     from .neurons import load_report
 
     started = time.time()
@@ -154,6 +155,8 @@ def _dream(genre, checkpoint, out, objective, param, seconds, steps, lr, init, l
     else:
         folder = out or Path("quintessential")
         stems = [folder / g for g in genres]
+    for folder in {stem.parent for stem in stems}:
+        ensure_writable(folder)
     start = init if init in ("noise", "silence") else load_audio(init)
     report = load_report(checkpoint, layer) if objective == "neuron" and unit is None else None
     real = _real_clips(data_dir, model, genres, seed, quiet) if data_dir else None

@@ -217,7 +217,7 @@ def render(model: nn.Module, objectives: list[Objective], *, param: str = "spect
     objectives : one :class:`Objective` per dream
     param : ``spectrogram`` or ``waveform``
     seconds : length of each dream; longer than 5 s optimises every 5-s window
-    steps, lr : Adam steps and learning rate (default 0.1 spectrogram, 0.05 waveform)
+    steps, lr : Adam steps and learning rate (default 0.1 spectrogram, 0.005 waveform)
     init : ``noise``, ``silence`` or mono 4 kHz audio to start from
     window_step : frames between windows of a long dream
     seed : same seed, same result
@@ -242,7 +242,7 @@ def render(model: nn.Module, objectives: list[Objective], *, param: str = "spect
         lr = lr or 0.1
     else:
         par = WaveformParam(start, model.scaler)
-        lr = lr or 0.05
+        lr = lr or 0.005  # Adam moves every sample by ~lr per step: keep it well below the signal level
     count = 1 + max(0, frames - reg.jitter - F.N_FRAMES + window_step - 1) // window_step
     opt = torch.optim.Adam(par.parameters(), lr=lr)
     curve = np.zeros((steps, batch))

@@ -40,6 +40,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             tmp.unlink()
 
 
+def ensure_writable(folder: str | Path) -> Path:
+    """Create ``folder`` if needed and check a file can be written there, before long work starts."""
+    with atomic_path(Path(folder) / ".auralize-write-check") as tmp:
+        tmp.write_bytes(b"")
+    (Path(folder) / ".auralize-write-check").unlink()
+    return Path(folder)
+
+
 def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> Path:
     """Call ``writer(tmp_path)`` and move the result onto ``path`` atomically."""
     with atomic_path(path) as tmp:

@@ -49,14 +49,16 @@ def profile_input(model: nn.Module, rows: torch.Tensor, frames: int, contrast: f
 def render_units(model: nn.Module, units: list[int], gate: str = "g", seconds: float = 3.0, contrast: float = 3.0,
                  n_iter: int = 100, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Audio ``(n, samples)`` and PSDs ``(n, frames, 513)`` of the given first-layer units."""
-    from .dream import n_frames
     from .invert import psd_to_audio
 
     rows, _ = weight_rows(model, gate)
     bad = [u for u in units if not 0 <= u < len(rows)]
     if bad:
         raise AuralizeError(f"neuron {bad[0]} is out of range; the first layer has {len(rows)} units (0-{len(rows) - 1})")
-    frames = rows.shape[1] if rows.shape[1] > 1 else n_frames(seconds)
+    samples = int(round(seconds * F.SAMPLE_RATE))
+    if samples < F.N_FFT:
+        raise AuralizeError("--seconds must be at least 0.26 (one frame)")
+    frames = rows.shape[1] if rows.shape[1] > 1 else 1 + (samples - F.N_FFT) // F.HOP
     x = profile_input(model, rows[units], frames, contrast)
     psd = model.scaler.inverse(x.double())
     audio = np.asarray(psd_to_audio(psd, n_iter=n_iter, seed=seed), dtype=np.float32)

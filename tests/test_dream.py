@@ -1,0 +1,157 @@
+"""Gradient ascent, the genre dream end to end, and its CLI."""
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from click.testing import CliRunner
+
+from auralize import data as D
+from auralize import features as F
+from auralize.checkpoint import load_model
+from auralize.cli import cli
+from auralize.dream import Regularisers, class_logprob, genre_objective, neuron, render
+from auralize.training import TrainSettings, train
+
+
+@pytest.fixture(scope="module")
+def tiny(gtzan_dir, tmp_path_factory):
+    """A small LSTM trained on the synthetic data, with saved neuron statistics."""
+    folder = tmp_path_factory.mktemp("tiny")
+    ds = D.load_dataset(gtzan_dir, progress=False)
+    train("lstm", ds, "track", hidden=12, layers=2, settings=TrainSettings(epochs=8, batch_size=8, lr=5e-3),
+          out=folder / "lstm.pt", progress=False, log=lambda m: None)
+    result = CliRunner().invoke(cli, ["neurons", str(folder / "lstm.pt"), "--data", str(gtzan_dir), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return folder / "lstm.pt"
+
+
+def test_front_end_gradient_matches_finite_differences():
+    x = torch.randn(1, 2048, dtype=torch.float64, requires_grad=True)
+    scaler = F.InputScaler(per_bin=False, mean=np.zeros(513, np.float32), std=np.ones(513, np.float32))
+    f = lambda a: scaler.transform(F.TorchSpectrogram()(a))[..., 3:40].sum()  # noqa: E731
+    assert torch.autograd.gradcheck(f, (x,), eps=1e-6, atol=1e-5, rtol=1e-4)
+
+
+def random_model():
+    """An untrained 2x8 LSTM with a scaler fitted on noise of varying level."""
+    from auralize.checkpoint import attach
+    from auralize.models import ModelConfig, build_model
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig("lstm", n_classes=3, hidden=8, layers=2)).eval()
+    rng = np.random.default_rng(0)
+    psd = F.spectrogram(rng.standard_normal((8, 20000)) * 0.1 * rng.uniform(0.1, 1, (8, 1)))
+    return attach(model, F.InputScaler().fit(psd), ("a", "b", "c"))
+
+
+@pytest.mark.parametrize("param", ["spectrogram", "waveform"])
+def test_objective_rises(param):
+    model = random_model()
+    objs = [class_logprob(1, "b"), neuron("layer2.h", 3, "mean")]
+    result = render(model, objs, param=param, steps=30, seed=0)
+    assert result.curve.shape == (30, 2)
+    assert (result.curve[-5:].mean(0) > result.curve[:3].mean(0) + 0.2).all(), result.curve[[0, -1]]
+    assert result.x.shape == (2, 23, 513)  # 22 frames plus one of jitter margin
+
+
+def test_long_dream_uses_every_window(tiny):
+    model = load_model(tiny)
+    result = render(model, [class_logprob(0)], seconds=12, steps=3, seed=0)
+    assert result.settings["windows_per_step"] >= 3
+    assert result.x.shape[1] == 1 + (48000 - 1024) // 896 + 1
+
+
+def test_same_seed_same_result(tiny):
+    model = load_model(tiny)
+    a = render(model, [class_logprob(0)], steps=5, seed=3)
+    b = render(model, [class_logprob(0)], steps=5, seed=3)
+    c = render(model, [class_logprob(0)], steps=5, seed=4)
+    assert torch.equal(a.x, b.x) and not torch.equal(a.x, c.x)
+
+
+def test_genre_objective_errors(tiny):
+    from auralize.errors import AuralizeError
+
+    model = load_model(tiny)
+    with pytest.raises(AuralizeError, match="out of range"):
+        genre_objective(model, "jazz", "neuron", layer="layer2.h", unit=12)
+    with pytest.raises(AuralizeError, match="auralize neurons"):
+        genre_objective(model, "jazz", "neuron", report=None)
+
+
+def invoke(*args):
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_genre_dream_writes_everything_and_is_deterministic(tiny, tmp_path, gtzan_dir):
+    code, out, err = invoke("--genre", "classical", "--checkpoint", str(tiny), "-o", str(tmp_path / "a" / "c.wav"),
+                            "--steps", "20", "--iters", "16", "--data", str(gtzan_dir), "--quiet")
+    assert code == 0, err
+    assert "round trip p(classical)" in out
+    for name in ("c.wav", "c-22050.wav", "c.png", "c.json", "c.npy"):
+        assert (tmp_path / "a" / name).exists(), name
+    audio, sr = sf.read(tmp_path / "a" / "c.wav", dtype="int16")
+    assert sr == 4000 and audio.shape == (20000,) and np.abs(audio).max() > 0
+    info = sf.info(str(tmp_path / "a" / "c.wav"))
+    assert info.subtype == "PCM_16"
+    assert sf.info(str(tmp_path / "a" / "c-22050.wav")).samplerate == 22050
+    meta = json.loads((tmp_path / "a" / "c.json").read_text())
+    assert meta["settings"]["seed"] == 0 and len(meta["objective_curve"]) == 20
+    assert 0 <= meta["round_trip"]["p_target_mean"] <= 1
+    assert "layer2.h" in meta["objective"]  # the paper's default: the genre's top neuron
+    code, *_ = invoke("--genre", "classical", "--checkpoint", str(tiny), "-o", str(tmp_path / "b" / "c.wav"),
+                      "--steps", "20", "--iters", "16", "--quiet")
+    assert code == 0
+    assert (tmp_path / "a" / "c.wav").read_bytes() == (tmp_path / "b" / "c.wav").read_bytes()
+
+
+def test_all_genres_waveform(tiny, tmp_path):
+    code, out, err = invoke("--genre", "all", "--checkpoint", str(tiny), "-o", str(tmp_path), "--param", "waveform",
+                            "--objective", "class", "--steps", "5", "--quiet")
+    assert code == 0, err
+    assert len(list(tmp_path.glob("*-22050.wav"))) == 10
+
+
+def test_invert_command(tiny, tmp_path):
+    code, *_ = invoke("--genre", "metal", "--checkpoint", str(tiny), "-o", str(tmp_path / "m.wav"), "--steps", "2",
+                      "--objective", "class", "--quiet")
+    assert code == 0
+    code, out, err = invoke("invert", str(tmp_path / "m.npy"), "-o", str(tmp_path / "inv.wav"), "--iters", "8")
+    assert code == 0, err
+    assert sf.info(str(tmp_path / "inv.wav")).samplerate == 4000 and "spectral convergence" in out
+
+
+def test_weights_command(tiny, tmp_path):
+    code, out, err = invoke("weights", str(tiny), "--out", str(tmp_path), "--iters", "4", "--seconds", "1")
+    assert code == 0, err
+    assert "top of" in out
+    index = json.loads((tmp_path / "weights.json").read_text())
+    assert index["units"] and all((tmp_path / f"unit{u['unit']:03d}-g.wav").exists() for u in index["units"])
+    code, _, err = invoke("weights", str(tiny), "--neurons", "999", "--out", str(tmp_path))
+    assert code == 2 and "out of range" in err
+
+
+def one_line(code, err, needle):
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("auralize: error:") and needle in lines[0], err
+
+
+def test_bad_input(tiny, tmp_path):
+    one_line(*invoke("--genre", "jaz", "--checkpoint", str(tiny))[::2], "did you mean 'jazz'")
+    one_line(*invoke("--genre", "polka", "--checkpoint", str(tiny))[::2], "the model knows: blues")
+    one_line(*invoke("--genre", "jazz", "--checkpoint", str(tiny), "--unit", "99", "--layer", "layer2.h")[::2],
+             "out of range")
+    one_line(*invoke("--genre", "jazz", "--checkpoint", str(tmp_path / "none.pt"))[::2], "checkpoint not found")
+    one_line(*invoke("--genre", "jazz", "--checkpoint", str(tiny), "--seconds", "0")[::2], "--seconds")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    one_line(*invoke("--genre", "jazz", "--checkpoint", str(tiny), "-o", str(blocker / "sub" / "j.wav"),
+                     "--objective", "class", "--steps", "1")[::2], "cannot write")
+    assert not list(tmp_path.glob("**/*.tmp*"))
+    one_line(*invoke("invert", str(tmp_path / "missing.npy"))[::2], "not found")
+    np.save(tmp_path / "bad.npy", np.zeros((3, 4)))
+    one_line(*invoke("invert", str(tmp_path / "bad.npy"))[::2], "expected a non-negative PSD")
