@@ -16,6 +16,7 @@ from .errors import AuralizeError
 from .evaluation import evaluate, predict
 from .features import InputScaler, TorchSpectrogram, load_audio, spectrogram, split_clips, torch_spectrogram
 from .models import ModelConfig, build_model
+from .neurons import top_neurons
 from .training import TrainSettings, train
 
 __version__ = "0.1.0"
@@ -48,5 +49,5 @@ def default_checkpoint(kind: str = "lstm") -> Path:
 __all__ = [
     "AuralizeError", "Dataset", "GENRES", "InputScaler", "ModelConfig", "TorchSpectrogram", "TrainSettings",
     "build_model", "default_checkpoint", "discover", "evaluate", "load_audio", "load_dataset", "load_model",
-    "make_split", "predict", "save_checkpoint", "spectrogram", "split_clips", "torch_spectrogram", "train",
+    "make_split", "predict", "save_checkpoint", "spectrogram", "split_clips", "top_neurons", "torch_spectrogram", "train",
 ]

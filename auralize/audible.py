@@ -16,7 +16,7 @@ import numpy as np
 from torch import nn
 
 from . import features as F
-from .dream import Regularisers, genre_objective, render, round_trip, to_audio
+from .dream import Regularisers, genre_objective, n_frames, render, round_trip, to_audio
 from .io import atomic_save_npy, atomic_write_text, save_wav
 
 
@@ -31,7 +31,8 @@ def make_audible(model: nn.Module, genres: list[str], stems: list[Path], *, obje
     result = render(model, objectives, param=param, seconds=seconds, steps=steps, lr=lr, init=init,
                     regularisers=regularisers, seed=seed, progress=progress)
     audio = to_audio(result, model, seconds, n_iter=griffin_lim_iters, seed=seed)
-    psd = model.scaler.inverse(result.x.double()).numpy()
+    # The jitter margin beyond `seconds` is not part of the dream.
+    psd = model.scaler.inverse(result.x[:, :n_frames(seconds)].double()).numpy()
     summaries = []
     for b, (genre, stem) in enumerate(zip(genres, stems)):
         stem = Path(stem)

@@ -238,7 +238,8 @@ def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer
 @click.option("--part", type=click.Choice(["train", "valid", "test"]), default="test", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Folder for the confusion-matrix PNG and JSON (default: beside the checkpoint).")
-@SEED
+@click.option("--seed", type=int, default=None,
+              help="Seed of the track split (default: the one the checkpoint was trained with).")
 @QUIET
 def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
     """Clip and track accuracy, per genre, and a confusion matrix of a checkpoint."""

@@ -90,9 +90,16 @@ class Evaluation:
 
 
 def evaluate(model: nn.Module, data: Dataset, split: str | Split = "filtered", part: str = "test",
-             seed: int = 0) -> Evaluation:
-    """Clip accuracy, track accuracy (a vote of each track's clips), per genre, confusions."""
+             seed: int | None = None) -> Evaluation:
+    """Clip accuracy, track accuracy (a vote of each track's clips), per genre, confusions.
+
+    ``seed`` of a random split defaults to the one the model was trained with (from its
+    metadata), so a model is evaluated on its own held-out part.
+    """
     if isinstance(split, str):
+        if seed is None:
+            meta = getattr(model, "meta", {})
+            seed = meta.get("seed", 0) if meta.get("split") == split else 0
         split = make_split(data, split, seed=42 if split == "clip" else seed)
     ids = split[part]
     k = len(model.genres)
