@@ -421,3 +421,75 @@ def weights_cmd(checkpoint, units, gate, seconds, contrast, iters, out, seed):
                        f"{stem.with_suffix('.wav')}")
     atomic_write_text(out / "weights.json", json.dumps({"checkpoint": str(checkpoint), "contrast": contrast,
                                                         "units": index}, indent=1))
+
+
+@cli.command("explain")
+@click.argument("song", type=click.Path(path_type=Path))
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
+              help="Model to explain (default: the shipped trained/lstm.pt).")
+@click.option("--method", default="ig", show_default=True, help="ig (Integrated Gradients vs silence) or saliency.")
+@click.option("--noise-tunnel", is_flag=True, help="Average attributions over noisy copies (SmoothGrad).")
+@click.option("--target", default=None, help="Genre to explain (default: the song's verdict).")
+@click.option("--steps", type=int, default=32, show_default=True, help="Integrated Gradients steps.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder for the results (default: explain-<song name>/).")
+@SEED
+@QUIET
+def explain_cmd(song, checkpoint, method, noise_tunnel, target, steps, out, seed, quiet):
+    """Per-clip genre probabilities, attributions over the spectrogram, and what the model listened to."""
+    import json
+
+    import numpy as np
+
+    from . import default_checkpoint
+    from .audible import _resample
+    from .checkpoint import load_model
+    from .explain import explain, figure, listened, method_name
+    from .features import SAMPLE_RATE, load_audio
+    from .io import atomic_save_npy, atomic_write_text, ensure_writable, save_wav
+
+    method_name(method)  # an unknown method fails before any work
+    model = load_model(checkpoint or default_checkpoint("lstm"))
+    if target is not None:
+        target = _pick_genres(target, model.genres)[0] if target != "all" else None
+    out = out or Path(f"explain-{song.stem}")
+    ensure_writable(out)
+    audio = load_audio(song)
+    exp = explain(model, audio, method, target, noise_tunnel, steps, seed=seed, progress=not quiet, name=str(song))
+    png = figure(exp, out / "explain.png", f"{song.name}: verdict {exp.verdict} ({exp.method}, "
+                                            f"explaining {exp.genres[int(exp.target[0])]})")
+    heard = listened(audio, exp.attributions)
+    save_wav(out / "listened.wav", heard, SAMPLE_RATE)
+    save_wav(out / "listened-22050.wav", _resample(heard, 22050), 22050)
+    atomic_save_npy(out / "attributions.npy", exp.attributions.astype(np.float32))
+    summary = {
+        "song": str(song), "checkpoint": str(model.path), "genres": list(exp.genres), "verdict": exp.verdict,
+        "target": exp.genres[int(exp.target[0])], "method": exp.method, "seed": seed,
+        "clip_probabilities": np.round(exp.probabilities, 4).tolist(),
+        "attention": None if exp.attention is None else np.round(exp.attention, 4).tolist(),
+        "files": {"png": "explain.png", "wav": "listened.wav", "wav_22050": "listened-22050.wav",
+                  "attributions": "attributions.npy", "attention_png": None},
+    }
+    atomic_write_text(out / "explain.json", json.dumps(summary, indent=1))
+    for i, p in enumerate(exp.probabilities):
+        top = int(np.argmax(p))
+        click.echo(f"clip {i + 1:3d} ({i * 5:4d}-{i * 5 + 5:4d} s): {exp.genres[top]:10s} {p[top]:.3f}")
+    click.echo(f"verdict: {exp.verdict}")
+    click.echo(f"files: {out}/ [explain.png, listened.wav, listened-22050.wav, attributions.npy, explain.json]")
+
+
+@cli.command("gallery")
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
+              help="HTML path (default: RESULTS_DIR/index.html).")
+@click.option("--neurons", "neurons", type=click.Path(path_type=Path), multiple=True,
+              help="A checkpoint's .neurons.json to include (repeatable).")
+def gallery_cmd(results_dir, out, neurons):
+    """One self-contained HTML page to listen to dreams and explanations in a folder."""
+    from .gallery import write_gallery
+
+    for n in neurons:
+        if not n.is_file():
+            raise AuralizeError(f"neuron statistics not found: {n}; run 'auralize neurons' first")
+    page = write_gallery(results_dir, out, neurons=list(neurons) or None)
+    click.echo(f"wrote {page}")

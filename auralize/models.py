@@ -73,6 +73,7 @@ class LSTMLayer(nn.Module):
     def __init__(self, n_in: int, hidden: int) -> None:
         super().__init__()
         self.hidden = hidden
+        self.unit_mask: torch.Tensor | None = None  # (hidden,) set by neurons.ablate
         # W split into its input and recurrent halves; the input half runs on all frames at once.
         self.w_in = nn.Linear(n_in, 4 * hidden)
         self.w_rec = nn.Linear(hidden, 4 * hidden, bias=False)
@@ -91,6 +92,8 @@ class LSTMLayer(nn.Module):
             i, f, o, g = gates.chunk(4, dim=-1)
             c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
             h = torch.sigmoid(o) * torch.tanh(c)
+            if self.unit_mask is not None:  # an ablated unit is silent, also to the recurrence
+                h = h * self.unit_mask
             hs.append(h)
             cs.append(c)
         return torch.stack(hs, 1), torch.stack(cs, 1)
@@ -102,6 +105,7 @@ class TanhLayer(nn.Module):
     def __init__(self, n_in: int, hidden: int) -> None:
         super().__init__()
         self.hidden = hidden
+        self.unit_mask: torch.Tensor | None = None
         self.w_in = nn.Linear(n_in, hidden)
         self.w_rec = nn.Linear(hidden, hidden, bias=False)
 
@@ -111,6 +115,8 @@ class TanhLayer(nn.Module):
         hs = []
         for step in range(x.shape[1]):
             h = torch.tanh(pre[:, step] + self.w_rec(h))
+            if self.unit_mask is not None:
+                h = h * self.unit_mask
             hs.append(h)
         return torch.stack(hs, 1), None
 

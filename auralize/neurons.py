@@ -16,6 +16,7 @@ that a clip is most likely Jazz", made precise):
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,3 +204,31 @@ def heatmap(report: NeuronReport, path: str | Path, k: int | None = None) -> Pat
     ax.set_title(f"share of clips on which the neuron is active (> its {report.quantile:.0%} quantile)", fontsize=9)
     fig.colorbar(im, ax=ax, label="active rate")
     return save_figure(path, fig)
+
+
+@contextlib.contextmanager
+def ablate(model: nn.Module, layer: str, units: list[int]):
+    """Silence ``units`` of a recurrent layer's hidden state (``layer{l}.h``) inside the block.
+
+    The units output 0 at every timestep, to the next layer and to their own recurrence::
+
+        with ablate(model, "layer2.h", [105]):
+            evaluate(model, data, "track")
+    """
+    import re
+
+    match = re.fullmatch(r"layer(\d+)\.h", layer)
+    layers = getattr(model, "layers", None)
+    if match is None or layers is None or not 1 <= int(match.group(1)) <= len(layers):
+        raise AuralizeError(f"cannot ablate {layer!r}; give a recurrent hidden state such as layer1.h")
+    target = layers[int(match.group(1)) - 1]
+    bad = [u for u in units if not 0 <= u < target.hidden]
+    if bad:
+        raise AuralizeError(f"neuron {bad[0]} is out of range for {layer}, which has {target.hidden} units")
+    mask = torch.ones(target.hidden)
+    mask[list(units)] = 0.0
+    previous, target.unit_mask = target.unit_mask, mask
+    try:
+        yield model
+    finally:
+        target.unit_mask = previous

@@ -68,3 +68,23 @@ def test_genre_never_predicted_has_no_top_neuron():
     assert report.top("loud") == []
     with pytest.raises(AuralizeError, match="predicted no clip as loud"):
         report.top_unit("loud")
+
+
+def test_ablation_silences_the_unit_inside_the_recurrence():
+    from auralize.neurons import ablate
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig("lstm", n_classes=3, hidden=6, layers=2)).eval()
+    x = torch.randn(2, 22, 513)
+    before = model.forward_with_states(x)[1]
+    with ablate(model, "layer1.h", [2]):
+        _, after = model.forward_with_states(x)
+        assert torch.all(after["layer1.h"][..., 2] == 0)
+    assert not torch.allclose(after["layer2.h"], before["layer2.h"])
+    torch.testing.assert_close(model.forward_with_states(x)[1]["layer2.h"], before["layer2.h"])  # restored
+    with pytest.raises(AuralizeError, match="out of range"):
+        with ablate(model, "layer1.h", [6]):
+            pass
+    with pytest.raises(AuralizeError, match="cannot ablate"):
+        with ablate(model, "attention.context", [0]):
+            pass
