@@ -430,7 +430,7 @@ def weights_cmd(checkpoint, units, gate, seconds, contrast, iters, out, seed):
 @click.option("--method", default="ig", show_default=True, help="ig (Integrated Gradients vs silence) or saliency.")
 @click.option("--noise-tunnel", is_flag=True, help="Average attributions over noisy copies (SmoothGrad).")
 @click.option("--target", default=None, help="Genre to explain (default: the song's verdict).")
-@click.option("--steps", type=int, default=32, show_default=True, help="Integrated Gradients steps.")
+@click.option("--steps", type=int, default=64, show_default=True, help="Integrated Gradients steps.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Folder for the results (default: explain-<song name>/).")
 @SEED

@@ -55,7 +55,7 @@ def silence_baseline(model: nn.Module) -> torch.Tensor:
 
 
 def explain(model: nn.Module, audio: np.ndarray, method: str = "integrated_gradients", target: str | None = None,
-            noise_tunnel: bool = False, n_steps: int = 32, chunk: int = 8, seed: int = 0,
+            noise_tunnel: bool = False, n_steps: int = 64, chunk: int = 8, seed: int = 0,
             progress: bool = False, name: str = "audio") -> Explanation:
     """Attribute each clip's prediction to its input.
 
