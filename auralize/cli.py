@@ -208,6 +208,8 @@ def _real_clips(data_dir: Path, model, genres, seed: int, quiet: bool) -> dict:
 @click.option("--dropout", type=float, default=0.2, show_default=True)
 @click.option("--compression", type=click.Choice(["log", "none"]), default="log", show_default=True,
               help="log: log PSD; none: the paper's raw PSD.")
+@click.option("--norm", type=click.Choice(["bin", "global"]), default="bin", show_default=True,
+              help="Normalise each frequency bin (bin) or with one scalar mean and std (global, the authors').")
 @click.option("--variant", type=click.Choice(["paper", "authors"]), default="paper", show_default=True,
               help="paper: the equations; authors: the departures of the authors' code.")
 @click.option("--no-augment", is_flag=True, help="Turn off random gain and time/frequency masks.")
@@ -216,7 +218,7 @@ def _real_clips(data_dir: Path, model, genres, seed: int, quiet: bool) -> dict:
 @SEED
 @QUIET
 def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer, lr, batch_size, dropout,
-              compression, variant, no_augment, out, resume, seed, quiet):
+              compression, norm, variant, no_augment, out, resume, seed, quiet):
     """Train one model and save its best checkpoint."""
     from .training import TrainSettings, train
 
@@ -226,7 +228,7 @@ def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer
                              augment=not no_augment)
     command = "auralize " + " ".join(sys.argv[1:])
     result = train(kind, data, split, hidden=hidden, layers=layers, variant=variant, dropout=dropout,
-                   compression=compression, settings=settings, seed=seed, out=out, resume=resume,
+                   compression=compression, per_bin=norm == "bin", settings=settings, seed=seed, out=out, resume=resume,
                    progress=not quiet, log=lambda m: click.echo(m, err=True), meta={"command": command})
     click.echo(f"saved {result.path} (coverage: {result.model.meta['coverage']})")
 

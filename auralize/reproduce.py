@@ -12,7 +12,7 @@ from .checkpoint import load_model
 from .data import Dataset, make_split, part_genre_counts
 from .evaluation import Evaluation, evaluate
 from .io import atomic_write_text
-from .models import ALL_MODELS
+from .models import ALL_MODELS, NEURAL
 from .report import confusion_figure, fmt
 from .training import TrainSettings, train
 
@@ -52,7 +52,8 @@ def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=ALL_MODE
                           progress=progress, log=log, meta={"command": command}).model
             atomic_write_text(done, "finished\n")
         rows[kind] = ev = evaluate(model, data, sp, "test")
-        meta[kind] = {"best_epoch": model.meta.get("best_epoch"), "seconds": round(time.time() - started, 1)}
+        best = model.meta.get("best_epoch") if kind in NEURAL else None  # a baseline fit has no epochs
+        meta[kind] = {"best_epoch": best if best is not None else "–", "seconds": round(time.time() - started, 1)}
         confusion_figure(ev.clip_confusion, ev.genres, work / f"{kind}-confusion.png",
                          f"{LABELS[kind]} - {split} split, test clips (acc {ev.clip_accuracy:.3f})")
         log(f"{kind}: test clip accuracy {ev.clip_accuracy:.3f}, track accuracy {ev.track_accuracy:.3f}")

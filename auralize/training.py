@@ -155,6 +155,7 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
         valid, valid_loss = _score(model, x_valid, y_valid)
         history = [{"epoch": 1, "valid_acc": valid, "valid_loss": valid_loss, "seconds": time.time() - started}]
         meta.update({"history": history, "best_epoch": 1, "best_valid_acc": valid})
+        model.meta = meta
         log(f"{kind}: fitted in {history[0]['seconds']:.1f} s, valid clip accuracy {valid:.3f}")
         if out:
             save_checkpoint(out, model, meta)
