@@ -19,7 +19,11 @@ QUIET = click.option("--quiet", is_flag=True, help="No progress bars.")
 CHECKPOINT = click.argument("checkpoint", type=click.Path(path_type=Path))
 
 
-def _load_data(data_dir: Path, quiet: bool):
+GENRES_OPT = click.option("--genres", default=None,
+                          help="Comma-separated genres to keep (e.g. blues,classical,jazz,rock); default: all found.")
+
+
+def _load_data(data_dir: Path, quiet: bool, genres: str | None = None):
     from .data import load_dataset
     import warnings
 
@@ -30,6 +34,8 @@ def _load_data(data_dir: Path, quiet: bool):
         finally:
             for w in caught:
                 click.echo(f"warning: {w.message}", err=True)
+    if genres:
+        data = data.only([g.strip().lower() for g in genres.split(",") if g.strip()])
     click.echo(data.summary(), err=True)
     return data
 
@@ -213,16 +219,17 @@ def _real_clips(data_dir: Path, model, genres, seed: int, quiet: bool) -> dict:
 @click.option("--variant", type=click.Choice(["paper", "authors"]), default="paper", show_default=True,
               help="paper: the equations; authors: the departures of the authors' code.")
 @click.option("--no-augment", is_flag=True, help="Turn off random gain and time/frequency masks.")
+@GENRES_OPT
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Checkpoint path (default runs/<model>-<split>-seed<seed>.pt).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from <out>.resume.pt.")
 @SEED
 @QUIET
 def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer, lr, batch_size, dropout,
-              compression, norm, variant, no_augment, out, resume, seed, quiet):
+              compression, norm, variant, no_augment, genres, out, resume, seed, quiet):
     """Train one model and save its best checkpoint."""
     from .training import TrainSettings, train
 
-    data = _load_data(data_dir, quiet)
+    data = _load_data(data_dir, quiet, genres)
     out = out or Path("runs") / f"{kind}-{split}-seed{seed}.pt"
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, patience=patience,
                              augment=not no_augment)
@@ -246,12 +253,13 @@ def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer
 def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
     """Clip and track accuracy, per genre, and a confusion matrix of a checkpoint."""
     from .checkpoint import load_model
+    from .data import GENRES
     from .evaluation import evaluate
     from .io import atomic_write_text
     from .report import confusion_figure
 
     model = load_model(checkpoint)
-    data = _load_data(data_dir, quiet)
+    data = _load_data(data_dir, quiet, ",".join(model.genres) if set(model.genres) != set(GENRES) else None)
     ev = evaluate(model, data, split, part, seed=seed)
     out = out or checkpoint.parent
     stem = f"{checkpoint.stem}-{split}-{part}"
@@ -273,9 +281,10 @@ def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
 @click.option("--models", default="svm,softmax,mlp,rnn,lstm,attention", show_default=True,
               help="Comma-separated subset of the six models.")
 @click.option("--epochs", type=int, default=None, help="Maximum epochs of the neural models.")
+@GENRES_OPT
 @SEED
 @QUIET
-def reproduce_cmd(data_dir, split, out, models, epochs, seed, quiet):
+def reproduce_cmd(data_dir, split, out, models, epochs, genres, seed, quiet):
     """Train and evaluate all six of the paper's models; write a table beside the paper's."""
     from .models import ALL_MODELS
     from .reproduce import reproduce
@@ -284,9 +293,10 @@ def reproduce_cmd(data_dir, split, out, models, epochs, seed, quiet):
     unknown = [m for m in kinds if m not in ALL_MODELS]
     if unknown:
         raise AuralizeError(f"unknown model {unknown[0]!r}; choose from {', '.join(ALL_MODELS)}")
-    data = _load_data(data_dir, quiet)
+    data = _load_data(data_dir, quiet, genres)
+    name = split if not genres else f"{split}-{len(data.genres)}genres"
     table = reproduce(data, split, out, models=kinds, seed=seed, epochs=epochs, progress=not quiet,
-                      log=lambda m: click.echo(m, err=True))
+                      log=lambda m: click.echo(m, err=True), name=name)
     click.echo(table.read_text())
     click.echo(f"written: {table}")
 

@@ -66,6 +66,26 @@ class Dataset:
             text += f"; skipped {len(self.skipped)} unreadable: " + ", ".join(p.name for p, _ in self.skipped)
         return text
 
+    def only(self, genres: list[str] | tuple[str, ...]) -> "Dataset":
+        """The same data restricted to ``genres`` (in that order); labels are renumbered.
+
+        Raises
+        ------
+        AuralizeError
+            If a genre is unknown or has no track here.
+        """
+        missing = [g for g in genres if g not in {t.genre for t in self.tracks}]
+        if missing:
+            raise AuralizeError(f"no tracks of genre {missing[0]!r} in the data; it has: "
+                                + ", ".join(sorted({t.genre for t in self.tracks})))
+        keep_tracks = [i for i, t in enumerate(self.tracks) if t.genre in genres]
+        new_index = {old: new for new, old in enumerate(keep_tracks)}
+        clips = np.flatnonzero(np.isin(self.track, keep_tracks))
+        remap = np.array([genres.index(g) if g in genres else -1 for g in self.genres])
+        return Dataset(self.psd[clips], remap[self.label[clips]], np.array([new_index[t] for t in self.track[clips]]),
+                       self.clip_index[clips], [self.tracks[i] for i in keep_tracks], tuple(genres), self.skipped,
+                       self.root)
+
     def subset(self, clip_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(psd, label, track) of the given clips."""
         return self.psd[clip_ids], self.label[clip_ids], self.track[clip_ids]
@@ -237,7 +257,7 @@ def make_split(data: Dataset, name: str = "filtered", seed: int = 42) -> Split:
                      f"{counts['train']} / {counts['valid']} / {counts['test']} tracks")
     if name != "filtered":
         raise AuralizeError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
-    if not set(t.genre for t in data.tracks) <= set(GENRES):
+    if not set(data.genres) <= set(GENRES):
         raise AuralizeError("the filtered split lists GTZAN tracks only; use --split track for your own genre folders")
     lists = filtered_lists()
     part_of_stem = {stem: part for part, stems in lists.items() for stem in stems}

@@ -25,15 +25,17 @@ LABELS = {"svm": "SVM (RBF, one-vs-rest)", "softmax": "Softmax regression (newto
 
 def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=ALL_MODELS, seed: int = 0,
               epochs: int | None = None, progress: bool = True, log: Callable[[str], None] = print,
-              command: str | None = None) -> Path:
+              command: str | None = None, name: str | None = None) -> Path:
     """Train and evaluate ``models`` on ``split``; write ``<out_dir>/<split>.md`` and figures.
 
-    Each model's checkpoint goes to ``<out_dir>/<split>/<model>.pt``; a model whose finished
+    ``name`` (default: the split's) names the outputs.
+    Each model's checkpoint goes to ``<out_dir>/<name>/<model>.pt``; a model whose finished
     checkpoint is already there is evaluated, not retrained, so an interrupted run resumes.
     Returns the path of the Markdown table.
     """
     out_dir = Path(out_dir)
-    work = out_dir / split
+    name = name or split
+    work = out_dir / name
     sp = make_split(data, split, seed=42 if split == "clip" else seed)
     command = command or "auralize " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     rows: dict[str, Evaluation] = {}
@@ -58,7 +60,7 @@ def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=ALL_MODE
                          f"{LABELS[kind]} - {split} split, test clips (acc {ev.clip_accuracy:.3f})")
         log(f"{kind}: test clip accuracy {ev.clip_accuracy:.3f}, track accuracy {ev.track_accuracy:.3f}")
 
-    lines = [f"# Results on the `{split}` split", "",
+    lines = [f"# Results on the `{split}` split" + (f" ({len(data.genres)} genres)" if name != split else ""), "",
              f"Made by `{command}`.", "",
              f"Data: {data.summary()}.", "",
              f"Split: {sp.coverage}.", "",
@@ -72,10 +74,10 @@ def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=ALL_MODE
     lines += ["", "Track accuracy is a vote of each test track's clips. The paper reports clip accuracy on its clip split.", ""]
     for kind, ev in rows.items():
         lines += [f"## {LABELS[kind]}", "",
-                  f"Test: {ev.n_clips} clips, {ev.n_tracks} tracks. ![confusion]({split}/{kind}-confusion.png)", "",
+                  f"Test: {ev.n_clips} clips, {ev.n_tracks} tracks. ![confusion]({name}/{kind}-confusion.png)", "",
                   ev.table(), ""]
-    table = out_dir / f"{split}.md"
+    table = out_dir / f"{name}.md"
     atomic_write_text(table, "\n".join(lines))
-    atomic_write_text(out_dir / f"{split}.json", json.dumps(
+    atomic_write_text(out_dir / f"{name}.json", json.dumps(
         {k: {**ev.to_dict(), **meta[k]} for k, ev in rows.items()}, indent=1, allow_nan=True))
     return table
