@@ -84,6 +84,6 @@ def dream_figure(psd: np.ndarray, genre: str, path: Path, description: str, trip
                        extent=[0, p.shape[0] * hop_s, 0, F.SAMPLE_RATE / 2])
         ax.set_title(title, fontsize=8)
         ax.set_xlabel("time (s)")
-        ax.set_ylabel("frequency (Hz)")
+    axes[0][0].set_ylabel("frequency (Hz)")
     fig.colorbar(im, ax=axes[0].tolist(), label="PSD (dB)")
     return save_figure(path, fig)

@@ -111,3 +111,15 @@ def test_unknown_split(gtzan_dir):
     ds = D.load_dataset(gtzan_dir, progress=False)
     with pytest.raises(AuralizeError, match="unknown split"):
         D.make_split(ds, "random")
+
+
+def test_only_some_genres(gtzan_dir):
+    ds = D.load_dataset(gtzan_dir, progress=False)
+    two = ds.only(["metal", "classical"])
+    assert two.genres == ("metal", "classical")
+    assert len(two.tracks) == 14 and len(two.psd) == 28
+    assert set(two.label.tolist()) == {0, 1}
+    assert all(two.genres[l] == two.tracks[t].genre for l, t in zip(two.label, two.track))
+    assert "train 8 of 443 tracks" in D.make_split(two, "filtered").coverage
+    with pytest.raises(AuralizeError, match="no tracks of genre 'jazz'"):
+        ds.only(["jazz"])
