@@ -165,7 +165,7 @@ def _dream(genre, checkpoint, out, objective, param, seconds, steps, lr, init, l
         ensure_writable(folder)
     start = init if init in ("noise", "silence") else load_audio(init)
     report = load_report(checkpoint, layer) if objective == "neuron" and unit is None else None
-    real = _real_clips(data_dir, model, genres, seed, quiet) if data_dir else None
+    real = _real_clips(data_dir, genres) if data_dir else None
     reg = Regularisers(l2=l2, tv_time=tv_time, tv_freq=tv_freq, clamp=not no_clamp, jitter=jitter, noise=noise)
     summaries = make_audible(model, genres, stems, objective=objective, param=param, seconds=seconds, steps=steps,
                              lr=lr, init=start, regularisers=reg, seed=seed, report=report, layer=layer, unit=unit,
@@ -182,7 +182,7 @@ def _dream(genre, checkpoint, out, objective, param, seconds, steps, lr, init, l
                f"files ({time.time() - started:.1f} s): {first.parent.resolve()}/<genre>.wav, .png, .json, .npy")
 
 
-def _real_clips(data_dir: Path, model, genres, seed: int, quiet: bool) -> dict:
+def _real_clips(data_dir: Path, genres: list[str]) -> dict:
     """One real clip's PSD per genre (the first track of the genre, middle clip)."""
     from .data import discover, track_psd, default_cache_dir
 
