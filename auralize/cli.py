@@ -435,6 +435,28 @@ def weights_cmd(checkpoint, units, gate, seconds, contrast, iters, out, seed):
                                                         "units": index}, indent=1))
 
 
+@cli.command("predict")
+@click.argument("songs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
+              help="Model (default: the shipped trained/lstm.pt).")
+@click.option("--clips", is_flag=True, help="Also list every 5-s clip's genre.")
+def predict_cmd(songs, checkpoint, clips):
+    """Classify songs: the genre of each (a vote of its 5-s clips) and its probability."""
+    from . import default_checkpoint
+    from .checkpoint import load_model
+    from .evaluation import predict
+
+    model = load_model(checkpoint or default_checkpoint("lstm"))
+    for song in songs:
+        pred = predict(model, song)
+        share = float(pred.probabilities.mean(0)[model.genres.index(pred.genre)])
+        click.echo(f"{song}: {pred.genre} (mean p {share:.3f} over {len(pred.probabilities)} clips)")
+        if clips:
+            for i, p in enumerate(pred.probabilities):
+                top = int(p.argmax())
+                click.echo(f"  clip {i + 1:3d} ({i * 5:4d}-{i * 5 + 5:4d} s): {model.genres[top]:10s} {p[top]:.3f}")
+
+
 @cli.command("explain")
 @click.argument("song", type=click.Path(path_type=Path))
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None,

@@ -101,3 +101,13 @@ def test_unknown_target_genre(models):
 
     with pytest.raises(AuralizeError, match="unknown genre"):
         explain(load_model(models / "lstm.pt"), synth_track("metal", 1, 6.0, 4000), target="polka")
+
+
+def test_predict_command(models, tmp_path):
+    song = tmp_path / "tone.flac"
+    sf.write(song, synth_track("classical", 3, 11.0, 4000), 4000)
+    code, out, err = invoke("predict", str(song), "--checkpoint", str(models / "lstm.pt"), "--clips")
+    assert code == 0, err
+    assert out.startswith(f"{song}: ") and "over 2 clips" in out and "clip   2" in out
+    one_line(*invoke("predict", str(tmp_path / "nope.wav"), "--checkpoint", str(models / "lstm.pt"))[::2],
+             "audio file not found")
