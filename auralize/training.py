@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -116,7 +116,7 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
     """
     if kind not in ALL_MODELS:
         raise AuralizeError(f"unknown model {kind!r}; choose one of {', '.join(ALL_MODELS)}")
-    settings = settings or TrainSettings()
+    settings = replace(settings or TrainSettings())  # a copy: the caller's settings stay as given
     for key, value in defaults(kind).items():
         if getattr(settings, key) is None:
             setattr(settings, key, value)
