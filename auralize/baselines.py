@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .models import ModelConfig
+from .models import ModelConfig, normalise_input
 
 
 class KernelSVM(nn.Module):
@@ -32,7 +32,7 @@ class KernelSVM(nn.Module):
         return self.forward_with_states(x)[0]
 
     def forward_with_states(self, x: torch.Tensor) -> tuple[torch.Tensor, dict]:
-        flat = x.flatten(1).to(self.support.dtype)
+        flat = normalise_input(x, self.config.input_norm).flatten(1).to(self.support.dtype)
         sq = (flat**2).sum(1, keepdim=True) - 2 * flat @ self.support.T + (self.support**2).sum(1)
         return torch.exp(-self.gamma * sq.clamp(min=0)) @ self.coef + self.intercept, {}
 
@@ -46,7 +46,7 @@ class SoftmaxRegression(nn.Module):
         self.linear = nn.Linear(config.n_frames * config.n_bins, config.n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(x.flatten(1))
+        return self.linear(normalise_input(x, self.config.input_norm).flatten(1))
 
     def forward_with_states(self, x: torch.Tensor) -> tuple[torch.Tensor, dict]:
         return self.forward(x), {}
@@ -67,7 +67,7 @@ def fit_baseline(config: ModelConfig, x: np.ndarray, y: np.ndarray, seed: int = 
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.svm import SVC
 
-    flat = x.reshape(len(x), -1).astype(np.float64)
+    flat = normalise_input(torch.from_numpy(x), config.input_norm).reshape(len(x), -1).double().numpy()
     k = config.n_classes
     if config.kind == "softmax":
         clf = LogisticRegression(solver="newton-cg", C=c, max_iter=200, random_state=seed)

@@ -214,6 +214,8 @@ def _real_clips(data_dir: Path, genres: list[str]) -> dict:
 @click.option("--dropout", type=float, default=0.2, show_default=True)
 @click.option("--compression", type=click.Choice(["log", "none"]), default="log", show_default=True,
               help="log: log PSD; none: the paper's raw PSD.")
+@click.option("--input-norm", type=click.Choice(["level", "none"]), default="none", show_default=True,
+              help="level: the model removes each clip's mean log level first (generalises across artists).")
 @click.option("--norm", type=click.Choice(["bin", "global"]), default="bin", show_default=True,
               help="Normalise each frequency bin (bin) or with one scalar mean and std (global, the authors').")
 @click.option("--variant", type=click.Choice(["paper", "authors"]), default="paper", show_default=True,
@@ -225,7 +227,7 @@ def _real_clips(data_dir: Path, genres: list[str]) -> dict:
 @SEED
 @QUIET
 def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer, lr, batch_size, dropout,
-              compression, norm, variant, no_augment, genres, out, resume, seed, quiet):
+              compression, input_norm, norm, variant, no_augment, genres, out, resume, seed, quiet):
     """Train one model and save its best checkpoint."""
     from .training import TrainSettings, train
 
@@ -235,7 +237,8 @@ def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer
                              augment=not no_augment)
     command = "auralize " + " ".join(sys.argv[1:])
     result = train(kind, data, split, hidden=hidden, layers=layers, variant=variant, dropout=dropout,
-                   compression=compression, per_bin=norm == "bin", settings=settings, seed=seed, out=out, resume=resume,
+                   compression=compression, per_bin=norm == "bin", input_norm=input_norm, settings=settings,
+                   seed=seed, out=out, resume=resume,
                    progress=not quiet, log=lambda m: click.echo(m, err=True), meta={"command": command})
     click.echo(f"saved {result.path} (coverage: {result.model.meta['coverage']})")
 
@@ -281,10 +284,12 @@ def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
 @click.option("--models", default="svm,softmax,mlp,rnn,lstm,attention", show_default=True,
               help="Comma-separated subset of the six models.")
 @click.option("--epochs", type=int, default=None, help="Maximum epochs of the neural models.")
+@click.option("--input-norm", type=click.Choice(["level", "none"]), default="none", show_default=True,
+              help="level: every model removes each clip's mean log level first.")
 @GENRES_OPT
 @SEED
 @QUIET
-def reproduce_cmd(data_dir, split, out, models, epochs, genres, seed, quiet):
+def reproduce_cmd(data_dir, split, out, models, epochs, input_norm, genres, seed, quiet):
     """Train and evaluate all six of the paper's models; write a table beside the paper's."""
     from .models import ALL_MODELS
     from .reproduce import reproduce
@@ -296,7 +301,7 @@ def reproduce_cmd(data_dir, split, out, models, epochs, genres, seed, quiet):
     data = _load_data(data_dir, quiet, genres)
     name = split if not genres else f"{split}-{len(data.genres)}genres"
     table = reproduce(data, split, out, models=kinds, seed=seed, epochs=epochs, progress=not quiet,
-                      log=lambda m: click.echo(m, err=True), name=name)
+                      log=lambda m: click.echo(m, err=True), name=name, input_norm=input_norm)
     click.echo(table.read_text())
     click.echo(f"written: {table}")
 

@@ -34,6 +34,8 @@ RECURRENT = ("rnn", "lstm", "attention")
 NEURAL = RECURRENT + ("mlp",)
 ALL_MODELS = NEURAL + ("svm", "softmax")
 
+INPUT_NORMS = ("none", "level")
+
 #: The paper's best size per model (hidden units, layers).
 PAPER_SIZES = {"rnn": (125, 2), "lstm": (250, 2), "attention": (60, 2), "mlp": (125, 1)}
 
@@ -48,6 +50,7 @@ class ModelConfig:
     layers: int = 0
     dropout: float = 0.2
     variant: str = "paper"  # or "authors": the departures of the authors' code
+    input_norm: str = "none"  # or "level": remove each clip's mean level first (see normalise_input)
     n_bins: int = N_BINS
     n_frames: int = N_FRAMES
     extra: dict = field(default_factory=dict)  # baseline-specific sizes (svm: n_support)
@@ -57,6 +60,8 @@ class ModelConfig:
             raise AuralizeError(f"unknown model {self.kind!r}; choose one of {', '.join(ALL_MODELS)}")
         if self.variant not in ("paper", "authors"):
             raise AuralizeError(f"unknown variant {self.variant!r}; use 'paper' or 'authors'")
+        if self.input_norm not in INPUT_NORMS:
+            raise AuralizeError(f"unknown input normalisation {self.input_norm!r}; use {' or '.join(INPUT_NORMS)}")
         default_hidden, default_layers = PAPER_SIZES.get(self.kind, (0, 0))
         self.hidden = self.hidden or default_hidden
         self.layers = self.layers or default_layers
@@ -65,6 +70,18 @@ class ModelConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def normalise_input(x: torch.Tensor, mode: str) -> torch.Tensor:
+    """``level``: subtract each clip's mean over frames and bins (its overall log level).
+
+    Recordings of one artist share a mastering level; removing it makes the models generalise
+    across artists (a change of level is a constant shift of the log spectrum). Part of the
+    model, so real clips, dreams and attributions all pass through it.
+    """
+    if mode == "level":
+        return x - x.mean(dim=(-2, -1), keepdim=True)
+    return x
 
 
 class LSTMLayer(nn.Module):
@@ -153,9 +170,9 @@ class RecurrentClassifier(nn.Module):
 
     def forward_with_states(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         states: dict[str, torch.Tensor] = {}
-        seq = x
+        seq = normalise_input(x, self.config.input_norm)
         if self.input is not None:
-            seq = states["input"] = self.input(x)
+            seq = states["input"] = self.input(seq)
         c = None
         for number, layer in enumerate(self.layers, start=1):
             seq, c = layer(seq)
@@ -188,7 +205,7 @@ class MLP(nn.Module):
         return self.forward_with_states(x)[0]
 
     def forward_with_states(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        hidden = torch.sigmoid(self.hidden(x.flatten(1)))
+        hidden = torch.sigmoid(self.hidden(normalise_input(x, self.config.input_norm).flatten(1)))
         return self.out(self.dropout(hidden)), {"hidden": hidden}
 
 

@@ -25,7 +25,7 @@ LABELS = {"svm": "SVM (RBF, one-vs-rest)", "softmax": "Softmax regression (newto
 
 def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=ALL_MODELS, seed: int = 0,
               epochs: int | None = None, progress: bool = True, log: Callable[[str], None] = print,
-              command: str | None = None, name: str | None = None) -> Path:
+              command: str | None = None, name: str | None = None, input_norm: str = "none") -> Path:
     """Train and evaluate ``models`` on ``split``; write ``<out_dir>/<split>.md`` and figures.
 
     ``name`` (default: the split's) names the outputs.
@@ -50,7 +50,7 @@ def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=ALL_MODE
         else:
             resume = ckpt.with_suffix(".resume.pt").exists()
             settings = TrainSettings(epochs=epochs)
-            model = train(kind, data, sp, settings=settings, seed=seed, out=ckpt, resume=resume,
+            model = train(kind, data, sp, settings=settings, seed=seed, out=ckpt, resume=resume, input_norm=input_norm,
                           progress=progress, log=log, meta={"command": command}).model
             atomic_write_text(done, "finished\n")
         rows[kind] = ev = evaluate(model, data, sp, "test")

@@ -98,6 +98,7 @@ def _score(model: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, float
 
 def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: int = 0, layers: int = 0,
           variant: str = "paper", dropout: float = 0.2, compression: str = "log", per_bin: bool = True,
+          input_norm: str = "none",
           settings: TrainSettings | None = None, seed: int = 0, out: str | Path | None = None,
           resume: bool = False, progress: bool = True, log: Callable[[str], None] = print,
           meta: dict | None = None) -> TrainResult:
@@ -136,7 +137,7 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
     x_valid = scaler.transform(data.psd[valid_ids]).astype(np.float32)
     y_valid = data.label[valid_ids]
     config = ModelConfig(kind=kind, n_classes=len(data.genres), hidden=hidden, layers=layers,
-                         dropout=dropout, variant=variant)
+                         dropout=dropout, variant=variant, input_norm=input_norm)
     meta = dict(meta or {})
     meta.update({
         "kind": kind, "split": split.name, "coverage": split.coverage, "seed": seed,

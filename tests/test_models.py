@@ -93,3 +93,13 @@ def test_baselines_match_sklearn(kind):
         ref = LogisticRegression(solver="newton-cg", max_iter=200).fit(flat, y)
         np.testing.assert_allclose(out[:, :3], ref.decision_function(flat), rtol=1e-3, atol=1e-3)
     assert (out[:, 3] < -1e3).all()  # the class never seen never wins
+
+
+@pytest.mark.parametrize("kind", ["lstm", "rnn", "attention", "mlp"])
+def test_level_normalisation_ignores_a_change_of_level(kind):
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind, n_classes=3, hidden=5, layers=1, input_norm="level")).eval()
+    x = torch.randn(2, 22, 513)
+    torch.testing.assert_close(model(x + 1.7), model(x), atol=1e-5, rtol=1e-5)
+    plain = build_model(ModelConfig(kind, n_classes=3, hidden=5, layers=1)).eval()
+    assert not torch.allclose(plain(x + 1.7), plain(x), atol=1e-3)
