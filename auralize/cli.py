@@ -214,7 +214,7 @@ def _real_clips(data_dir: Path, genres: list[str]) -> dict:
 @click.option("--dropout", type=float, default=0.2, show_default=True)
 @click.option("--compression", type=click.Choice(["log", "none"]), default="log", show_default=True,
               help="log: log PSD; none: the paper's raw PSD.")
-@click.option("--input-norm", type=click.Choice(["level", "none"]), default="none", show_default=True,
+@click.option("--input-norm", type=click.Choice(["level", "none"]), default="level", show_default=True,
               help="level: the model removes each clip's mean log level first (generalises across artists).")
 @click.option("--norm", type=click.Choice(["bin", "global"]), default="bin", show_default=True,
               help="Normalise each frequency bin (bin) or with one scalar mean and std (global, the authors').")
@@ -284,7 +284,7 @@ def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
 @click.option("--models", default="svm,softmax,mlp,rnn,lstm,attention", show_default=True,
               help="Comma-separated subset of the six models.")
 @click.option("--epochs", type=int, default=None, help="Maximum epochs of the neural models.")
-@click.option("--input-norm", type=click.Choice(["level", "none"]), default="none", show_default=True,
+@click.option("--input-norm", type=click.Choice(["level", "none"]), default="level", show_default=True,
               help="level: every model removes each clip's mean log level first.")
 @GENRES_OPT
 @SEED

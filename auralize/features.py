@@ -186,7 +186,10 @@ class InputScaler:
         """Fit statistics on training PSDs ``(n, 22, 513)``; returns self."""
         z = self.compress(np.asarray(psd, dtype=np.float64)).reshape(-1, psd.shape[-1])
         if self.per_bin:
-            self.mean, self.std = z.mean(0), z.std(0) + 1e-8
+            # A bin that barely varies in training (a constant floor) would blow small changes
+            # up by orders of magnitude and saturate the models: floor its std.
+            std = z.std(0)
+            self.mean, self.std = z.mean(0), np.maximum(std, 0.1 * np.median(std)) + 1e-8
         else:
             self.mean, self.std = np.full(z.shape[1], z.mean()), np.full(z.shape[1], z.std() + 1e-8)
         x = (z - self.mean) / self.std

@@ -25,7 +25,7 @@ LABELS = {"svm": "SVM (RBF, one-vs-rest)", "softmax": "Softmax regression (newto
 
 def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=ALL_MODELS, seed: int = 0,
               epochs: int | None = None, progress: bool = True, log: Callable[[str], None] = print,
-              command: str | None = None, name: str | None = None, input_norm: str = "none") -> Path:
+              command: str | None = None, name: str | None = None, input_norm: str = "level") -> Path:
     """Train and evaluate ``models`` on ``split``; write ``<out_dir>/<split>.md`` and figures.
 
     ``name`` (default: the split's) names the outputs.

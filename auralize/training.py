@@ -98,7 +98,7 @@ def _score(model: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, float
 
 def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: int = 0, layers: int = 0,
           variant: str = "paper", dropout: float = 0.2, compression: str = "log", per_bin: bool = True,
-          input_norm: str = "none",
+          input_norm: str = "level",
           settings: TrainSettings | None = None, seed: int = 0, out: str | Path | None = None,
           resume: bool = False, progress: bool = True, log: Callable[[str], None] = print,
           meta: dict | None = None) -> TrainResult:

@@ -16,11 +16,12 @@ def synth_track(genre: str, index: int, seconds: float, sr: int) -> np.ndarray:
     """A few seconds of audio whose spectrum says which of three genres it is."""
     rng = np.random.default_rng(zlib.crc32(f"{genre}{index}".encode()))
     t = np.arange(int(seconds * sr)) / sr
-    if genre == "classical":  # sustained low harmonic tones
+    if genre == "classical":  # sustained low harmonic tones over a dark (low-passed) noise floor
         f0 = 180 + 20 * index
         y = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 4))
-    elif genre == "metal":  # loud broadband noise
-        y = rng.standard_normal(t.size) * 0.8
+        y = y + 0.3 * np.convolve(rng.standard_normal(t.size), np.ones(16) / 4, mode="same")
+    elif genre == "metal":  # loud noise tilted towards the highs
+        y = np.diff(rng.standard_normal(t.size + 1)) * 0.8
     else:  # "hiphop": clicks on a beat plus a high tone
         y = 0.3 * np.sin(2 * np.pi * (1200 + 30 * index) * t)
         beat = (np.arange(t.size) % int(0.5 * sr)) < int(0.02 * sr)

@@ -20,7 +20,7 @@ def tiny(gtzan_dir, tmp_path_factory):
     """A small LSTM trained on the synthetic data, with saved neuron statistics."""
     folder = tmp_path_factory.mktemp("tiny")
     ds = D.load_dataset(gtzan_dir, progress=False)
-    train("lstm", ds, "track", hidden=12, layers=2, settings=TrainSettings(epochs=8, batch_size=8, lr=5e-3),
+    train("lstm", ds, "track", hidden=12, layers=2, settings=TrainSettings(epochs=20, batch_size=8, lr=5e-3),
           out=folder / "lstm.pt", progress=False, log=lambda m: None)
     result = CliRunner().invoke(cli, ["neurons", str(folder / "lstm.pt"), "--data", str(gtzan_dir), "--quiet"])
     assert result.exit_code == 0, result.output
