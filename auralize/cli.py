@@ -440,6 +440,32 @@ def weights_cmd(checkpoint, units, gate, seconds, contrast, iters, out, seed):
                                                         "units": index}, indent=1))
 
 
+@cli.command("info")
+@CHECKPOINT
+def info_cmd(checkpoint):
+    """What a checkpoint is: model, genres, front end, split and how it was trained."""
+    from .checkpoint import load_model
+    from .models import RECURRENT, state_names
+    from .neurons import neurons_path
+
+    model = load_model(checkpoint)
+    cfg, meta = model.config, model.meta
+    size = {"mlp": f" ({cfg.hidden} hidden units)", "svm": "", "softmax": ""}.get(cfg.kind, f" {cfg.layers}x{cfg.hidden}")
+    click.echo(f"{checkpoint}: {cfg.kind}{size}")
+    click.echo(f"  variant {cfg.variant}, input normalisation {cfg.input_norm}, dropout {cfg.dropout}")
+    click.echo(f"  genres: {', '.join(model.genres)}")
+    click.echo(f"  input: compression {model.scaler.compression}, {'per-bin' if model.scaler.per_bin else 'global'} "
+               "mean and std of the training clips")
+    if meta:
+        click.echo(f"  split: {meta.get('coverage', meta.get('split', '?'))}")
+        click.echo(f"  best epoch {meta.get('best_epoch')}, validation clip accuracy {meta.get('best_valid_acc', 0):.3f}")
+        click.echo(f"  made by: {meta.get('command', '?')}")
+    path = neurons_path(checkpoint)
+    click.echo(f"  neuron statistics: {path if path.exists() else 'none (run auralize neurons)'}")
+    if cfg.kind in RECURRENT or cfg.kind == "mlp":
+        click.echo(f"  states: {', '.join(state_names(model))}")
+
+
 @cli.command("predict")
 @click.argument("songs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None,

@@ -92,3 +92,13 @@ def test_too_short_audio_is_skipped_and_reported(tmp_path):
     code, _, err = run(["train", "--model", "mlp", "--data", str(tmp_path / "g"), "--quiet"])
     assert code == 2
     assert "at least 5 s" in err and err.strip().splitlines()[-1].startswith("auralize: error: none of the 1 audio")
+
+
+def test_info(gtzan_dir, tmp_path):
+    ckpt = tmp_path / "m.pt"
+    assert run(["train", "--model", "attention", "--data", str(gtzan_dir), "--split", "track", "--hidden", "4",
+                "--layers", "1", "--epochs", "1", "--out", str(ckpt), "--quiet"])[0] == 0
+    code, out, err = run(["info", str(ckpt)])
+    assert code == 0, err
+    assert "attention 1x4" in out and "attention.alpha" in out and "input normalisation level" in out
+    assert "neuron statistics: none" in out
