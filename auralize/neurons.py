@@ -165,10 +165,22 @@ def input_layer(model: nn.Module) -> str:
     return "input" if model.config.kind == "rnn" else ("hidden" if model.config.kind == "mlp" else "layer1.h")
 
 
+def _fingerprint(checkpoint: str | Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()[:16]
+
+
 def save_reports(checkpoint: str | Path, reports: list[NeuronReport]) -> Path:
-    """Merge reports (keyed by layer) into the checkpoint's ``.neurons.json``."""
+    """Merge reports (keyed by layer) into the checkpoint's ``.neurons.json``.
+
+    Reports made for another version of the checkpoint (a retrained model) are dropped.
+    """
     path = neurons_path(checkpoint)
-    saved = json.loads(path.read_text()) if path.is_file() else {"reports": {}}
+    fingerprint = _fingerprint(checkpoint)
+    saved = json.loads(path.read_text()) if path.is_file() else {}
+    if saved.get("checkpoint_sha256") != fingerprint:
+        saved = {"checkpoint_sha256": fingerprint, "reports": {}}
     for r in reports:
         saved["reports"][r.layer] = r.to_dict()
     saved.setdefault("default", reports[0].layer)
@@ -181,6 +193,9 @@ def load_report(checkpoint: str | Path, layer: str | None = None) -> NeuronRepor
     if not path.is_file():
         return None
     saved = json.loads(path.read_text())
+    if saved.get("checkpoint_sha256") != _fingerprint(checkpoint):
+        raise AuralizeError(f"{path} was made for another version of {Path(checkpoint).name}; rerun "
+                            f"'auralize neurons {checkpoint} --data DIR'")
     entry = saved["reports"].get(layer or saved["default"])
     return NeuronReport.from_dict(entry) if entry else None
 

@@ -42,10 +42,14 @@ def test_top_neuron_is_the_rigged_one(tmp_path):
     assert report.active_rate[0, 0] == 0.0
     # saved beside the checkpoint and read back
     ckpt = tmp_path / "m.pt"
+    ckpt.write_bytes(b"weights v1")
     save_reports(ckpt, [report])
     again = load_report(ckpt)
     assert again.top_unit("loud") == 0 and again.layer == "layer1.h"
     assert json.loads((tmp_path / "m.neurons.json").read_text())["default"] == "layer1.h"
+    ckpt.write_bytes(b"weights v2")  # retrained: the statistics no longer apply
+    with pytest.raises(AuralizeError, match="another version"):
+        load_report(ckpt)
     png = heatmap(report, tmp_path / "h.png")
     assert png.read_bytes()[:4] == b"\x89PNG"
 
