@@ -46,7 +46,8 @@ def card(name: str, data, data_arg: str) -> str:
         "## Front end", "",
         "Mono 4000 Hz, 5-s clips of 20000 samples, `scipy.signal.spectrogram(x, fs=4000, nperseg=1024)` "
         f"(22 frames x 513 bins), compression `{meta['compression']}` (log(PSD + 1e-10)), per-bin mean and std "
-        "from the training clips only (stored in the checkpoint).", "",
+        "from the training clips only (stored in the checkpoint); the model's first step removes each clip's mean "
+        f"log level (input normalisation `{cfg.input_norm}`).", "",
         "## Metrics", "",
         f"`auralize evaluate trained/{name}.pt --data {data_arg} --split {meta['split']}` prints:", "",
         "```", ev.coverage, f"test: {ev.n_clips} clips, {ev.n_tracks} tracks",
