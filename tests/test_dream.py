@@ -155,3 +155,12 @@ def test_bad_input(tiny, tmp_path):
     one_line(*invoke("invert", str(tmp_path / "missing.npy"))[::2], "not found")
     np.save(tmp_path / "bad.npy", np.zeros((3, 4)))
     one_line(*invoke("invert", str(tmp_path / "bad.npy"))[::2], "expected a non-negative PSD")
+
+
+def test_long_dream_from_the_cli(tiny, tmp_path):
+    code, out, err = invoke("--genre", "metal", "--checkpoint", str(tiny), "-o", str(tmp_path / "m.wav"),
+                            "--seconds", "12", "--steps", "3", "--iters", "4", "--objective", "class", "--quiet")
+    assert code == 0, err
+    assert sf.info(str(tmp_path / "m.wav")).frames == 48000
+    trip = json.loads((tmp_path / "m.json").read_text())["round_trip"]
+    assert len(trip["p_target_per_clip"]) == 2  # the 12-s dream is judged on both of its 5-s clips
