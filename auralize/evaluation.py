@@ -128,6 +128,7 @@ def evaluate(model: nn.Module, data: Dataset, split: str | Split = "filtered", p
             "clip_accuracy": float(clip_conf[i, i] / n_clips) if n_clips else float("nan"),
             "track_accuracy": float(track_conf[i, i] / n_tracks) if n_tracks else float("nan"),
             "precision": float(clip_conf[i, i] / clip_conf[:, i].sum()) if clip_conf[:, i].sum() else float("nan"),
+            "mean_probability": float(probs[truth == i, i].mean()) if n_clips else float("nan"),
         }
     mean = lambda a, b: float(np.mean(a == b)) if len(a) else float("nan")  # noqa: E731
     return Evaluation(split.name, part, split.coverage, tuple(model.genres), mean(pred, truth),

@@ -23,7 +23,7 @@ def load(name):
     ("01_top_neurons", "top_neurons_across_genres.png", "| genre | top neuron | active rate |"),
     ("02_dream_from_song_vs_noise", "song_vs_noise.png", "| jazz | real clip |"),
     ("03_class_vs_neuron_objective", "spectra.png", "| blues |"),
-    ("04_ablate_a_neuron", "ablation.png", "| all |"),
+    ("04_ablate_neurons", "ablation.png", "| all |"),
 ])
 def test_example_runs(name, figure, needle, tmp_path):
     out = tmp_path / name
