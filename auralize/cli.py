@@ -212,6 +212,7 @@ def _real_clips(data_dir: Path, genres: list[str]) -> dict:
 @click.option("--lr", type=float, default=None, help="Learning rate (default 1e-3 for adam).")
 @click.option("--batch-size", type=int, default=128, show_default=True)
 @click.option("--dropout", type=float, default=0.2, show_default=True)
+@click.option("--weight-decay", type=float, default=0.0, show_default=True, help="L2 penalty on the weights.")
 @click.option("--compression", type=click.Choice(["log", "none"]), default="log", show_default=True,
               help="log: log PSD; none: the paper's raw PSD.")
 @click.option("--input-norm", type=click.Choice(["level", "none"]), default="level", show_default=True,
@@ -227,14 +228,14 @@ def _real_clips(data_dir: Path, genres: list[str]) -> dict:
 @SEED
 @QUIET
 def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer, lr, batch_size, dropout,
-              compression, input_norm, norm, variant, no_augment, genres, out, resume, seed, quiet):
+              weight_decay, compression, input_norm, norm, variant, no_augment, genres, out, resume, seed, quiet):
     """Train one model and save its best checkpoint."""
     from .training import TrainSettings, train
 
     data = _load_data(data_dir, quiet, genres)
     out = out or Path("runs") / f"{kind}-{split}-seed{seed}.pt"
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, patience=patience,
-                             augment=not no_augment)
+                             weight_decay=weight_decay, augment=not no_augment)
     command = "auralize " + " ".join(sys.argv[1:])
     result = train(kind, data, split, hidden=hidden, layers=layers, variant=variant, dropout=dropout,
                    compression=compression, per_bin=norm == "bin", input_norm=input_norm, settings=settings,

@@ -2,8 +2,9 @@
 import json
 
 import pytest
-
 from click.testing import CliRunner
+
+import auralize
 
 from auralize.cli import cli
 
@@ -25,9 +26,10 @@ def one_line_error(code, err, needle):
 def test_train_then_evaluate(gtzan_dir, tmp_path):
     ckpt = tmp_path / "lstm.pt"
     code, out, err = run(["train", "--model", "lstm", "--data", str(gtzan_dir), "--split", "track", "--hidden", "8",
-                          "--layers", "1", "--epochs", "3", "--out", str(ckpt), "--quiet"])
+                          "--layers", "1", "--epochs", "3", "--weight-decay", "1e-4", "--out", str(ckpt), "--quiet"])
     assert code == 0, err
     assert ckpt.exists() and f"saved {ckpt}" in out
+    assert auralize.load_model(ckpt).meta["settings"]["weight_decay"] == 1e-4
     assert "found 21 tracks" in err
     code, out, err = run(["evaluate", str(ckpt), "--data", str(gtzan_dir), "--split", "track", "--out", str(tmp_path),
                           "--quiet"])
