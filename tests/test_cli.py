@@ -5,7 +5,6 @@ import pytest
 from click.testing import CliRunner
 
 import auralize
-
 from auralize.cli import cli
 
 
