@@ -37,7 +37,7 @@ def make_audible(model: nn.Module, genres: list[str], stems: list[Path], *, obje
     for b, (genre, stem) in enumerate(zip(genres, stems)):
         stem = Path(stem)
         wav = save_wav(stem.with_suffix(".wav"), audio[b], F.SAMPLE_RATE)
-        save_wav(stem.with_name(stem.name + "-22050.wav"), _resample(audio[b], 22050), 22050)
+        save_wav(stem.with_name(stem.name + "-22050.wav"), F.resample(audio[b], F.SAMPLE_RATE, 22050), 22050)
         atomic_save_npy(stem.with_suffix(".npy"), psd[b].astype(np.float32))
         trip = round_trip(model, F.load_audio(wav), genre)  # the file as written, read back
         png = dream_figure(psd[b], genre, stem.with_suffix(".png"), result.descriptions[b], trip,
@@ -54,12 +54,6 @@ def make_audible(model: nn.Module, genres: list[str], stems: list[Path], *, obje
         atomic_write_text(stem.with_suffix(".json"), json.dumps(summary, indent=1))
         summaries.append(summary)
     return summaries
-
-
-def _resample(audio: np.ndarray, sr: int) -> np.ndarray:
-    import librosa
-
-    return librosa.resample(audio.astype(np.float32), orig_sr=F.SAMPLE_RATE, target_sr=sr, res_type="soxr_hq")
 
 
 def _db(psd: np.ndarray) -> np.ndarray:

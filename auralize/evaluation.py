@@ -45,10 +45,8 @@ def predict(model: nn.Module, audio: str | Path | np.ndarray, sr: int = F.SAMPLE
     name = "audio"
     if isinstance(audio, (str, Path)):
         name, audio = str(audio), F.load_audio(audio)
-    elif sr != F.SAMPLE_RATE:
-        import librosa
-
-        audio = librosa.resample(np.asarray(audio, np.float32), orig_sr=sr, target_sr=F.SAMPLE_RATE, res_type="soxr_hq")
+    else:
+        audio = F.resample(audio, sr, F.SAMPLE_RATE)
     probs = torch.softmax(predict_logits(model, model_input(model, audio, name)), 1).numpy()
     return Prediction(probs, tuple(model.genres))
 

@@ -51,17 +51,34 @@ def psd_scale() -> np.ndarray:
     return scale
 
 
+def resample(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Band-limited resampling of mono float audio with soxr (high quality), not an FFT resample.
+
+    The same as ``librosa.resample(audio, orig_sr=..., target_sr=..., res_type="soxr_hq")``,
+    output length ``ceil(len(audio) * target_sr / orig_sr)``, without importing librosa.
+    """
+    audio = np.asarray(audio, np.float32)
+    if orig_sr == target_sr:
+        return audio
+    import soxr
+
+    out = soxr.resample(audio, orig_sr, target_sr, quality="soxr_hq").astype(np.float32)
+    n = int(np.ceil(audio.shape[-1] * target_sr / orig_sr))
+    return out[:n] if out.size >= n else np.pad(out, (0, n - out.size))
+
+
 def load_audio(path: str | Path, sr: int = SAMPLE_RATE) -> np.ndarray:
     """Decode any file soundfile/librosa reads to mono float32 at ``sr`` Hz.
 
-    Resampling uses soxr (band-limited, high quality), not an FFT resample.
+    soundfile decodes what libsndfile reads (wav, flac, ogg, mp3, au, ...); anything else goes
+    through librosa's audioread fallback. Channels are averaged, then :func:`resample`.
 
     Raises
     ------
     AuralizeError
         If the file is missing, a directory, unreadable or empty.
     """
-    import librosa
+    import soundfile as sf
 
     path = Path(path)
     if not path.exists():
@@ -69,18 +86,28 @@ def load_audio(path: str | Path, sr: int = SAMPLE_RATE) -> np.ndarray:
     if path.is_dir():
         raise AuralizeError(f"{path} is a directory; give an audio file")
     try:
-        with warnings.catch_warnings():
-            # librosa falls back to audioread (mp3, .au) with warnings that say nothing to a user.
-            warnings.simplefilter("ignore")
-            y, _ = librosa.load(str(path), sr=sr, mono=True, res_type="soxr_hq")
-    except Exception as exc:  # librosa raises many types for undecodable input
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise AuralizeError(f"cannot decode {path}: {reason}; use a wav/flac/ogg/mp3 file") from exc
+        data, native_sr = sf.read(str(path), dtype="float32", always_2d=True)
+        y = data.mean(axis=1)
+    except sf.SoundFileError:
+        y, native_sr = _load_with_librosa(path)
     if y.size == 0:
         raise AuralizeError(f"{path} holds no audio samples")
     if not np.all(np.isfinite(y)):
         raise AuralizeError(f"{path} decodes to non-finite samples")
-    return y.astype(np.float32)
+    return resample(y, native_sr, sr)
+
+
+def _load_with_librosa(path: Path) -> tuple[np.ndarray, int]:
+    import librosa
+
+    try:
+        with warnings.catch_warnings():
+            # librosa falls back to audioread (mp3, .au) with warnings that say nothing to a user.
+            warnings.simplefilter("ignore")
+            return librosa.load(str(path), sr=None, mono=True)
+    except Exception as exc:  # librosa raises many types for undecodable input
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AuralizeError(f"cannot decode {path}: {reason}; use a wav/flac/ogg/mp3 file") from exc
 
 
 def split_clips(audio: np.ndarray, name: str = "audio") -> np.ndarray:

@@ -83,3 +83,18 @@ def test_load_audio_resamples_and_rejects(tmp_path):
         F.load_audio(tmp_path / "missing.wav")
     with pytest.raises(AuralizeError, match="directory"):
         F.load_audio(tmp_path)
+
+
+@pytest.mark.parametrize("fmt,sr,channels", [("wav", 22050, 2), ("flac", 44100, 1), ("ogg", 16000, 2)])
+def test_load_audio_matches_librosa(tmp_path, fmt, sr, channels):
+    """Decoding without librosa gives librosa.load's samples exactly, so cached features stay valid."""
+    import librosa
+    import soundfile as sf
+
+    x = 0.3 * np.random.default_rng(0).standard_normal((sr * 6, channels))
+    sf.write(tmp_path / f"x.{fmt}", x, sr)
+    want, _ = librosa.load(str(tmp_path / f"x.{fmt}"), sr=F.SAMPLE_RATE, mono=True, res_type="soxr_hq")
+    np.testing.assert_array_equal(F.load_audio(tmp_path / f"x.{fmt}"), want)
+    y = want[:20001]
+    np.testing.assert_array_equal(F.resample(y, F.SAMPLE_RATE, 22050),
+                                  librosa.resample(y, orig_sr=F.SAMPLE_RATE, target_sr=22050, res_type="soxr_hq"))
