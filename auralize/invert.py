@@ -6,6 +6,8 @@ leading axes. Spectrograms are in model order ``(..., frames, 513)``.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 import torch.nn.functional as nnf
@@ -18,8 +20,13 @@ from . import features as F
 WINDOW_FLOOR = 0.5
 
 
+@functools.lru_cache(maxsize=4)
+def _window_of(dtype: torch.dtype) -> torch.Tensor:
+    return torch.as_tensor(F.window(), dtype=dtype)
+
+
 def _window(like: torch.Tensor) -> torch.Tensor:
-    return torch.as_tensor(F.window(), dtype=like.real.dtype if like.is_complex() else like.dtype)
+    return _window_of(like.real.dtype if like.is_complex() else like.dtype)
 
 
 def n_samples(frames: int) -> int:
@@ -41,11 +48,16 @@ def stft(x: torch.Tensor, detrend: bool = False) -> torch.Tensor:
 
 
 def _overlap_add(frames: torch.Tensor) -> torch.Tensor:
-    """Sum frames ``(B, n_frames, 1024)`` at hop 896 into signals ``(B, samples)``."""
+    """Sum frames ``(B, n_frames, 1024)`` at hop 896 into signals ``(B, samples)``.
+
+    Frames overlap only in their last 128 samples: block k of the result (896 samples) is frame
+    k's head plus frame k-1's tail, which is cheaper than a general fold.
+    """
     b, n, _ = frames.shape
-    out = nnf.fold(frames.transpose(1, 2), output_size=(1, n_samples(n)), kernel_size=(1, F.N_FFT),
-                   stride=(1, F.HOP))
-    return out.reshape(b, -1)
+    tail = F.N_FFT - F.HOP
+    heads = nnf.pad(frames[..., : F.HOP], (0, 0, 0, 1))  # (B, n + 1, 896), last block empty
+    tails = nnf.pad(frames[..., F.HOP :], (0, F.HOP - tail, 1, 0))  # frame k's tail starts block k + 1
+    return (heads + tails).reshape(b, -1)[:, : n_samples(n)]
 
 
 def _window_sum(n_frames: int, like: torch.Tensor) -> torch.Tensor:
@@ -99,8 +111,7 @@ def griffin_lim(magnitude, n_iter: int = 64, momentum: float = 0.99, length: int
     for _ in range(n_iter):
         previous = rebuilt
         rebuilt = stft(istft(mag * angles))
-        angles = rebuilt - factor * previous
-        angles = angles / angles.abs().clamp(min=1e-16)
+        angles = torch.sgn(rebuilt - factor * previous)  # z / |z|, 0 where z is 0
     audio = istft(mag * angles, length)
     return audio.reshape(*lead, audio.shape[-1])
 
