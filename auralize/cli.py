@@ -333,7 +333,7 @@ def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quie
     genres x neurons heatmap PNG per layer.
     """
     from .checkpoint import load_model
-    from .neurons import default_layer, heatmap, input_layer, neurons_path, save_reports, top_neurons
+    from .neurons import default_layer, heatmap, input_layer, save_reports, top_neurons
 
     model = load_model(checkpoint)
     data = _load_data(data_dir, quiet)
@@ -363,7 +363,7 @@ def invert_cmd(spec, out, iters, seed):
     import numpy as np
 
     from .features import N_BINS, SAMPLE_RATE
-    from .invert import fine_spectral_convergence, psd_to_audio, spectral_convergence
+    from .invert import psd_to_audio, spectral_convergence
     from .features import psd_to_magnitude
     from .io import save_wav
 
@@ -508,10 +508,9 @@ def explain_cmd(song, checkpoint, method, noise_tunnel, target, steps, out, seed
     import numpy as np
 
     from . import default_checkpoint
-    from .audible import _resample
     from .checkpoint import load_model
     from .explain import explain, figure, listened, method_name
-    from .features import SAMPLE_RATE, load_audio
+    from .features import SAMPLE_RATE, load_audio, resample
     from .io import atomic_save_npy, atomic_write_text, ensure_writable, save_wav
 
     method_name(method)  # an unknown method fails before any work
@@ -522,11 +521,11 @@ def explain_cmd(song, checkpoint, method, noise_tunnel, target, steps, out, seed
     ensure_writable(out)
     audio = load_audio(song)
     exp = explain(model, audio, method, target, noise_tunnel, steps, seed=seed, progress=not quiet, name=str(song))
-    png = figure(exp, out / "explain.png", f"{song.name}: verdict {exp.verdict} ({exp.method}, "
-                                            f"explaining {exp.genres[int(exp.target[0])]})")
+    figure(exp, out / "explain.png", f"{song.name}: verdict {exp.verdict} ({exp.method}, "
+                                      f"explaining {exp.genres[int(exp.target[0])]})")
     heard = listened(audio, exp.attributions)
     save_wav(out / "listened.wav", heard, SAMPLE_RATE)
-    save_wav(out / "listened-22050.wav", _resample(heard, 22050), 22050)
+    save_wav(out / "listened-22050.wav", resample(heard, SAMPLE_RATE, 22050), 22050)
     atomic_save_npy(out / "attributions.npy", exp.attributions.astype(np.float32))
     summary = {
         "song": str(song), "checkpoint": str(model.path), "genres": list(exp.genres), "verdict": exp.verdict,

@@ -6,13 +6,11 @@ Every figure in a card is printed by 'auralize evaluate trained/<name>.pt --data
 (the checkpoint's own held-out test part) and, for comparison, on the filtered split's test part.
 """
 import argparse
-import json
 from pathlib import Path
 
 from auralize import load_dataset, load_model
 from auralize.evaluation import evaluate
 from auralize.io import atomic_write_text
-from auralize.models import PAPER_SIZES
 
 TRAINED = Path(__file__).resolve().parents[1] / "trained"
 NAMES = {"lstm": "LSTM 2x250", "rnn": "Vanilla RNN 2x125", "attention": "LSTM with soft attention 2x60"}

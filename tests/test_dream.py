@@ -11,7 +11,7 @@ from auralize import data as D
 from auralize import features as F
 from auralize.checkpoint import load_model
 from auralize.cli import cli
-from auralize.dream import Regularisers, class_logprob, genre_objective, neuron, render
+from auralize.dream import class_logprob, genre_objective, neuron, render
 from auralize.training import TrainSettings, train
 
 

@@ -32,7 +32,7 @@ def test_learns_a_separable_synthetic_task(ds, kind, tmp_path):
 
 @pytest.mark.parametrize("kind", ["svm", "softmax"])
 def test_baselines_train(ds, kind, tmp_path):
-    result = train(kind, ds, "track", seed=0, out=tmp_path / "b.pt", progress=False, log=lambda m: None)
+    train(kind, ds, "track", seed=0, out=tmp_path / "b.pt", progress=False, log=lambda m: None)
     assert auralize.evaluate(load_model(tmp_path / "b.pt"), ds, "track").clip_accuracy >= 0.9
 
 
