@@ -100,12 +100,13 @@ class LSTMLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         b, t, _ = x.shape
-        pre = self.w_in(x)
+        # unbind, not pre[:, step]: indexing's backward would zero-fill a full-size gradient each step
+        pre = self.w_in(x).unbind(1)
         h = x.new_zeros(b, self.hidden)
         c = x.new_zeros(b, self.hidden)
         hs, cs = [], []
         for step in range(t):
-            gates = pre[:, step] + self.w_rec(h)
+            gates = pre[step] + self.w_rec(h)
             i, f, o, g = gates.chunk(4, dim=-1)
             c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
             h = torch.sigmoid(o) * torch.tanh(c)
@@ -127,11 +128,11 @@ class TanhLayer(nn.Module):
         self.w_rec = nn.Linear(hidden, hidden, bias=False)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
-        pre = self.w_in(x)
+        pre = self.w_in(x).unbind(1)  # see LSTMLayer.forward
         h = x.new_zeros(x.shape[0], self.hidden)
         hs = []
         for step in range(x.shape[1]):
-            h = torch.tanh(pre[:, step] + self.w_rec(h))
+            h = torch.tanh(pre[step] + self.w_rec(h))
             if self.unit_mask is not None:
                 h = h * self.unit_mask
             hs.append(h)
