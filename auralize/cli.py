@@ -15,6 +15,9 @@ DATA = click.option("--data", "data_dir", type=click.Path(path_type=Path), requi
 SPLIT = click.option("--split", type=click.Choice(["filtered", "clip", "track"]), default="filtered", show_default=True,
                      help="filtered: artist-disjoint fault-filtered lists; clip: the paper's leaky clip shuffle; "
                           "track: song-level stratified.")
+# Commands without randomness take --seed too, so scripts can pass it to every command.
+NO_RANDOMNESS_SEED = click.option("--seed", type=int, default=0, show_default=True, expose_value=False,
+                                  help="Accepted for uniformity; this command has no randomness.")
 QUIET = click.option("--quiet", is_flag=True, help="No progress bars.")
 CHECKPOINT = click.argument("checkpoint", type=click.Path(path_type=Path))
 
@@ -443,6 +446,7 @@ def weights_cmd(checkpoint, units, gate, seconds, contrast, iters, out, seed):
 
 @cli.command("info")
 @CHECKPOINT
+@NO_RANDOMNESS_SEED
 def info_cmd(checkpoint):
     """What a checkpoint is: model, genres, front end, split and how it was trained."""
     from .checkpoint import load_model
@@ -472,6 +476,7 @@ def info_cmd(checkpoint):
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
               help="Model (default: the shipped trained/lstm.pt).")
 @click.option("--clips", is_flag=True, help="Also list every 5-s clip's genre.")
+@NO_RANDOMNESS_SEED
 def predict_cmd(songs, checkpoint, clips):
     """Classify songs: the genre of each (a vote of its 5-s clips) and its probability."""
     from . import default_checkpoint
@@ -549,6 +554,7 @@ def explain_cmd(song, checkpoint, method, noise_tunnel, target, steps, out, seed
               help="HTML path (default: RESULTS_DIR/index.html).")
 @click.option("--neurons", "neurons", type=click.Path(path_type=Path), multiple=True,
               help="A checkpoint's .neurons.json to include (repeatable).")
+@NO_RANDOMNESS_SEED
 def gallery_cmd(results_dir, out, neurons):
     """One self-contained HTML page to listen to dreams and explanations in a folder."""
     from .gallery import write_gallery

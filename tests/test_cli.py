@@ -103,3 +103,12 @@ def test_info(gtzan_dir, tmp_path):
     assert code == 0, err
     assert "attention 1x4" in out and "attention.alpha" in out and "input normalisation level" in out
     assert "neuron statistics: none" in out
+
+
+def test_every_command_takes_seed():
+    def options(command):
+        return [opt for param in command.params for opt in getattr(param, "opts", [])]
+
+    missing = [name for name, command in cli.commands.items() if "--seed" not in options(command)]
+    assert not missing, f"commands without --seed: {missing}"
+    assert "--seed" in options(cli)  # auralize --genre
