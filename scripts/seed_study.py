@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from auralize import evaluate, load_dataset, train
-from auralize.training import TrainSettings
 from auralize.io import atomic_write_text
+from auralize.training import TrainSettings
 
 
 def main() -> None:
