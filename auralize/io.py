@@ -22,6 +22,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         If the destination folder cannot be created or written.
     """
     path = Path(path)
+    if path.is_dir():
+        raise AuralizeError(f"{path} is a directory; give a file path to write")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)

@@ -1,0 +1,46 @@
+"""Range checks for numbers that reach the library from scripts and the CLI alike.
+
+Each raises :class:`~auralize.errors.AuralizeError` naming the argument (``param``), so a Python
+caller is told about ``steps`` and a CLI user about ``--steps``. NaN and infinity never pass.
+"""
+from __future__ import annotations
+
+import math
+
+from .errors import AuralizeError
+
+
+def number(name: str, value: float, *, lo: float | None = None, hi: float | None = None,
+           lo_open: bool = False, hi_open: bool = False, integer: bool = False) -> float:
+    """``value`` if it is a finite number within the bounds, else a one-line error about ``name``."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise AuralizeError(f"{name} must be a number, got {value!r}", param=name) from None
+    if not math.isfinite(v):
+        raise AuralizeError(f"{name} must be a finite number, got {value!r}", param=name)
+    if integer and v != int(v):
+        raise AuralizeError(f"{name} must be a whole number, got {value!r}", param=name)
+    below = lo is not None and (v <= lo if lo_open else v < lo)
+    above = hi is not None and (v >= hi if hi_open else v > hi)
+    if below or above:
+        left = "" if lo is None else (f"> {lo:g}" if lo_open else f">= {lo:g}")
+        right = "" if hi is None else (f"< {hi:g}" if hi_open else f"<= {hi:g}")
+        rule = " and ".join(r for r in (left, right) if r)
+        raise AuralizeError(f"{name} must be {rule}, got {value!r}", param=name)
+    return value
+
+
+def positive(name: str, value: float) -> float:
+    """A finite number > 0."""
+    return number(name, value, lo=0, lo_open=True)
+
+
+def non_negative(name: str, value: float) -> float:
+    """A finite number >= 0."""
+    return number(name, value, lo=0)
+
+
+def count(name: str, value: int, lo: int = 1, hi: int | None = None) -> int:
+    """A whole number within ``[lo, hi]``."""
+    return int(number(name, value, lo=lo, hi=hi, integer=True))
