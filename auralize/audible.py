@@ -18,6 +18,7 @@ from torch import nn
 from . import features as F
 from .dream import Regularisers, genre_objective, n_frames, render, round_trip, to_audio
 from .io import atomic_save_npy, atomic_write_text, save_wav
+from .plots import dream_figure
 
 
 def make_audible(model: nn.Module, genres: list[str], stems: list[Path], *, objective: str = "neuron",
@@ -56,28 +57,3 @@ def make_audible(model: nn.Module, genres: list[str], stems: list[Path], *, obje
     return summaries
 
 
-def _db(psd: np.ndarray) -> np.ndarray:
-    return 10 * np.log10(np.maximum(psd, 1e-12))
-
-
-def dream_figure(psd: np.ndarray, genre: str, path: Path, description: str, trip: dict,
-                 real: np.ndarray | None = None) -> Path:
-    """The optimised spectrogram (dB), beside a real clip of the genre when one is given."""
-    from .io import save_figure
-    from .report import _pyplot
-
-    plt = _pyplot()
-    panels = [(psd, f"dream: {description}\nround trip p({genre}) = {trip['p_target_mean']:.3f}")]
-    if real is not None:
-        panels.append((real, f"a real {genre} clip"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
-    hop_s = F.HOP / F.SAMPLE_RATE
-    vmax = max(_db(p).max() for p, _ in panels)
-    for ax, (p, title) in zip(axes[0], panels):
-        im = ax.imshow(_db(p).T, origin="lower", aspect="auto", cmap="magma", vmin=vmax - 80, vmax=vmax,
-                       extent=[0, p.shape[0] * hop_s, 0, F.SAMPLE_RATE / 2])
-        ax.set_title(title, fontsize=8)
-        ax.set_xlabel("time (s)")
-    axes[0][0].set_ylabel("frequency (Hz)")
-    fig.colorbar(im, ax=axes[0].tolist(), label="PSD (dB)")
-    return save_figure(path, fig)

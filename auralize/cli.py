@@ -7,24 +7,9 @@ from pathlib import Path
 
 import click
 
+from .cli_options import (CHECKPOINT, DATA, GENRES_OPT, NO_RANDOMNESS_SEED, QUIET, SEED, SPLIT,
+                          AuralizeGroup)
 from .errors import AuralizeError
-
-SEED = click.option("--seed", type=int, default=0, show_default=True, help="Random seed; same seed, same output.")
-DATA = click.option("--data", "data_dir", type=click.Path(path_type=Path), required=True,
-                    help="Folder of genre folders (GTZAN's genres/, Kaggle's genres_original/, or <genre>/*.flac).")
-SPLIT = click.option("--split", type=click.Choice(["filtered", "clip", "track"]), default="filtered", show_default=True,
-                     help="filtered: artist-disjoint fault-filtered lists; clip: the paper's leaky clip shuffle; "
-                          "track: song-level stratified.")
-# Commands without randomness take --seed too, so scripts can pass it to every command.
-NO_RANDOMNESS_SEED = click.option("--seed", type=int, default=0, show_default=True, expose_value=False,
-                                  help="Accepted for uniformity; this command has no randomness.")
-QUIET = click.option("--quiet", is_flag=True, help="No progress bars.")
-CHECKPOINT = click.argument("checkpoint", type=click.Path(path_type=Path))
-
-
-GENRES_OPT = click.option("--genres", default=None,
-                          help="Comma-separated genres to keep (e.g. blues,classical,jazz,rock); default: all found.")
-
 
 def _load_data(data_dir: Path, quiet: bool, genres: str | None = None):
     from .data import load_dataset
@@ -41,33 +26,6 @@ def _load_data(data_dir: Path, quiet: bool, genres: str | None = None):
         data = data.only([g.strip().lower() for g in genres.split(",") if g.strip()])
     click.echo(data.summary(), err=True)
     return data
-
-
-class AuralizeGroup(click.Group):
-    """A group whose errors are one line on stderr with exit code 2, never a traceback."""
-
-    def main(self, args=None, prog_name=None, **extra):
-        extra.pop("standalone_mode", None)
-        try:
-            code = super().main(args=args, prog_name=prog_name or "auralize", standalone_mode=False, **extra)
-        except AuralizeError as exc:
-            _fail(str(exc))
-        except click.exceptions.Abort:
-            click.echo("auralize: aborted", err=True)
-            sys.exit(130)
-        except click.ClickException as exc:
-            ctx = getattr(exc, "ctx", None)
-            where = f"auralize {ctx.info_name}" if ctx is not None and ctx.parent is not None else "auralize"
-            _fail(f"{exc.format_message()} (see '{where} --help')".replace("\n", " "))
-        except KeyboardInterrupt:
-            click.echo("auralize: interrupted; rerun with --resume where the command has it", err=True)
-            sys.exit(130)
-        sys.exit(code if isinstance(code, int) else 0)
-
-
-def _fail(message: str) -> None:
-    click.echo(f"auralize: error: {message}", err=True)
-    sys.exit(2)
 
 
 @click.group(cls=AuralizeGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -263,7 +221,7 @@ def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
     from .data import GENRES
     from .evaluation import evaluate
     from .io import atomic_write_text
-    from .report import confusion_figure
+    from .plots import confusion_figure
 
     model = load_model(checkpoint)
     data = _load_data(data_dir, quiet, ",".join(model.genres) if set(model.genres) != set(GENRES) else None)
@@ -336,7 +294,8 @@ def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quie
     genres x neurons heatmap PNG per layer.
     """
     from .checkpoint import load_model
-    from .neurons import default_layer, heatmap, input_layer, save_reports, top_neurons
+    from .neurons import default_layer, input_layer, save_reports, top_neurons
+    from .plots import heatmap
 
     model = load_model(checkpoint)
     data = _load_data(data_dir, quiet)
@@ -514,7 +473,8 @@ def explain_cmd(song, checkpoint, method, noise_tunnel, target, steps, out, seed
 
     from . import default_checkpoint
     from .checkpoint import load_model
-    from .explain import explain, figure, listened, method_name
+    from .explain import explain, listened, method_name
+    from .plots import explanation_figure
     from .features import SAMPLE_RATE, load_audio, resample
     from .io import atomic_save_npy, atomic_write_text, ensure_writable, save_wav
 
@@ -526,7 +486,7 @@ def explain_cmd(song, checkpoint, method, noise_tunnel, target, steps, out, seed
     ensure_writable(out)
     audio = load_audio(song)
     exp = explain(model, audio, method, target, noise_tunnel, steps, seed=seed, progress=not quiet, name=str(song))
-    figure(exp, out / "explain.png", f"{song.name}: verdict {exp.verdict} ({exp.method}, "
+    explanation_figure(exp, out / "explain.png", f"{song.name}: verdict {exp.verdict} ({exp.method}, "
                                       f"explaining {exp.genres[int(exp.target[0])]})")
     heard = listened(audio, exp.attributions)
     save_wav(out / "listened.wav", heard, SAMPLE_RATE)

@@ -9,7 +9,6 @@ song's own phase.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -74,8 +73,7 @@ def explain(model: nn.Module, audio: np.ndarray, method: str = "integrated_gradi
 
     method = method_name(method)
     audio = np.asarray(audio, dtype=np.float32)
-    if audio.size and np.sqrt(np.mean(audio.astype(np.float64) ** 2)) < 1e-6:
-        raise AuralizeError(f"{name} is silent; there is nothing to explain")
+    F.require_audible(audio, name)
     psd = F.audio_to_psd(audio, name)
     x = torch.from_numpy(model.scaler.transform(psd).astype(np.float32))
     model.eval()
@@ -134,42 +132,3 @@ def listened(audio: np.ndarray, attributions: np.ndarray, floor: float = 0.0) ->
     return out.reshape(-1).astype(np.float32)
 
 
-def figure(exp: Explanation, path: str | Path, title: str = "") -> Path:
-    """Song overview: genre probabilities per clip, spectrogram, attributions, attention."""
-    from .io import save_figure
-    from .report import _pyplot
-
-    plt = _pyplot()
-    n = len(exp.psd)
-    rows = 4 if exp.attention is not None else 3
-    heights = [1.2, 2, 2] + ([0.6] if exp.attention is not None else [])
-    fig, axes = plt.subplots(rows, 1, figsize=(min(4 + 1.1 * n, 18), 7.5), sharex=True,
-                             gridspec_kw={"height_ratios": heights})
-    seconds = n * F.CLIP_SECONDS
-    t_clip = (np.arange(n) + 0.5) * F.CLIP_SECONDS
-    ax = axes[0]
-    bottom = np.zeros(n)
-    cmap = plt.get_cmap("tab10")
-    for g, name in enumerate(exp.genres):
-        ax.bar(t_clip, exp.probabilities[:, g], width=F.CLIP_SECONDS * 0.95, bottom=bottom, color=cmap(g % 10),
-               label=name)
-        bottom += exp.probabilities[:, g]
-    ax.set_ylabel("p(genre)")
-    ax.set_ylim(0, 1)
-    ax.legend(ncol=5, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, 1.45), frameon=False)
-    ax.set_title(title or f"verdict: {exp.verdict}; {exp.method} for {exp.genres[int(exp.target[0])]}",
-                 fontsize=9, pad=30)
-    db = 10 * np.log10(np.maximum(exp.psd.reshape(-1, F.N_BINS), 1e-12))
-    extent = [0, seconds, 0, F.SAMPLE_RATE / 2]
-    axes[1].imshow(db.T, origin="lower", aspect="auto", cmap="magma", extent=extent, vmin=db.max() - 80)
-    axes[1].set_ylabel("Hz")
-    attr = exp.attributions.reshape(-1, F.N_BINS)
-    lim = np.quantile(np.abs(attr), 0.995) or 1.0
-    axes[2].imshow(attr.T, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, extent=extent)
-    axes[2].set_ylabel("Hz (attribution)")
-    if exp.attention is not None:
-        axes[3].imshow(exp.attention.reshape(1, -1), aspect="auto", cmap="Greens", extent=[0, seconds, 0, 1])
-        axes[3].set_yticks([])
-        axes[3].set_ylabel("attention", fontsize=7)
-    axes[-1].set_xlabel("time (s)")
-    return save_figure(path, fig)

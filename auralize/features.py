@@ -277,6 +277,24 @@ def magnitude_to_psd(mag):
     return mag**2 * torch.as_tensor(scale, dtype=mag.dtype)
 
 
+#: RMS below which audio counts as silence: a model's verdict on it means nothing.
+SILENCE_RMS = 1e-6
+
+
+def require_audible(audio: np.ndarray, name: str = "audio") -> np.ndarray:
+    """``audio`` if it is finite and not silent, else a one-line error naming it.
+
+    Every path that classifies or explains audio calls this, so they agree on what they refuse.
+    """
+    audio = np.asarray(audio)
+    if not np.all(np.isfinite(audio)):
+        raise AuralizeError(f"{name} holds non-finite samples (NaN or infinity); give real audio")
+    if audio.size and np.sqrt(np.mean(audio.astype(np.float64) ** 2)) < SILENCE_RMS:
+        raise AuralizeError(f"{name} is silent (RMS below {SILENCE_RMS:g}); a genre verdict on silence "
+                            "means nothing")
+    return audio
+
+
 def audio_to_psd(audio: np.ndarray, name: str = "audio") -> np.ndarray:
     """Mono 4 kHz audio -> clip PSDs ``(n_clips, 22, 513)`` float32."""
     return spectrogram(split_clips(audio, name)).astype(np.float32)

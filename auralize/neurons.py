@@ -200,27 +200,6 @@ def load_report(checkpoint: str | Path, layer: str | None = None) -> NeuronRepor
     return NeuronReport.from_dict(entry) if entry else None
 
 
-def heatmap(report: NeuronReport, path: str | Path, k: int | None = None) -> Path:
-    """Genres x neurons heatmap of active rates over the union of every genre's top neurons."""
-    from .report import _pyplot
-    from .io import save_figure
-
-    units = []
-    for g in report.genres:
-        units += [t["unit"] for t in report.top(g, k) if t["unit"] not in units]
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(6, 0.32 * len(units) + 2), 4.2))
-    data = report.active_rate[:, units] if units else np.zeros((len(report.genres), 1))
-    im = ax.imshow(data, aspect="auto", cmap="magma", vmin=0, vmax=1)
-    ax.set_yticks(range(len(report.genres)), [f"{g} ({n})" for g, n in zip(report.genres, report.n_clips)])
-    ax.set_xticks(range(len(units)), [str(u) for u in units], rotation=90, fontsize=7)
-    ax.set_xlabel(f"neuron of {report.layer} (timestep rule: {report.rule})")
-    ax.set_ylabel("predicted genre (clips)")
-    ax.set_title(f"share of clips on which the neuron is active (> its {report.quantile:.0%} quantile)", fontsize=9)
-    fig.colorbar(im, ax=ax, label="active rate")
-    return save_figure(path, fig)
-
-
 @contextlib.contextmanager
 def ablate(model: nn.Module, layer: str, units: list[int]):
     """Silence ``units`` of a recurrent layer's hidden state (``layer{l}.h``) inside the block.

@@ -8,12 +8,14 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from .checkpoint import load_model
 from .data import Dataset, make_split, part_genre_counts
 from .evaluation import Evaluation, evaluate
 from .io import atomic_write_text
 from .models import ALL_MODELS, NEURAL
-from .report import confusion_figure, fmt
+from .plots import confusion_figure
 from .training import TrainSettings, train
 
 #: Test accuracies of the paper's Figures 1 and 2 (its leaky clip-level split).
@@ -21,6 +23,11 @@ PAPER = {"svm": 0.405, "softmax": 0.3809, "mlp": 0.70, "rnn": 0.655, "lstm": 0.7
 LABELS = {"svm": "SVM (RBF, one-vs-rest)", "softmax": "Softmax regression (newton-cg)",
           "mlp": "2-layer MLP (125 sigmoid)", "rnn": "Vanilla RNN 2x125", "lstm": "LSTM 2x250",
           "attention": "LSTM + attention 2x60"}
+
+
+def fmt(value: float) -> str:
+    """A figure for a table: three decimals, or an en dash for 'not available'."""
+    return "–" if value is None or not np.isfinite(value) else f"{value:.3f}"
 
 
 def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=ALL_MODELS, seed: int = 0,

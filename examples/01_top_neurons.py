@@ -14,7 +14,7 @@ import numpy as np
 import auralize
 from auralize.io import save_figure
 from auralize.neurons import activations
-from auralize.report import _pyplot
+from auralize.plots import pyplot
 
 from _common import finish, inputs, options, setup
 
@@ -31,7 +31,7 @@ def main(argv=None):
     table = np.array([[acts[pred == model.genres.index(h), u].mean() if (pred == model.genres.index(h)).any()
                        else np.nan for h in model.genres] for u in units])
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(units) + 2))
     im = ax.imshow(table, cmap="viridis", aspect="auto")
     ax.set_xticks(range(len(model.genres)), model.genres, rotation=45, ha="right")

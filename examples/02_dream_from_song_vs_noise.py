@@ -16,7 +16,7 @@ from auralize import features as F
 from auralize.dream import genre_objective, render, round_trip, to_audio
 from auralize.io import save_figure, save_wav
 from auralize.neurons import load_report
-from auralize.report import _pyplot
+from auralize.plots import pyplot
 
 from _common import finish, options, setup
 
@@ -29,7 +29,7 @@ def main(argv=None):
     genres = [g for g in args.genres.split(",") if g in model.genres][: 2 if args.quick else None]
     steps = 20 if args.quick else 150
     report = load_report(model.path) or auralize.top_neurons(model, model.scaler.transform(data.psd))
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(len(genres), 3, figsize=(13, 3.2 * len(genres)), squeeze=False)
     rows = ["| genre | start | objective start -> end | round trip p | mean abs change of the input |",
             "|---|---|---|---|---|"]

@@ -15,7 +15,7 @@ import auralize
 from auralize.audible import make_audible
 from auralize.io import save_figure
 from auralize.neurons import load_report
-from auralize.report import _pyplot
+from auralize.plots import pyplot
 
 from _common import finish, options, setup
 
@@ -38,7 +38,7 @@ def main(argv=None):
             spectra[name, s["genre"]] = np.log(np.load(s["files"]["spectrogram"]).mean(0) + 1e-10)
     real = {g: np.log(data.psd[data.label == data.genres.index(g)].mean((0, 1)) + 1e-10) for g in genres}
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(len(genres), 1, figsize=(9, 2.3 * len(genres)), squeeze=False, sharex=True)
     hz = np.linspace(0, 2000, 513)
     rows = ["| genre | " + " | ".join(f"p {n}" for n in OBJECTIVES) + " | " +

@@ -15,7 +15,7 @@ import numpy as np
 import auralize
 from auralize.io import save_figure
 from auralize.neurons import ablate, load_report
-from auralize.report import _pyplot
+from auralize.plots import pyplot
 
 from _common import finish, options, setup
 
@@ -52,7 +52,7 @@ def main(argv=None):
         with ablate(model, report.layer, chosen):
             results[name] = per_genre(model, data, split)
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.5))
     width = 0.4
     pos = np.arange(len(model.genres))

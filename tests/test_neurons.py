@@ -8,7 +8,8 @@ from auralize.checkpoint import attach
 from auralize.errors import AuralizeError
 from auralize.features import InputScaler
 from auralize.models import ModelConfig, build_model
-from auralize.neurons import heatmap, load_report, save_reports, top_neurons
+from auralize.neurons import load_report, save_reports, top_neurons
+from auralize.plots import heatmap
 
 
 def rigged_model():

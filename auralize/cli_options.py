@@ -1,0 +1,99 @@
+"""What every ``auralize`` command shares: option types that refuse bad numbers, common options,
+and the group that turns errors into one line with exit code 2."""
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import AuralizeError
+
+#: Library argument names whose CLI option is not simply ``--<name with dashes>``.
+FLAGS = {"n_iter": "--iters", "griffin_lim_iters": "--iters", "k": "-k/--top", "data_dir": "--data",
+         "n_steps": "--steps", "kind": "--model"}
+
+
+class Finite(click.ParamType):
+    """A float that must be finite (never NaN or infinity) and within optional bounds."""
+
+    name = "number"
+
+    def __init__(self, lo: float | None = None, hi: float | None = None, lo_open: bool = False,
+                 hi_open: bool = False) -> None:
+        self.lo, self.hi, self.lo_open, self.hi_open = lo, hi, lo_open, hi_open
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float) and math.isfinite(value):
+            v = value
+        else:
+            try:
+                v = float(value)
+            except (TypeError, ValueError):
+                self.fail(f"{value!r} is not a number", param, ctx)
+            if not math.isfinite(v):
+                self.fail(f"{value!r} is not a finite number", param, ctx)
+        if self.lo is not None and (v <= self.lo if self.lo_open else v < self.lo):
+            self.fail(f"{value!r} must be {'>' if self.lo_open else '>='} {self.lo:g}", param, ctx)
+        if self.hi is not None and (v >= self.hi if self.hi_open else v > self.hi):
+            self.fail(f"{value!r} must be {'<' if self.hi_open else '<='} {self.hi:g}", param, ctx)
+        return v
+
+
+#: Seeds: what NumPy's and torch's generators both accept.
+SEED_TYPE = click.IntRange(0, 2**32 - 1)
+
+SEED = click.option("--seed", type=SEED_TYPE, default=0, show_default=True, help="Random seed; same seed, same output.")
+DATA = click.option("--data", "data_dir", type=click.Path(path_type=Path), required=True,
+                    help="Folder of genre folders (GTZAN's genres/, Kaggle's genres_original/, or <genre>/*.flac).")
+SPLIT = click.option("--split", type=click.Choice(["filtered", "clip", "track"]), default="filtered", show_default=True,
+                     help="filtered: artist-disjoint fault-filtered lists; clip: the paper's leaky clip shuffle; "
+                          "track: song-level stratified.")
+# Commands without randomness take --seed too, so scripts can pass it to every command.
+NO_RANDOMNESS_SEED = click.option("--seed", type=SEED_TYPE, default=0, show_default=True, expose_value=False,
+                                  help="Accepted for uniformity; this command has no randomness.")
+QUIET = click.option("--quiet", is_flag=True, help="No progress bars.")
+CHECKPOINT = click.argument("checkpoint", type=click.Path(path_type=Path))
+
+
+GENRES_OPT = click.option("--genres", default=None,
+                          help="Comma-separated genres to keep (e.g. blues,classical,jazz,rock); default: all found.")
+
+
+
+def flag(param: str) -> str:
+    """The CLI option of a library argument name."""
+    return FLAGS.get(param, "--" + param.replace("_", "-"))
+
+
+class AuralizeGroup(click.Group):
+    """A group whose errors are one line on stderr with exit code 2, never a traceback."""
+
+    def main(self, args=None, prog_name=None, **extra):
+        extra.pop("standalone_mode", None)
+        try:
+            code = super().main(args=args, prog_name=prog_name or "auralize", standalone_mode=False, **extra)
+        except AuralizeError as exc:
+            message = str(exc)
+            if exc.param and message.startswith(exc.param + " "):  # the library names arguments, we name flags
+                message = flag(exc.param) + message[len(exc.param):]
+            _fail(message)
+        except click.exceptions.Abort:
+            click.echo("auralize: aborted", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            where = f"auralize {ctx.info_name}" if ctx is not None and ctx.parent is not None else "auralize"
+            _fail(f"{exc.format_message()} (see '{where} --help')".replace("\n", " "))
+        except KeyboardInterrupt:
+            click.echo("auralize: interrupted; rerun with --resume where the command has it", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"auralize: error: {message}", err=True)
+    sys.exit(2)
+
+

@@ -1,0 +1,131 @@
+"""Every figure auralize draws: confusion matrices, neuron heatmaps, dream and explanation figures.
+
+:func:`pyplot` gives matplotlib's pyplot on the non-interactive Agg backend; scripts and examples
+use it too, so figures render the same on a machine without a screen.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import features as F
+from .io import save_figure
+
+if TYPE_CHECKING:  # figures take results of these modules; importing them here would be circular
+    from .explain import Explanation
+    from .neurons import NeuronReport
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no screen needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def confusion_figure(confusion: np.ndarray, genres, path: str | Path, title: str = "") -> Path:
+    """Row-normalised confusion matrix (rows: true genre) with counts, saved as PNG."""
+    plt = pyplot()
+    confusion = np.asarray(confusion)
+    rows = confusion.sum(1, keepdims=True)
+    share = np.divide(confusion, rows, out=np.zeros(confusion.shape, float), where=rows > 0)
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    k = len(genres)
+    ax.set_xticks(range(k), genres, rotation=60, ha="right")
+    ax.set_yticks(range(k), [f"{g} ({int(n)})" for g, n in zip(genres, rows[:, 0])])
+    for i in range(k):
+        for j in range(k):
+            if confusion[i, j]:
+                ax.text(j, i, int(confusion[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if share[i, j] > 0.5 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true (count)")
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="share of the true genre's items")
+    return save_figure(path, fig)
+
+
+def heatmap(report: NeuronReport, path: str | Path, k: int | None = None) -> Path:
+    """Genres x neurons heatmap of active rates over the union of every genre's top neurons."""
+    units = []
+    for g in report.genres:
+        units += [t["unit"] for t in report.top(g, k) if t["unit"] not in units]
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(max(6, 0.32 * len(units) + 2), 4.2))
+    data = report.active_rate[:, units] if units else np.zeros((len(report.genres), 1))
+    im = ax.imshow(data, aspect="auto", cmap="magma", vmin=0, vmax=1)
+    ax.set_yticks(range(len(report.genres)), [f"{g} ({n})" for g, n in zip(report.genres, report.n_clips)])
+    ax.set_xticks(range(len(units)), [str(u) for u in units], rotation=90, fontsize=7)
+    ax.set_xlabel(f"neuron of {report.layer} (timestep rule: {report.rule})")
+    ax.set_ylabel("predicted genre (clips)")
+    ax.set_title(f"share of clips on which the neuron is active (> its {report.quantile:.0%} quantile)", fontsize=9)
+    fig.colorbar(im, ax=ax, label="active rate")
+    return save_figure(path, fig)
+
+
+def _db(psd: np.ndarray) -> np.ndarray:
+    return 10 * np.log10(np.maximum(psd, 1e-12))
+
+
+def dream_figure(psd: np.ndarray, genre: str, path: Path, description: str, trip: dict,
+                 real: np.ndarray | None = None) -> Path:
+    """The optimised spectrogram (dB), beside a real clip of the genre when one is given."""
+    plt = pyplot()
+    panels = [(psd, f"dream: {description}\nround trip p({genre}) = {trip['p_target_mean']:.3f}")]
+    if real is not None:
+        panels.append((real, f"a real {genre} clip"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
+    hop_s = F.HOP / F.SAMPLE_RATE
+    vmax = max(_db(p).max() for p, _ in panels)
+    for ax, (p, title) in zip(axes[0], panels):
+        im = ax.imshow(_db(p).T, origin="lower", aspect="auto", cmap="magma", vmin=vmax - 80, vmax=vmax,
+                       extent=[0, p.shape[0] * hop_s, 0, F.SAMPLE_RATE / 2])
+        ax.set_title(title, fontsize=8)
+        ax.set_xlabel("time (s)")
+    axes[0][0].set_ylabel("frequency (Hz)")
+    fig.colorbar(im, ax=axes[0].tolist(), label="PSD (dB)")
+    return save_figure(path, fig)
+
+
+def explanation_figure(exp: Explanation, path: str | Path, title: str = "") -> Path:
+    """Song overview: genre probabilities per clip, spectrogram, attributions, attention."""
+    plt = pyplot()
+    n = len(exp.psd)
+    rows = 4 if exp.attention is not None else 3
+    heights = [1.2, 2, 2] + ([0.6] if exp.attention is not None else [])
+    fig, axes = plt.subplots(rows, 1, figsize=(min(4 + 1.1 * n, 18), 7.5), sharex=True,
+                             gridspec_kw={"height_ratios": heights})
+    seconds = n * F.CLIP_SECONDS
+    t_clip = (np.arange(n) + 0.5) * F.CLIP_SECONDS
+    ax = axes[0]
+    bottom = np.zeros(n)
+    cmap = plt.get_cmap("tab10")
+    for g, name in enumerate(exp.genres):
+        ax.bar(t_clip, exp.probabilities[:, g], width=F.CLIP_SECONDS * 0.95, bottom=bottom, color=cmap(g % 10),
+               label=name)
+        bottom += exp.probabilities[:, g]
+    ax.set_ylabel("p(genre)")
+    ax.set_ylim(0, 1)
+    ax.legend(ncol=5, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, 1.45), frameon=False)
+    ax.set_title(title or f"verdict: {exp.verdict}; {exp.method} for {exp.genres[int(exp.target[0])]}",
+                 fontsize=9, pad=30)
+    db = 10 * np.log10(np.maximum(exp.psd.reshape(-1, F.N_BINS), 1e-12))
+    extent = [0, seconds, 0, F.SAMPLE_RATE / 2]
+    axes[1].imshow(db.T, origin="lower", aspect="auto", cmap="magma", extent=extent, vmin=db.max() - 80)
+    axes[1].set_ylabel("Hz")
+    attr = exp.attributions.reshape(-1, F.N_BINS)
+    lim = np.quantile(np.abs(attr), 0.995) or 1.0
+    axes[2].imshow(attr.T, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, extent=extent)
+    axes[2].set_ylabel("Hz (attribution)")
+    if exp.attention is not None:
+        axes[3].imshow(exp.attention.reshape(1, -1), aspect="auto", cmap="Greens", extent=[0, seconds, 0, 1])
+        axes[3].set_yticks([])
+        axes[3].set_ylabel("attention", fontsize=7)
+    axes[-1].set_xlabel("time (s)")
+    return save_figure(path, fig)
