@@ -1,6 +1,7 @@
 """The ``auralize`` command: a thin layer over the Python API."""
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import click
 
 from .cli_options import (CHECKPOINT, DATA, GENRES_OPT, NO_RANDOMNESS_SEED, QUIET, SEED, SPLIT,
-                          AuralizeGroup)
+                          AuralizeGroup, Finite)
 from .errors import AuralizeError
 
 def _load_data(data_dir: Path, quiet: bool, genres: str | None = None):
@@ -453,59 +454,71 @@ def predict_cmd(songs, checkpoint, clips):
                 click.echo(f"  clip {i + 1:3d} ({i * 5:4d}-{i * 5 + 5:4d} s): {model.genres[top]:10s} {p[top]:.3f}")
 
 
+class _Registered(click.Choice):
+    """A choice read from a registry when needed, so importing the CLI imports no registry (nor torch)."""
+
+    def __init__(self, names) -> None:
+        self._names = names
+        super().__init__((), case_sensitive=False)
+
+    choices = property(lambda self: tuple(self._names()), lambda self, value: None)
+
+
+def _method_choices():
+    from .explain import method_choices
+
+    return method_choices()
+
+
+@contextlib.contextmanager
+def _warnings_to_stderr():
+    """Library warnings as 'warning: ...' lines on stderr."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for w in caught:
+                click.echo(f"warning: {w.message}", err=True)
+
+
 @cli.command("explain")
 @click.argument("song", type=click.Path(path_type=Path))
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
               help="Model to explain (default: the shipped trained/lstm.pt).")
-@click.option("--method", default="ig", show_default=True, help="ig (Integrated Gradients vs silence) or saliency.")
+@click.option("--method", type=_Registered(_method_choices), default="ig", show_default=True,
+              help="Attribution method (ig: Integrated Gradients from silence).")
 @click.option("--noise-tunnel", is_flag=True, help="Average attributions over noisy copies (SmoothGrad).")
 @click.option("--target", default=None, help="Genre to explain (default: the song's verdict).")
-@click.option("--steps", type=int, default=64, show_default=True, help="Integrated Gradients steps.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
+@click.option("--steps", type=click.IntRange(1, 10_000), default=64, show_default=True,
+              help="Integrated Gradients steps.")
+@click.option("--max-seconds", type=Finite(lo=5), default=600, show_default=True,
+              help="Explain only the first this many seconds of a long song (a warning says so).")
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
               help="Folder for the results (default: explain-<song name>/).")
 @SEED
 @QUIET
-def explain_cmd(song, checkpoint, method, noise_tunnel, target, steps, out, seed, quiet):
+def explain_cmd(song, checkpoint, method, noise_tunnel, target, steps, max_seconds, out, seed, quiet):
     """Per-clip genre probabilities, attributions over the spectrogram, and what the model listened to."""
-    import json
-
-    import numpy as np
-
     from . import default_checkpoint
+    from . import explain as ex
     from .checkpoint import load_model
-    from .explain import explain, listened, method_name
-    from .plots import explanation_figure
-    from .features import SAMPLE_RATE, load_audio, resample
-    from .io import atomic_save_npy, atomic_write_text, ensure_writable, save_wav
+    from .features import load_audio
 
-    method_name(method)  # an unknown method fails before any work
+    out = ex.check_folder(out or ex.default_folder(song))  # creates nothing: a failure leaves no folder
     model = load_model(checkpoint or default_checkpoint("lstm"))
-    if target is not None:
-        target = _pick_genres(target, model.genres)[0] if target != "all" else None
-    out = out or Path(f"explain-{song.stem}")
-    ensure_writable(out)
     audio = load_audio(song)
-    exp = explain(model, audio, method, target, noise_tunnel, steps, seed=seed, progress=not quiet, name=str(song))
-    explanation_figure(exp, out / "explain.png", f"{song.name}: verdict {exp.verdict} ({exp.method}, "
-                                      f"explaining {exp.genres[int(exp.target[0])]})")
-    heard = listened(audio, exp.attributions)
-    save_wav(out / "listened.wav", heard, SAMPLE_RATE)
-    save_wav(out / "listened-22050.wav", resample(heard, SAMPLE_RATE, 22050), 22050)
-    atomic_save_npy(out / "attributions.npy", exp.attributions.astype(np.float32))
-    summary = {
-        "song": str(song), "checkpoint": str(model.path), "genres": list(exp.genres), "verdict": exp.verdict,
-        "target": exp.genres[int(exp.target[0])], "method": exp.method, "seed": seed,
-        "clip_probabilities": np.round(exp.probabilities, 4).tolist(),
-        "attention": None if exp.attention is None else np.round(exp.attention, 4).tolist(),
-        "files": {"png": "explain.png", "wav": "listened.wav", "wav_22050": "listened-22050.wav",
-                  "attributions": "attributions.npy", "attention_png": None},
-    }
-    atomic_write_text(out / "explain.json", json.dumps(summary, indent=1))
+    with _warnings_to_stderr():
+        exp = ex.explain(model, audio, method, target, noise_tunnel, steps, seed=seed, progress=not quiet,
+                         name=str(song), max_seconds=max_seconds, log=lambda m: click.echo(m, err=True))
+    files = ex.save(exp, out)
     for i, p in enumerate(exp.probabilities):
-        top = int(np.argmax(p))
+        top = int(p.argmax())
         click.echo(f"clip {i + 1:3d} ({i * 5:4d}-{i * 5 + 5:4d} s): {exp.genres[top]:10s} {p[top]:.3f}")
     click.echo(f"verdict: {exp.verdict}")
-    click.echo(f"files: {out}/ [explain.png, listened.wav, listened-22050.wav, attributions.npy, explain.json]")
+    click.echo(f"files: {out}/ [{', '.join(p.name for p in files.values())}]")
 
 
 @cli.command("gallery")
@@ -519,8 +532,6 @@ def gallery_cmd(results_dir, out, neurons):
     """One self-contained HTML page to listen to dreams and explanations in a folder."""
     from .gallery import write_gallery
 
-    for n in neurons:
-        if not n.is_file():
-            raise AuralizeError(f"neuron statistics not found: {n}; run 'auralize neurons' first")
-    page = write_gallery(results_dir, out, neurons=list(neurons) or None)
+    with _warnings_to_stderr():
+        page = write_gallery(results_dir, out, neurons=list(neurons) or None)
     click.echo(f"wrote {page}")

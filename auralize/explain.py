@@ -1,29 +1,141 @@
 """What did the model listen to? Attributions on real songs, one interface for several methods.
 
 :func:`explain` runs a song through a model clip by clip and attributes each clip's verdict to
-its 22x513 input with captum (Integrated Gradients against a silence baseline, Saliency, either
-optionally smoothed by a NoiseTunnel). :func:`listened` makes the attribution audible without
-phase retrieval: the song's own STFT, masked by the positive attributions, inverted with the
-song's own phase.
+its 22x513 input with an attribution method from :data:`METHODS` (Integrated Gradients against a
+silence baseline, Saliency; either optionally smoothed by captum's NoiseTunnel). A method is one
+:class:`Method` entry: add one with :func:`register_method` and the ``explain`` command offers it.
+:func:`listened` makes the attribution audible without phase retrieval: the song's own STFT,
+masked by the positive attributions, inverted with the song's own phase. :func:`save` writes an
+explanation's files (the ``explanation`` result kind of :mod:`auralize.results`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+import importlib
+import os
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import torch
 from torch import nn
 
+from . import checks
 from . import features as F
+from . import results
 from .errors import AuralizeError
 
-METHODS = ("integrated_gradients", "saliency")
-ALIASES = {"ig": "integrated_gradients", "integrated-gradients": "integrated_gradients"}
+#: Noisy copies NoiseTunnel averages over, and their standard deviation (in model-input units).
+NT_SAMPLES, NT_STDEVS = 8, 0.2
+#: Inputs per forward/backward pass inside Integrated Gradients.
+INTERNAL_BATCH = 64
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a method's ``arguments`` may use to build the keyword arguments of ``attribute``."""
+
+    x: torch.Tensor  # a batch of model inputs (clips, 22, 513)
+    baseline: torch.Tensor  # the silence input (22, 513)
+    n_steps: int
+    noise_tunnel: bool
+
+
+@dataclass(frozen=True)
+class Method:
+    """An attribution method: a captum-style class and the arguments its ``attribute`` takes.
+
+    Parameters
+    ----------
+    name : canonical name (``integrated_gradients``)
+    explainer : the class, called with the model, or its import path ``"module.Class"`` (imported
+        when first used, so the registry costs nothing to import)
+    arguments : keyword arguments of ``attribute`` for one batch, besides the inputs and target
+    aliases : other names the method answers to (``ig``)
+    evaluations : gradient evaluations per clip for ``n_steps`` (for the time estimate)
+    tunnel_arguments : extra keyword arguments when wrapped in a NoiseTunnel
+    help : one line for listings
+    """
+
+    name: str
+    explainer: str | Callable[[nn.Module], Any]
+    arguments: Callable[[Inputs], dict] = lambda inputs: {}
+    aliases: tuple[str, ...] = ()
+    evaluations: Callable[[int], int] = lambda n_steps: 1
+    tunnel_arguments: dict = field(default_factory=dict)
+    help: str = ""
+
+    def build(self, model: nn.Module, noise_tunnel: bool = False):
+        """The attribution object for ``model`` (wrapped in a NoiseTunnel if asked)."""
+        cls = self.explainer
+        if isinstance(cls, str):
+            module, _, name = cls.rpartition(".")
+            cls = getattr(importlib.import_module(module), name)
+        explainer = cls(model)
+        if noise_tunnel:
+            from captum.attr import NoiseTunnel
+
+            explainer = NoiseTunnel(explainer)
+        return explainer
+
+
+#: Attribution methods by canonical name.
+METHODS: dict[str, Method] = {}
+
+
+def register_method(method: Method) -> Method:
+    """Add an attribution method (replacing one of the same name); returns it."""
+    taken = {a: m.name for m in METHODS.values() if m.name != method.name for a in (m.name, *m.aliases)}
+    clash = next((a for a in (method.name, *method.aliases) if a in taken), None)
+    if clash:
+        raise AuralizeError(f"attribution method name {clash!r} is taken by {taken[clash]!r}")
+    METHODS[method.name] = method
+    return method
+
+
+def method_choices() -> list[str]:
+    """Every name a method answers to: canonical names and aliases (the CLI's choices)."""
+    return [n for m in METHODS.values() for n in (m.name, *m.aliases)]
+
+
+def get_method(method: str) -> Method:
+    """The registered method called ``method`` (or an alias of it); a one-line error otherwise."""
+    key = str(method).lower()
+    for m in METHODS.values():
+        if key in (m.name, *m.aliases) or key.replace("-", "_") == m.name:
+            return m
+    raise AuralizeError(f"unknown attribution method {method!r}; use one of: {', '.join(method_choices())}",
+                        param="method")
+
+
+def method_name(method: str) -> str:
+    """Canonical method name; raises a one-line error for an unknown one."""
+    return get_method(method).name
+
+
+register_method(Method(
+    "integrated_gradients", "captum.attr.IntegratedGradients", aliases=("ig", "integrated-gradients"),
+    arguments=lambda i: {"baselines": i.baseline.expand_as(i.x), "n_steps": i.n_steps,
+                         "internal_batch_size": INTERNAL_BATCH},
+    evaluations=lambda n_steps: n_steps, tunnel_arguments={"nt_samples_batch_size": 1},
+    help="Integrated Gradients from silence to the song"))
+register_method(Method(
+    "saliency", "captum.attr.Saliency",
+    # Signed gradients alone; under the noise tunnel captum's default (absolute values) is kept.
+    arguments=lambda i: {} if i.noise_tunnel else {"abs": False},
+    help="the gradient of the class score"))
 
 
 @dataclass
 class Explanation:
-    """Per-clip probabilities, the verdict, and attributions ``(n_clips, 22, 513)``."""
+    """Per-clip probabilities, the verdict, and attributions ``(n_clips, 22, 513)``.
+
+    In a notebook it shows itself (``_repr_html_``): the verdict, a player for what the model
+    listened to and the figure.
+    """
 
     probabilities: np.ndarray  # (n_clips, n_genres)
     genres: tuple[str, ...]
@@ -32,6 +144,10 @@ class Explanation:
     psd: np.ndarray  # (n_clips, 22, 513) the song's own spectrogram
     method: str
     attention: np.ndarray | None = None  # (n_clips, 22) for the attention model
+    audio: np.ndarray | None = None  # the explained samples (4 kHz mono), for listened() and players
+    name: str = "audio"  # the song's file name (or what the caller called it)
+    checkpoint: str = ""
+    seed: int = 0
 
     @property
     def verdict(self) -> str:
@@ -39,13 +155,45 @@ class Explanation:
 
         return self.genres[vote(self.probabilities)]
 
+    @property
+    def target_genre(self) -> str:
+        return self.genres[int(self.target[0])]
 
-def method_name(method: str) -> str:
-    """Canonical method name; raises a one-line error for an unknown one."""
-    name = ALIASES.get(method.lower(), method.lower().replace("-", "_"))
-    if name not in METHODS:
-        raise AuralizeError(f"unknown attribution method {method!r}; use one of: ig, saliency")
-    return name
+    def title(self) -> str:
+        return f"{Path(self.name).name}: verdict {self.verdict} ({self.method}, explaining {self.target_genre})"
+
+    def listened(self) -> np.ndarray:
+        """What the model listened to: see :func:`listened`."""
+        if self.audio is None:
+            raise AuralizeError("this explanation holds no audio; explain() keeps it")
+        return listened(self.audio, self.attributions)
+
+    def to_dict(self) -> dict:
+        """The ``explanation`` result payload (see :data:`auralize.results.SCHEMAS`)."""
+        return {
+            "song": self.name, "checkpoint": self.checkpoint, "genres": list(self.genres), "verdict": self.verdict,
+            "target": self.target_genre, "method": self.method, "seed": self.seed,
+            "clip_probabilities": np.round(self.probabilities, 4).tolist(),
+            "attention": None if self.attention is None else np.round(self.attention, 4).tolist(),
+            "files": dict(FILES, attention_png=None),
+        }
+
+    def _repr_html_(self) -> str:
+        import html
+
+        from .plots import explanation_png
+
+        player = ("" if self.audio is None else
+                  "<p>What the model listened to:</p>" + results.html_player(self.listened(), F.SAMPLE_RATE,
+                                                                             "listened"))
+        return (f"<div><p><b>{html.escape(self.title())}</b></p>{player}"
+                + results.html_image(explanation_png(self, self.title()), "explanation figure") + "</div>")
+
+
+#: The files :func:`save` writes, by role; ``explain.json`` is written last, as the set's marker.
+FILES = {"png": "explain.png", "wav": "listened.wav", "wav_22050": "listened-22050.wav",
+         "attributions": "attributions.npy"}
+RESULT = "explain.json"
 
 
 def silence_baseline(model: nn.Module) -> torch.Tensor:
@@ -53,28 +201,68 @@ def silence_baseline(model: nn.Module) -> torch.Tensor:
     return torch.as_tensor(model.scaler.transform(np.zeros((F.N_FRAMES, F.N_BINS), np.float32)), dtype=torch.float32)
 
 
+def _target_index(target: str | None, genres: tuple[str, ...], probs: np.ndarray) -> int:
+    from .evaluation import vote
+
+    if target is None:
+        return vote(probs)
+    if str(target).lower() in genres:
+        return genres.index(str(target).lower())
+    near = difflib.get_close_matches(str(target).lower(), genres, n=1)
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    raise AuralizeError(f"unknown genre {target!r}; {hint}the model knows: {', '.join(genres)}", param="target")
+
+
+def _limit(audio: np.ndarray, max_seconds: float | None, name: str) -> np.ndarray:
+    if max_seconds is None:
+        return audio
+    checks.number("max_seconds", max_seconds, lo=F.CLIP_SECONDS)
+    keep = int(max_seconds // F.CLIP_SECONDS) * F.CLIP_SAMPLES
+    if audio.size > keep:
+        warnings.warn(f"{name} is {audio.size / F.SAMPLE_RATE:.0f} s long; explaining its first {keep // F.SAMPLE_RATE} s "
+                      f"(max_seconds={max_seconds:g})", stacklevel=3)
+        return audio[:keep]
+    return audio
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
 def explain(model: nn.Module, audio: np.ndarray, method: str = "integrated_gradients", target: str | None = None,
             noise_tunnel: bool = False, n_steps: int = 64, chunk: int = 8, seed: int = 0,
-            progress: bool = False, name: str = "audio") -> Explanation:
+            progress: bool = False, name: str = "audio", max_seconds: float | None = None,
+            log: Callable[[str], None] | None = None) -> Explanation:
     """Attribute each clip's prediction to its input.
 
     Parameters
     ----------
     model : trained model with ``scaler`` and ``genres``
     audio : mono 4 kHz samples (a song of any length >= 5 s)
-    method : ``integrated_gradients`` (``ig``) or ``saliency``
+    method : a registered method (:func:`method_choices`): ``integrated_gradients`` (``ig``) or ``saliency``
     target : explain this genre for every clip (default: the song's verdict)
     noise_tunnel : average attributions over noisy copies (SmoothGrad)
-    n_steps : Integrated Gradients steps
+    n_steps : Integrated Gradients steps (at least 1)
     chunk : clips per batch (memory stays bounded for long songs)
-    """
-    from captum.attr import IntegratedGradients, NoiseTunnel, Saliency
-    from tqdm import tqdm
+    max_seconds : explain only the first this many seconds (a warning says so); default: all
+    log : called with the size of the job before it starts and, after the first batch, the
+        expected time of the whole
 
-    method = method_name(method)
-    audio = np.asarray(audio, dtype=np.float32)
+    Raises
+    ------
+    AuralizeError
+        For an unknown method or genre, a bad number, audio that is silent, too short or too
+        loud for its spectrogram, or a model that gives non-finite probabilities.
+    """
+    entry = get_method(method)
+    n_steps = checks.count("n_steps", n_steps)
+    chunk = checks.count("chunk", chunk)
+    audio = _limit(np.asarray(audio, dtype=np.float32), max_seconds, name)
     F.require_audible(audio, name)
-    psd = F.audio_to_psd(audio, name)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused just below, in one line
+        psd = F.audio_to_psd(audio, name)
+    if not np.isfinite(psd).all():
+        raise AuralizeError(f"{name} is too loud to analyse (its spectrogram overflows); give audio in [-1, 1]")
     x = torch.from_numpy(model.scaler.transform(psd).astype(np.float32))
     model.eval()
     for p in model.parameters():
@@ -82,36 +270,39 @@ def explain(model: nn.Module, audio: np.ndarray, method: str = "integrated_gradi
     with torch.no_grad():
         logits, states = model.forward_with_states(x)
     probs = torch.softmax(logits, 1).numpy()
+    if not np.isfinite(probs).all():
+        raise AuralizeError(f"the model gives non-finite probabilities (NaN) for {name}; its checkpoint "
+                            f"{getattr(model, 'path', '')} may be damaged")
     genres = tuple(model.genres)
-    if target is not None and target not in genres:
-        raise AuralizeError(f"unknown genre {target!r}; the model knows: {', '.join(genres)}")
-    from .evaluation import vote
-
-    goal = genres.index(target) if target else vote(probs)
-    targets = np.full(len(x), goal)
+    targets = np.full(len(x), _target_index(target, genres, probs))
     base = silence_baseline(model)
-    explainer = IntegratedGradients(model) if method == "integrated_gradients" else Saliency(model)
-    if noise_tunnel:
-        explainer = NoiseTunnel(explainer)
+    explainer = entry.build(model, noise_tunnel)
+    evaluations = entry.evaluations(n_steps) * (NT_SAMPLES if noise_tunnel else 1)
+    if log:
+        log(f"explaining {len(x)} clips ({len(x) * F.CLIP_SECONDS} s) with {entry.name}"
+            f"{' + noise tunnel' if noise_tunnel else ''}: {evaluations} gradient evaluations per clip")
+    from tqdm import tqdm
+
     torch.manual_seed(seed)
     out = []
+    started = time.perf_counter()
     for i in tqdm(range(0, len(x), chunk), desc="explaining", unit="chunk", disable=not progress, leave=False):
         xb = x[i:i + chunk].clone().requires_grad_(True)
-        tb = torch.from_numpy(targets[i:i + chunk])
-        kwargs = {}
-        if method == "integrated_gradients":
-            kwargs = {"baselines": base.expand_as(xb), "n_steps": n_steps, "internal_batch_size": 64}
-        elif not noise_tunnel:
-            kwargs = {"abs": False}
+        kwargs = entry.arguments(Inputs(xb, base, n_steps, noise_tunnel))
         if noise_tunnel:
-            kwargs.update(nt_type="smoothgrad", nt_samples=8, stdevs=0.2)
-            if method == "integrated_gradients":
-                kwargs["nt_samples_batch_size"] = 1
-        out.append(explainer.attribute(xb, target=tb, **kwargs).detach())
+            kwargs.update(nt_type="smoothgrad", nt_samples=NT_SAMPLES, stdevs=NT_STDEVS, **entry.tunnel_arguments)
+        out.append(explainer.attribute(xb, target=torch.from_numpy(targets[i:i + chunk]), **kwargs).detach())
+        if i == 0 and log and len(x) > chunk:
+            took = time.perf_counter() - started
+            log(f"the first {len(xb)} clips took {took:.1f} s: about {_duration(took * len(x) / len(xb))} in all")
+    attributions = torch.cat(out).numpy()
+    if not np.isfinite(attributions).all():
+        raise AuralizeError(f"{entry.name} gives non-finite attributions for {name}; the model's gradients "
+                            "overflow (is its checkpoint damaged?)")
     attention = states.get("attention.alpha")
-    return Explanation(probs, genres, targets, torch.cat(out).numpy(), psd,
-                       method + (" + noise tunnel" if noise_tunnel else ""),
-                       None if attention is None else attention.numpy())
+    return Explanation(probs, genres, targets, attributions, psd, entry.name + (" + noise tunnel" if noise_tunnel else ""),
+                       None if attention is None else attention.numpy(), audio[: len(x) * F.CLIP_SAMPLES], name,
+                       str(getattr(model, "path", "") or ""), seed)
 
 
 def listened(audio: np.ndarray, attributions: np.ndarray, floor: float = 0.0) -> np.ndarray:
@@ -132,3 +323,46 @@ def listened(audio: np.ndarray, attributions: np.ndarray, floor: float = 0.0) ->
     return out.reshape(-1).astype(np.float32)
 
 
+def default_folder(song: str | Path) -> Path:
+    """Where the files of a song's explanation go by default: ``explain-<song stem>/``."""
+    return Path(f"explain-{Path(song).stem}")
+
+
+def check_folder(folder: str | Path) -> Path:
+    """``folder`` if it can hold the files of :func:`save`; creates nothing (so a failure leaves nothing).
+
+    Raises
+    ------
+    AuralizeError
+        If ``folder`` is a file, or the nearest existing folder above it is not writable.
+    """
+    folder = Path(folder)
+    existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise AuralizeError(f"{existing} is a file; give a folder for the explanation")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise AuralizeError(f"cannot write into {existing}; choose a writable output folder")
+    return folder
+
+
+def save(explanation: Explanation, folder: str | Path | None = None) -> dict[str, Path]:
+    """Write an explanation's files into ``folder`` (default :func:`default_folder`); returns them by role.
+
+    ``explain.png`` (the figure), ``listened.wav`` and ``listened-22050.wav`` (what the model
+    listened to), ``attributions.npy`` and, last, ``explain.json`` (the ``explanation`` result):
+    a folder without it is incomplete, and the gallery ignores it.
+    """
+    from .io import atomic_save_npy, save_wav
+    from .plots import explanation_figure
+
+    exp = explanation
+    payload = exp.to_dict()
+    results.validate("explanation", payload, f"the explanation of {exp.name}")  # before any file is written
+    folder = check_folder(folder if folder is not None else default_folder(exp.name))
+    heard = exp.listened()
+    written = {"png": explanation_figure(exp, folder / FILES["png"], exp.title()),
+               "wav": save_wav(folder / FILES["wav"], heard, F.SAMPLE_RATE)}
+    written["wav_22050"] = save_wav(results.wav_22050(written["wav"]), F.resample(heard, F.SAMPLE_RATE, 22050), 22050)
+    written["attributions"] = atomic_save_npy(folder / FILES["attributions"], exp.attributions.astype(np.float32))
+    written["json"] = results.write(folder / RESULT, "explanation", payload)
+    return written

@@ -2,14 +2,24 @@
 
 Everything is inline (CSS, the small self-test script, images and audio as base64 data URIs), so
 the page works offline, can be mailed around, and makes no network request.
+
+The page is meant to be shared, so it treats the folder as untrusted: it reads only result files
+(:func:`auralize.results.read`, which checks every field's type), escapes every value that comes
+from them, embeds only files that resolve inside the folder, writes relative links as ``./...``
+(never a ``javascript:`` URL), and a Content-Security-Policy lets no script run but its own.
+Anything it cannot show safely is skipped with a warning (:mod:`warnings`).
 """
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
+import warnings
 from pathlib import Path
+from urllib.parse import quote
 
+from . import results
 from .errors import AuralizeError
 from .io import atomic_write_text
 
@@ -41,34 +51,63 @@ a.preload='metadata';a.load()})})();
 """
 
 
-def _data_uri(path: Path, mime: str) -> str | None:
+# Only the page's own self-test script may run; nothing may be fetched (data: URIs only).
+CSP = ("default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'; "
+       f"script-src 'sha256-{base64.b64encode(hashlib.sha256(SELFTEST.encode()).digest()).decode()}'")
+
+
+def _e(value) -> str:
+    return html.escape(str(value))
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, stacklevel=3)
+
+
+class _Folder:
+    """The results folder as the page sees it: files inside it, or nothing."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.real = root, root.resolve()
+
+    def inside(self, path: Path, what: str) -> Path | None:
+        """``path`` if it resolves inside the folder; otherwise a warning and ``None``."""
+        try:
+            if path.resolve().is_relative_to(self.real):
+                return path
+        except (OSError, RuntimeError):  # a symlink loop
+            pass
+        _warn(f"skipped {what} {path}: it lies outside {self.root}")
+        return None
+
+    def href(self, path: Path) -> str:
+        """A relative link that a browser cannot read as a scheme (``./javascript%3A...``)."""
+        return "./" + quote(path.relative_to(self.root).as_posix())
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+
+def _data_uri(path: Path | None, mime: str) -> str | None:
     if path is None or not path.is_file() or path.stat().st_size == 0:
         return None
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 def _audio(path: Path | None, label: str) -> str:
-    uri = _data_uri(path, "audio/wav") if path is not None else None
+    uri = _data_uri(path, "audio/wav")
     if uri is None:
-        return f'<p class="muted">no audio for {html.escape(label)}</p>'
-    return f'<audio controls preload="metadata" title="{html.escape(label)}" src="{uri}"></audio>'
+        return f'<p class="muted">no audio for {_e(label)}</p>'
+    return f'<audio controls preload="metadata" title="{_e(label)}" src="{uri}"></audio>'
 
 
 def _image(path: Path | None, alt: str) -> str:
-    uri = _data_uri(path, "image/png") if path is not None else None
-    return f'<img alt="{html.escape(alt)}" src="{uri}">' if uri else ""
+    uri = _data_uri(path, "image/png")
+    return f'<img alt="{_e(alt)}" src="{uri}">' if uri else ""
 
 
-def _first(*paths: Path) -> Path | None:
-    return next((p for p in paths if p.is_file() and p.stat().st_size > 0), None)
-
-
-def _json(path: Path) -> dict | None:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+def _exists(path: Path | None) -> bool:
+    return path is not None and path.is_file() and path.stat().st_size > 0
 
 
 def _prob(p: float) -> str:
@@ -76,70 +115,122 @@ def _prob(p: float) -> str:
     return f'<span class="{cls}">{p:.3f}</span>'
 
 
-def _dream_card(root: Path, path: Path, meta: dict) -> str:
+def _dream_card(folder: _Folder, path: Path, meta: dict) -> str | None:
     stem = path.with_suffix("")
-    settings = meta.get("settings", {})
-    trip = meta.get("round_trip", {})
-    facts = ", ".join(f"{k} {html.escape(str(settings[k]))}" for k in ("param", "seconds", "steps", "seed")
-                      if k in settings)
-    rel = html.escape(str(path.relative_to(root)))
+    wavs = [p for p in (results.wav_22050(stem.with_suffix(".wav")), stem.with_suffix(".wav")) if _exists(p)]
+    if not wavs:
+        _warn(f"skipped {path}: incomplete dream (no {stem.name}.wav beside it)")
+        return None
+    wav = folder.inside(wavs[0], "audio")
+    png = folder.inside(stem.with_suffix(".png"), "image") if _exists(stem.with_suffix(".png")) else None
+    settings = meta.get("settings") or {}
+    trip = meta["round_trip"]
+    facts = ", ".join(f"{k} {_e(settings[k])}" for k in ("param", "seconds", "steps", "seed") if k in settings)
+    rel = folder.rel(path)
+    lowest = f' (lowest clip {trip["p_target_min"]:.3f})' if trip.get("p_target_min") is not None else ""
     return (
         '<div class="card"><div class="row"><div>'
-        f"<h3>{rel}</h3>"
-        + _audio(_first(stem.with_name(stem.name + "-22050.wav"), stem.with_suffix(".wav")), rel)
-        + f'<p>round trip p({html.escape(str(meta.get("genre")))}) = {_prob(float(trip.get("p_target_mean", 0)))}'
-        f' (lowest clip {float(trip.get("p_target_min", 0)):.3f}), heard as '
-        f'<b>{html.escape(str(trip.get("verdict", "?")))}</b></p>'
-        f'<p class="muted">objective: {html.escape(str(meta.get("objective", "")))}<br>{facts}<br>'
-        f'model: {html.escape(str(meta.get("model", "")))} ({html.escape(str(meta.get("checkpoint", "")))})</p>'
-        f'<p><a href="{rel}">{rel}</a></p>'
-        f"<details><summary>JSON</summary><pre>{html.escape(json.dumps(meta, indent=1))}</pre></details>"
-        "</div><div>" + _image(stem.with_suffix(".png"), f"spectrogram of {rel}") + "</div></div></div>")
+        f"<h3>{_e(rel)}</h3>"
+        + _audio(wav, rel)
+        + f'<p>round trip p({_e(meta["genre"])}) = {_prob(trip["p_target_mean"])}{lowest}, heard as '
+        f'<b>{_e(trip["verdict"])}</b></p>'
+        f'<p class="muted">objective: {_e(meta.get("objective", ""))}<br>{facts}<br>'
+        f'model: {_e(meta.get("model", ""))} ({_e(meta.get("checkpoint", ""))})</p>'
+        f'<p><a href="{_e(folder.href(path))}">{_e(rel)}</a></p>'
+        f"<details><summary>JSON</summary><pre>{_e(json.dumps(meta, indent=1))}</pre></details>"
+        "</div><div>" + _image(png, f"spectrogram of {rel}") + "</div></div></div>")
 
 
 def _neuron_rows(report: dict, genre: str) -> str:
-    top = report.get("top", {}).get(genre, [])
+    top = report["top"].get(genre, [])
     if not top:
         return '<p class="muted">the model predicted no clip as this genre</p>'
-    rows = "".join(f"<tr><td>{t['unit']}</td><td>{100 * t['active_rate']:.0f}%</td>"
-                   f"<td>{t['mean_activation']:+.3f}</td><td>{t['lift']:.2f}</td></tr>" for t in top)
+    rows = "".join(f"<tr><td>{_e(t['unit'])}</td><td>{100 * t['active_rate']:.0f}%</td>"
+                   f"<td>{t['mean_activation']:+.3f}</td><td>{_e(format(t['lift'], '.2f') if t.get('lift') is not None else '')}"
+                   "</td></tr>" for t in top)
     return ("<table><tr><th>neuron</th><th>active rate</th><th>mean activation</th><th>lift</th></tr>"
             f"{rows}</table>")
 
 
-def _explain_card(root: Path, path: Path, meta: dict) -> str:
-    folder = path.parent
-    files = meta.get("files", {}) or {}
-    genres = meta.get("genres", [])
+def _explain_card(folder: _Folder, path: Path, meta: dict) -> str | None:
+    here = path.parent
+    files = {k: here / v for k, v in meta["files"].items() if v}
+    missing = [k for k in ("png", "wav", "wav_22050") if k in files and not _exists(files[k])]
+    if missing:
+        _warn(f"skipped {path}: incomplete explanation ({', '.join(meta['files'][k] for k in missing)} missing)")
+        return None
+    files = {k: folder.inside(f, k) for k, f in files.items()}
+    genres = meta["genres"]
     rows = []
-    for i, probs in enumerate(meta.get("clip_probabilities", [])):
-        if genres and probs:
+    for i, probs in enumerate(meta["clip_probabilities"]):
+        if probs:
             best = max(range(len(probs)), key=probs.__getitem__)
-            rows.append(f"<tr><td>{i + 1}</td><td>{5 * i}-{5 * i + 5} s</td><td>{html.escape(genres[best])}</td>"
+            rows.append(f"<tr><td>{i + 1}</td><td>{5 * i}-{5 * i + 5} s</td><td>{_e(genres[best])}</td>"
                         f"<td>{probs[best]:.3f}</td></tr>")
     table = ("<table><tr><th>clip</th><th>time</th><th>genre</th><th>p</th></tr>" + "".join(rows) + "</table>"
              if rows else "")
-    wav = _first(*(folder / files[k] for k in ("wav_22050", "wav") if files.get(k)))
-    images = "".join(_image(folder / files[k], k) for k in ("png", "attention_png") if files.get(k))
-    rel = html.escape(str(path.relative_to(root)))
+    wav = files.get("wav_22050") or files.get("wav")
+    images = "".join(_image(files.get(k), k) for k in ("png", "attention_png"))
+    rel = folder.rel(path)
     return (
         '<div class="card">'
-        f"<h3>{html.escape(Path(str(meta.get('song', folder.name))).name)}: verdict "
-        f"<b>{html.escape(str(meta.get('verdict', '?')))}</b></h3>"
-        f'<p class="muted">{html.escape(str(meta.get("method", "")))}; model {html.escape(str(meta.get("checkpoint", "")))}'
-        f'; <a href="{rel}">{rel}</a></p>'
+        f"<h3>{_e(Path(str(meta.get('song') or here.name)).name)}: verdict <b>{_e(meta['verdict'])}</b></h3>"
+        f'<p class="muted">{_e(meta["method"])}; model {_e(meta.get("checkpoint", ""))}'
+        f'; <a href="{_e(folder.href(path))}">{_e(rel)}</a></p>'
         '<div class="row"><div><p>What the model listened to (the song masked by the positive attributions):</p>'
         + _audio(wav, f"listened {rel}") + table + "</div><div>" + images + "</div></div></div>")
+
+
+def _neurons_section(folder: _Folder, path: Path, meta: dict) -> str:
+    parts = []
+    for layer, report in meta["reports"].items():
+        try:
+            heat = path.with_name(path.name.replace(".neurons.json", f".neurons-{layer}.png"))
+        except ValueError:  # a layer name with a path separator
+            heat = None
+        heat = folder.inside(heat, "heatmap") if _exists(heat) else None
+        rows = "".join(f"<tr><td>{_e(g)}</td><td>{n:.0f}</td><td>"
+                       + _e(", ".join(f"{t['unit']} ({100 * t['active_rate']:.0f}%)" for t in report["top"].get(g, [])))
+                       + "</td></tr>" for g, n in zip(report["genres"], report["n_clips"]))
+        parts.append(f"<h2>neurons: {_e(path.name)}, {_e(layer)}</h2>"
+                     f'<p class="muted">active = above the unit\'s {100 * report["quantile"]:.0f}% quantile; '
+                     f'timestep rule {_e(report["rule"])}</p>'
+                     "<table><tr><th>genre</th><th>clips predicted</th><th>top neurons (active rate)</th></tr>"
+                     f"{rows}</table>" + _image(heat, f"heatmap {layer}"))
+    return "".join(parts)
+
+
+def _read_results(folder: _Folder) -> dict[str, list[tuple[Path, dict]]]:
+    """Every valid result file in the folder, by kind; a warning for each one skipped."""
+    found: dict[str, list[tuple[Path, dict]]] = {kind: [] for kind in results.KINDS}
+    others = []
+    for path in sorted(folder.root.rglob("*.json")):
+        if folder.inside(path, "result file") is None:
+            continue
+        try:
+            meta = results.read(path)
+        except results.NotAResult:
+            others.append(folder.rel(path))
+            continue
+        except AuralizeError as exc:
+            _warn(f"skipped {exc}")
+            continue
+        found[meta["kind"]].append((path, meta))
+    if others:
+        _warn(f"skipped {len(others)} JSON files that are not auralize result files (no 'kind'; results from before "
+              f"auralize wrote one need rerunning): {', '.join(others[:5])}{', ...' if len(others) > 5 else ''}")
+    return found
 
 
 def write_gallery(results_dir: str | Path, out: str | Path | None = None, title: str = "auralize listening gallery",
                   neurons: list[Path] | None = None) -> Path:
     """Write one self-contained HTML page for the results in ``results_dir``.
 
-    It shows, per genre, players for the dreams (``<stem>.json`` written by ``auralize --genre``),
+    It shows, per genre, players for the dreams (``dream`` results written by ``auralize --genre``),
     their spectrograms, objectives, settings and round-trip probabilities, the genre's top
-    neurons (from any ``*.neurons.json`` found or given in ``neurons``), and every ``explain``
-    result (folders with ``explain.json``).
+    neurons (from any ``neurons`` result found or given in ``neurons``), and every ``explanation``
+    result. Files that are not valid results, incomplete sets and paths outside the folder are
+    skipped with a warning.
 
     Returns
     -------
@@ -149,66 +240,51 @@ def write_gallery(results_dir: str | Path, out: str | Path | None = None, title:
     Raises
     ------
     AuralizeError
-        If the folder is missing or holds nothing to show.
+        If the folder is missing or holds nothing to show, or a file in ``neurons`` is not a
+        neurons result.
     """
     root = Path(results_dir)
     if not root.is_dir():
         raise AuralizeError(f"results folder not found: {root}; give the folder 'auralize --genre' or "
                             "'auralize explain' wrote to")
-    dreams: dict[str, list[tuple[Path, dict]]] = {}
-    explains: list[tuple[Path, dict]] = []
-    reports: list[tuple[Path, dict]] = []
-    for path in sorted(root.rglob("*.json")):
-        meta = _json(path)
-        if meta is None:
-            continue
-        if path.name.endswith(".neurons.json") and "reports" in meta:
-            reports.append((path, meta))
-        elif path.name == "explain.json" and "clip_probabilities" in meta:
-            explains.append((path, meta))
-        elif "genre" in meta and "round_trip" in meta:
-            dreams.setdefault(str(meta["genre"]), []).append((path, meta))
+    folder = _Folder(root)
+    found = _read_results(folder)
+    reports = [(folder, p, m) for p, m in found["neurons"]]
     for extra in neurons or []:
-        meta = _json(Path(extra))
-        if meta is None or "reports" not in meta:
-            raise AuralizeError(f"{extra} is not a neurons JSON written by 'auralize neurons'")
-        reports.append((Path(extra), meta))
+        extra = Path(extra)
+        reports.append((_Folder(extra.parent), extra, results.read(extra, "neurons")))
+    dreams: dict[str, list[str]] = {}
+    for path, meta in found["dream"]:
+        card = _dream_card(folder, path, meta)
+        if card:
+            dreams.setdefault(meta["genre"], []).append(card)
+    explains = [c for c in (_explain_card(folder, p, m) for p, m in found["explanation"]) if c]
     if not (dreams or explains):
         raise AuralizeError(f"nothing to show in {root}: no dreams (auralize --genre G -o {root}/...) and no "
                             "explanations (auralize explain SONG --out ...) found")
-    default = next(((p, m["reports"][m.get("default")]) for p, m in reports if m.get("default") in m["reports"]), None)
+    default = next(((p, m["reports"][m["default"]]) for _, p, m in reports if m.get("default") in m["reports"]), None)
 
-    parts = [f"<h1>{html.escape(title)}</h1>",
-             f'<p class="muted">{html.escape(root.resolve().name)}: {sum(map(len, dreams.values()))} dreams in '
+    parts = [f"<h1>{_e(title)}</h1>",
+             f'<p class="muted">{_e(root.resolve().name)}: {sum(map(len, dreams.values()))} dreams in '
              f"{len(dreams)} genres, {len(explains)} explanations</p>"]
-    if dreams or explains:
-        links = [f'<a href="#genre-{html.escape(g)}">{html.escape(g)}</a>' for g in dreams]
-        links += ['<a href="#explanations">explanations</a>'] if explains else []
-        parts.append("<nav>" + " ".join(links) + "</nav>")
-    for genre, items in dreams.items():
-        parts.append(f'<h2 id="genre-{html.escape(genre)}">{html.escape(genre)}</h2>')
+    links = [f'<a href="#genre-{_e(quote(g))}">{_e(g)}</a>' for g in dreams]
+    links += ['<a href="#explanations">explanations</a>'] if explains else []
+    parts.append("<nav>" + " ".join(links) + "</nav>")
+    for genre, cards in dreams.items():
+        parts.append(f'<h2 id="genre-{_e(quote(genre))}">{_e(genre)}</h2>')
         if default is not None:
             path, report = default
-            parts.append(f"<details><summary>top neurons of {html.escape(genre)} ({html.escape(report['layer'])}, "
-                         f"{html.escape(path.name)})</summary>{_neuron_rows(report, genre)}</details>")
-        parts += [_dream_card(root, p, m) for p, m in items]
+            parts.append(f"<details><summary>top neurons of {_e(genre)} ({_e(report['layer'])}, "
+                         f"{_e(path.name)})</summary>{_neuron_rows(report, genre)}</details>")
+        parts += cards
     if explains:
         parts.append('<h2 id="explanations">explanations</h2>')
-        parts += [_explain_card(root, p, m) for p, m in explains]
-    for path, meta in reports:
-        for layer, report in meta["reports"].items():
-            heat = path.with_name(path.name.replace(".neurons.json", f".neurons-{layer}.png"))
-            rows = "".join(f"<tr><td>{html.escape(g)}</td><td>{int(n)}</td><td>"
-                           + ", ".join(f"{t['unit']} ({100 * t['active_rate']:.0f}%)" for t in report["top"].get(g, []))
-                           + "</td></tr>" for g, n in zip(report["genres"], report["n_clips"]))
-            parts.append(f"<h2>neurons: {html.escape(path.name)}, {html.escape(layer)}</h2>"
-                         f'<p class="muted">active = above the unit\'s {100 * report["quantile"]:.0f}% quantile; '
-                         f'timestep rule {html.escape(report["rule"])}</p>'
-                         "<table><tr><th>genre</th><th>clips predicted</th><th>top neurons (active rate)</th></tr>"
-                         f"{rows}</table>" + _image(heat, f"heatmap {layer}"))
+        parts += explains
+    parts += [_neurons_section(f, p, m) for f, p, m in reports]
     page = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             '<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
+            f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
             + "\n".join(parts)
             + f'<pre id="selftest" hidden></pre><script>{SELFTEST}</script></body></html>\n')
     out = Path(out) if out else root / "index.html"

@@ -93,8 +93,29 @@ def dream_figure(psd: np.ndarray, genre: str, path: Path, description: str, trip
     return save_figure(path, fig)
 
 
+def png_bytes(fig) -> bytes:
+    """A figure as PNG bytes (for inline HTML: notebooks, :func:`auralize.results.html_image`); closes it."""
+    import io
+
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    finally:
+        pyplot().close(fig)
+    return buf.getvalue()
+
+
 def explanation_figure(exp: Explanation, path: str | Path, title: str = "") -> Path:
-    """Song overview: genre probabilities per clip, spectrogram, attributions, attention."""
+    """Song overview: genre probabilities per clip, spectrogram, attributions, attention; saved as PNG."""
+    return save_figure(path, _explanation(exp, title))
+
+
+def explanation_png(exp: Explanation, title: str = "") -> bytes:
+    """The figure of :func:`explanation_figure` as PNG bytes."""
+    return png_bytes(_explanation(exp, title))
+
+
+def _explanation(exp: Explanation, title: str):
     plt = pyplot()
     n = len(exp.psd)
     rows = 4 if exp.attention is not None else 3
@@ -128,4 +149,4 @@ def explanation_figure(exp: Explanation, path: str | Path, title: str = "") -> P
         axes[3].set_yticks([])
         axes[3].set_ylabel("attention", fontsize=7)
     axes[-1].set_xlabel("time (s)")
-    return save_figure(path, fig)
+    return fig

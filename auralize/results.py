@@ -3,18 +3,33 @@
 Every result is a JSON object whose first two keys are ``kind`` (``dream``, ``explanation``,
 ``weights``, ``neurons``) and ``version`` (of that kind's schema). The library writes them with
 :func:`write` (atomic, strict JSON: NaN or infinity is refused, never written); the gallery and
-the other readers use :func:`read`, so nothing guesses a file's kind from its keys.
+the other readers use :func:`read`, so nothing guesses a file's kind from its keys. Both check
+the payload against its kind's schema (:data:`SCHEMAS`), so a hand-edited file (``round_trip`` a
+string, a probability that is not a number) is refused with a message naming the field, never
+met later as a crash.
 
-File naming rules that more than one module needs live here too (:func:`wav_22050`).
+File naming rules that more than one module needs live here too (:func:`wav_22050`), and the
+inline HTML a notebook shows for a result (:func:`html_player`, :func:`html_image`).
 """
 from __future__ import annotations
 
+import base64
+import html
+import io
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from .errors import AuralizeError
 from .io import atomic_write_text
+
+class NotAResult(AuralizeError):
+    """The file is JSON but no auralize result (it has no known ``kind``)."""
+
 
 #: Schema version of each kind of result file.
 KINDS = {"dream": 1, "explanation": 1, "weights": 1, "neurons": 1}
@@ -26,10 +41,113 @@ def _check_finite(value, where: str = "") -> None:
                             "the input or the model gives NaN or infinity")
     if isinstance(value, dict):
         for k, v in value.items():
-            _check_finite(v, f"{where}.{k}" if where else str(k))
+            _check_finite(v, _at(where, k))
     elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
             _check_finite(v, f"{where}[{i}]")
+
+
+# --- schemas -------------------------------------------------------------------------------------
+# A schema is a Python type (``str``, ``int``; ``float`` means any finite number), a one-item list
+# ``[schema]`` (a list of those), ``Fields`` (an object with these keys) or ``Each`` (an object whose
+# every value is of one schema). Keys not named are allowed, so a writer can add fields freely.
+
+
+@dataclass(frozen=True)
+class Fields:
+    """An object with ``required`` keys and, when present, ``optional`` ones (``None`` allowed)."""
+
+    required: dict
+    optional: dict | None = None
+
+
+@dataclass(frozen=True)
+class Each:
+    """An object (string keys) whose every value matches ``schema`` (``None`` too if ``nullable``)."""
+
+    schema: Any
+    nullable: bool = False
+
+
+_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+
+PROBABILITIES = [[float]]
+NEURON_REPORT = Fields({"layer": str, "rule": str, "quantile": float, "genres": [str], "n_clips": [float],
+                        "top": Each([Fields({"unit": int, "active_rate": float, "mean_activation": float},
+                                            {"lift": float})])})
+
+#: The schema of each kind of result: what a reader may rely on.
+SCHEMAS = {
+    "dream": Fields({"genre": str, "round_trip": Fields({"p_target_mean": float, "verdict": str},
+                                                        {"p_target_min": float, "p_target_per_clip": [float]})},
+                    {"checkpoint": str, "model": str, "objective": str, "settings": Each(object),
+                     "objective_start": float, "objective_end": float, "objective_curve": [float],
+                     "files": Each(str, nullable=True)}),
+    "explanation": Fields({"genres": [str], "verdict": str, "method": str, "clip_probabilities": PROBABILITIES,
+                           "files": Each(str, nullable=True)},
+                          {"song": str, "checkpoint": str, "target": str, "seed": int, "attention": [[float]],
+                           "seconds": float}),
+    "weights": Fields({"units": [Fields({"unit": int, "gate": str}, {"top_of": [str], "wav": str})]},
+                      {"checkpoint": str, "contrast": float}),
+    "neurons": Fields({"reports": Each(NEURON_REPORT)}, {"default": str, "checkpoint_sha256": str}),
+}
+
+
+def _at(where: str, key) -> str:
+    return f"{where}.{key}" if where else str(key)
+
+
+def _mismatch(value, schema, where: str) -> str | None:
+    """Why ``value`` does not match ``schema`` (naming the field), or ``None`` if it does."""
+    if schema is object:
+        return None
+    if isinstance(schema, list):
+        if not isinstance(value, list):
+            return f"{where or 'the result'} must be a list, got {type(value).__name__}"
+        return next(filter(None, (_mismatch(v, schema[0], f"{where}[{i}]") for i, v in enumerate(value))), None)
+    if isinstance(schema, (Fields, Each)) and not isinstance(value, dict):
+        return f"{where or 'the result'} must be an object, got {type(value).__name__}"
+    if isinstance(schema, Each):
+        return next(filter(None, (None if v is None and schema.nullable else _mismatch(v, schema.schema, _at(where, k))
+                                  for k, v in value.items())), None)
+    if isinstance(schema, Fields):
+        for key, sub in schema.required.items():
+            if key not in value:
+                return f"{_at(where, key)} is missing"
+            why = _mismatch(value[key], sub, _at(where, key))
+            if why:
+                return why
+        for key, sub in (schema.optional or {}).items():
+            why = None if value.get(key) is None else _mismatch(value[key], sub, _at(where, key))
+            if why:
+                return why
+        return None
+    ok = (isinstance(value, schema) and not isinstance(value, bool) if schema in (int, str) else
+          isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) if schema is float
+          else isinstance(value, schema))
+    return None if ok else f"{where} must be {_NAMES.get(schema, schema.__name__)}, got {value!r:.40}"
+
+
+def _consistency(kind: str, data: dict) -> str | None:
+    """Checks across fields that a schema cannot state."""
+    if kind == "explanation":
+        n = len(data["genres"])
+        bad = next((i for i, row in enumerate(data["clip_probabilities"]) if len(row) != n), None)
+        if bad is not None:
+            return f"clip_probabilities[{bad}] has {len(data['clip_probabilities'][bad])} values for {n} genres"
+        if data["verdict"] not in data["genres"]:
+            return f"verdict {data['verdict']!r:.40} is not one of its genres"
+    return None
+
+
+def validate(kind: str, data: dict, where: str = "result") -> dict:
+    """``data`` if it matches the schema of ``kind``, else an :class:`AuralizeError` naming the field."""
+    if kind not in KINDS:
+        raise AuralizeError(f"unknown result kind {kind!r}; one of {', '.join(KINDS)}")
+    why = _mismatch(data, SCHEMAS[kind], "") or _consistency(kind, data)
+    if why:
+        raise AuralizeError(f"{where} is not a valid {kind} result: {why}")
+    return data
 
 
 def dumps(kind: str, payload: dict) -> str:
@@ -37,6 +155,7 @@ def dumps(kind: str, payload: dict) -> str:
     if kind not in KINDS:
         raise AuralizeError(f"unknown result kind {kind!r}; one of {', '.join(KINDS)}")
     _check_finite(payload)
+    validate(kind, payload, f"the {kind} to write")
     body = {"kind": kind, "version": KINDS[kind], **{k: v for k, v in payload.items() if k not in ("kind", "version")}}
     return json.dumps(body, indent=1, allow_nan=False)
 
@@ -47,12 +166,13 @@ def write(path: str | Path, kind: str, payload: dict) -> Path:
 
 
 def read(path: str | Path, kind: str | None = None) -> dict:
-    """Read a result file, checking its kind (``kind`` if given) and schema version.
+    """Read a result file, checking its kind (``kind`` if given), schema version and fields.
 
     Raises
     ------
     AuralizeError
-        If the file is missing, not JSON, not a result file, of another kind or of an unknown version.
+        If the file is missing, not JSON, not a result file, of another kind or of an unknown
+        version, or if a field does not match its kind's schema (:data:`SCHEMAS`).
     """
     path = Path(path)
     try:
@@ -62,13 +182,13 @@ def read(path: str | Path, kind: str | None = None) -> dict:
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise AuralizeError(f"{path} is not a valid result file ({type(exc).__name__}: {exc})") from None
     if not isinstance(data, dict) or data.get("kind") not in KINDS:
-        raise AuralizeError(f"{path} is not an auralize result file (no known 'kind')")
+        raise NotAResult(f"{path} is not an auralize result file (no known 'kind')")
     if kind is not None and data["kind"] != kind:
         raise AuralizeError(f"{path} holds a {data['kind']} result, not a {kind} result")
     if data.get("version") != KINDS[data["kind"]]:
         raise AuralizeError(f"{path} is a {data['kind']} result of schema version {data.get('version')!r}; this "
                             f"auralize reads version {KINDS[data['kind']]}: rerun the command that made it")
-    return data
+    return validate(data["kind"], data, str(path))
 
 
 def kind_of(path: str | Path) -> str | None:
@@ -83,3 +203,31 @@ def wav_22050(wav: str | Path) -> Path:
     """Where the 22050 Hz copy of a 4 kHz WAV goes: ``<stem>-22050.wav`` beside it."""
     wav = Path(wav)
     return wav.with_name(wav.stem + "-22050.wav")
+
+
+# --- inline HTML (notebooks and the gallery) -------------------------------------------------------
+
+def html_audio(wav_bytes: bytes, label: str = "") -> str:
+    """An ``<audio controls>`` element playing WAV bytes from a data URI (no file, no request)."""
+    uri = "data:audio/wav;base64," + base64.b64encode(wav_bytes).decode("ascii")
+    return f'<audio controls preload="metadata" title="{html.escape(label)}" src="{uri}"></audio>'
+
+
+def html_player(audio: np.ndarray, sr: int, label: str = "") -> str:
+    """An inline player for mono samples: 16-bit WAV, resampled to 22050 Hz so every browser plays it."""
+    import soundfile as sf
+
+    from .features import resample
+
+    audio = np.asarray(audio, dtype=np.float32)
+    if sr != 22050:
+        audio = resample(audio, sr, 22050)
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(audio, -1.0, 1.0), 22050, subtype="PCM_16", format="WAV")
+    return html_audio(buf.getvalue(), label)
+
+
+def html_image(png_bytes: bytes, alt: str = "") -> str:
+    """An ``<img>`` of PNG bytes from a data URI."""
+    uri = "data:image/png;base64," + base64.b64encode(png_bytes).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="{uri}" style="max-width:100%">'

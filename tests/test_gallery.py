@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from auralize import results as R
 from auralize.errors import AuralizeError
 from auralize.gallery import write_gallery
 
@@ -41,21 +42,21 @@ def results(tmp_path):
         meta = {"genre": genre, "checkpoint": "trained/lstm.pt", "model": "lstm", "objective": "log p(x)",
                 "settings": {"param": sub, "seconds": 5, "steps": 10, "seed": 0},
                 "round_trip": {"p_target_mean": p, "p_target_min": p, "p_target_per_clip": [p], "verdict": genre}}
-        stem.with_suffix(".json").write_text(json.dumps(meta))
+        R.write(stem.with_suffix(".json"), "dream", meta)
     ex = root / "explain-song"
     ex.mkdir()
     _tone(ex / "listened.wav", 4000)
     _tone(ex / "listened-22050.wav", 22050)
     _png(ex / "explain.png")
-    (ex / "explain.json").write_text(json.dumps({
+    R.write(ex / "explain.json", "explanation", {
         "song": "song.wav", "checkpoint": "trained/lstm.pt", "genres": ["jazz", "metal"], "verdict": "jazz",
         "method": "integrated_gradients", "clip_probabilities": [[0.8, 0.2], [0.3, 0.7]],
         "files": {"png": "explain.png", "wav": "listened.wav", "wav_22050": "listened-22050.wav",
-                  "attention_png": None}}))
+                  "attention_png": None}})
     neurons = {"default": "layer2.h", "reports": {"layer2.h": {
         "layer": "layer2.h", "rule": "mean", "quantile": 0.9, "genres": ["jazz", "metal"], "n_clips": [5, 0],
         "top": {"jazz": [{"unit": 7, "active_rate": 0.8, "mean_activation": 0.5, "lift": 8.0}], "metal": []}}}}
-    (root / "lstm.neurons.json").write_text(json.dumps(neurons))
+    R.write(root / "lstm.neurons.json", "neurons", neurons)
     return root
 
 
