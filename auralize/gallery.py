@@ -88,22 +88,18 @@ class _Folder:
         return path.relative_to(self.root).as_posix()
 
 
-def _data_uri(path: Path | None, mime: str) -> str | None:
-    if path is None or not path.is_file() or path.stat().st_size == 0:
-        return None
-    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+def _bytes(path: Path | None) -> bytes | None:
+    return path.read_bytes() if _exists(path) else None
 
 
 def _audio(path: Path | None, label: str) -> str:
-    uri = _data_uri(path, "audio/wav")
-    if uri is None:
-        return f'<p class="muted">no audio for {_e(label)}</p>'
-    return f'<audio controls preload="metadata" title="{_e(label)}" src="{uri}"></audio>'
+    wav = _bytes(path)
+    return results.html_audio(wav, label) if wav else f'<p class="muted">no audio for {_e(label)}</p>'
 
 
 def _image(path: Path | None, alt: str) -> str:
-    uri = _data_uri(path, "image/png")
-    return f'<img alt="{_e(alt)}" src="{uri}">' if uri else ""
+    png = _bytes(path)
+    return results.html_image(png, alt) if png else ""
 
 
 def _exists(path: Path | None) -> bool:
