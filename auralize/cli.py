@@ -472,16 +472,13 @@ def _method_choices():
 
 @contextlib.contextmanager
 def _warnings_to_stderr():
-    """Library warnings as 'warning: ...' lines on stderr."""
+    """Library warnings as 'warning: ...' lines on stderr, as they happen."""
     import warnings
 
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings():
         warnings.simplefilter("always")
-        try:
-            yield
-        finally:
-            for w in caught:
-                click.echo(f"warning: {w.message}", err=True)
+        warnings.showwarning = lambda message, *args, **kwargs: click.echo(f"warning: {message}", err=True)
+        yield
 
 
 @cli.command("explain")

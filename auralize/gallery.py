@@ -209,7 +209,7 @@ def _read_results(folder: _Folder) -> dict[str, list[tuple[Path, dict]]]:
             others.append(folder.rel(path))
             continue
         except AuralizeError as exc:
-            _warn(f"skipped {exc}")
+            _warn(f"{exc}; skipped")
             continue
         found[meta["kind"]].append((path, meta))
     if others:
