@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, ClassVar
+from typing import TYPE_CHECKING, Callable, ClassVar
 
 import numpy as np
 
 from .. import features as F
+
+if TYPE_CHECKING:
+    from .data import ClipSet
 
 
 class Judge:
@@ -44,7 +47,7 @@ class Judge:
         raise NotImplementedError
 
     @classmethod
-    def fit(cls, clips: "ClipSet", seed: int = 0, log: Callable[[str], None] = print) -> "Judge":  # noqa: F821
+    def fit(cls, clips: "ClipSet", seed: int = 0, log: Callable[[str], None] = print) -> "Judge":
         """Train on ``clips``' training part, choosing settings on its validation part."""
         raise NotImplementedError
 
