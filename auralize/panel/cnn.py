@@ -44,7 +44,7 @@ class GenreCNN(nn.Module):
     """Four conv blocks (3x3, batch norm, ReLU, 2x2 max-pool), global mean+max pooling, a 64-unit
     embedding, and the genre layer."""
 
-    def __init__(self, n_classes: int, width: int = 16, embedding: int = 64, dropout: float = 0.3) -> None:
+    def __init__(self, n_classes: int, width: int = 8, embedding: int = 64, dropout: float = 0.3) -> None:
         super().__init__()
         self.config = {"n_classes": n_classes, "width": width, "embedding": embedding, "dropout": dropout}
         self.band_norm = nn.BatchNorm1d(N_MELS)
@@ -67,7 +67,7 @@ class GenreCNN(nn.Module):
 
 class CNNJudge(Judge):
     suffix = ".pt"
-    description = ("convolutional network (4 conv blocks, 16-64 channels) on a 64-band log-mel spectrogram, "
+    description = ("convolutional network (4 conv blocks, 8-32 channels) on a 64-band log-mel spectrogram, "
                    "512/128 STFT at 4 kHz (157 frames of 32 ms per clip), trained on random 4-s crops")
 
     def __init__(self, genres, net: GenreCNN, meta: dict | None = None) -> None:
@@ -110,8 +110,8 @@ class CNNJudge(Judge):
         return cls(tuple(payload["genres"]), net, json.loads(payload["meta"]))
 
     @classmethod
-    def fit(cls, clips, seed: int = 0, log: Callable[[str], None] = print, epochs: int = 40,
-            patience: int = 10, width: int = 16) -> "CNNJudge":
+    def fit(cls, clips, seed: int = 0, log: Callable[[str], None] = print, epochs: int = 30,
+            patience: int = 8, width: int = 8) -> "CNNJudge":
         torch.manual_seed(seed)
         front = LogMel()
         x_train, y_train = clips.part("train")

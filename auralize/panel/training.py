@@ -92,6 +92,9 @@ def model_card(name: str, judge: Judge, clips: ClipSet, scores: list[JudgeScore]
     rows = "\n".join(f"| {g} | {n} | {acc:.3f} | {'too few tracks to mean much' if n < 5 else ''} |"
                      for g, (n, acc) in test.per_genre.items())
     metrics = "\n".join(line for s in scores for line in s.lines())
+    small = {g: n for g, n in counts.items() if n < 20}
+    few = (f"{len(small)} genres have fewer than 20 training tracks ({', '.join(f'{g} {n}' for g, n in small.items())}); "
+           "the judge knows them from few songs." if small else "Every genre has at least 20 training tracks.")
     return f"""# Panel judge `{name}` (`trained/panel/{path.name}`)
 
 A held-out listener of auralize's listening panel (issue 8): no dream is optimised against it.
@@ -131,7 +134,7 @@ Test tracks, per genre:
 
 ## Limitations
 
-- Six genres have only 14-19 tracks in this copy of GTZAN; the judge knows them from 10-13 songs.
+- {few}
 - 4 kHz audio: nothing above 2 kHz is heard.
 - A judge is evidence, not a listener: the panel's worth is that its judges fail in different ways.
 
