@@ -54,9 +54,14 @@ def gtzan_dir(tmp_path_factory) -> Path:
     return make_gtzan(tmp_path_factory.mktemp("gtzan") / "genres")
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("AURALIZE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
+    """The feature cache of the whole session lives in its temporary folder: set before any
+    module- or session-scoped fixture loads data, so no test writes to ~/.cache/auralize."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AURALIZE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")

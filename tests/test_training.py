@@ -53,14 +53,37 @@ def test_same_seed_same_weights(ds, tmp_path):
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
-def test_resume_continues_where_it_stopped(ds, tmp_path):
+def interrupt_at(monkeypatch, epoch: int):
+    """Make training raise KeyboardInterrupt (as on Ctrl-C) at the end of ``epoch``, before its
+    resume state is saved; returns a function that undoes it."""
+    import auralize.training as T
+
+    calls, score = [], T._score
+
+    def interrupt(*args):
+        calls.append(1)
+        if len(calls) == epoch:
+            raise KeyboardInterrupt
+        return score(*args)
+
+    monkeypatch.setattr(T, "_score", interrupt)
+    return lambda: monkeypatch.setattr(T, "_score", score)
+
+
+def test_resume_continues_where_it_stopped(ds, tmp_path, monkeypatch):
+    settings = TrainSettings(epochs=4, batch_size=8, patience=99)
     kw = dict(hidden=4, layers=1, seed=1, out=tmp_path / "r.pt", progress=False, log=lambda m: None)
-    full = train("lstm", ds, "track", settings=TrainSettings(epochs=4, batch_size=8, patience=99),
-                 **{**kw, "out": tmp_path / "full.pt"})
-    train("lstm", ds, "track", settings=TrainSettings(epochs=2, batch_size=8, patience=99), **kw)
-    resumed = train("lstm", ds, "track", settings=TrainSettings(epochs=4, batch_size=8, patience=99), resume=True, **kw)
+    full = train("lstm", ds, "track", settings=settings, **{**kw, "out": tmp_path / "full.pt"})
+    assert not (tmp_path / "full.resume.pt").exists()  # a finished run leaves nothing to resume
+    undo = interrupt_at(monkeypatch, 3)
+    with pytest.raises(KeyboardInterrupt):
+        train("lstm", ds, "track", settings=settings, **kw)
+    undo()
+    assert (tmp_path / "r.resume.pt").exists()
+    resumed = train("lstm", ds, "track", settings=settings, resume=True, **kw)
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3, 4]
     assert [round(h["loss"], 5) for h in resumed.history] == [round(h["loss"], 5) for h in full.history]
+    assert not (tmp_path / "r.resume.pt").exists()
 
 
 def test_resume_without_state_and_bad_epochs(ds, tmp_path):
@@ -81,4 +104,4 @@ def test_predict_on_audio(ds, tmp_path):
     np.testing.assert_allclose(pred.probabilities.sum(1), 1, rtol=1e-5)
     assert pred.genre == "classical"
     with pytest.raises(AuralizeError, match="at least 5 s"):
-        auralize.predict(result.model, np.zeros(1000, np.float32))
+        auralize.predict(result.model, 0.1 * np.random.default_rng(0).standard_normal(1000).astype(np.float32))
