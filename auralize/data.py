@@ -107,9 +107,9 @@ def discover(root: str | Path) -> tuple[list[Track], tuple[str, ...]]:
     """
     root = Path(root).expanduser()
     if not root.exists():
-        raise AuralizeError(f"data directory not found: {root}; point --data at a folder of genre folders")
+        raise AuralizeError(f"data directory not found: {root}; give a folder of genre folders", param="data_dir")
     if not root.is_dir():
-        raise AuralizeError(f"{root} is not a directory; point --data at a folder of genre folders")
+        raise AuralizeError(f"{root} is not a directory; give a folder of genre folders", param="data_dir")
     tracks = [Track(path, path.parent.name.lower()) for path in _audio_files(root)]
     if not tracks:
         raise AuralizeError(
@@ -355,7 +355,8 @@ def make_split(data: Dataset, name: str = "filtered", seed: int = 0) -> Split:
     if name != "filtered":
         raise AuralizeError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
     if not set(data.genres) <= set(GENRES):
-        raise AuralizeError("the filtered split lists GTZAN tracks only; use --split track for your own genre folders")
+        raise AuralizeError("the filtered split lists GTZAN tracks only; use the track split for your own genre "
+                            "folders", param="split")
     lists = filtered_lists()
     part_of_stem = {stem: part for part, stems in lists.items() for stem in stems}
     track_part = np.array([part_of_stem.get(t.stem, "") for t in data.tracks], dtype=object)
@@ -367,7 +368,8 @@ def make_split(data: Dataset, name: str = "filtered", seed: int = 0) -> Split:
     if unlisted:
         coverage += f"; {unlisted} tracks present are not on the lists (left out)"
     if present["train"] == 0 or present["test"] == 0:
-        raise AuralizeError(f"{coverage}: too little of the filtered split is present; use --split track")
+        raise AuralizeError(f"{coverage}: too little of the filtered split is present; use the track split",
+                            param="split")
     return Split(name, parts, coverage)
 
 

@@ -98,7 +98,7 @@ class NeuronReport:
         top = self.top(genre, 1)
         if not top:
             raise AuralizeError(f"the model predicted no clip as {genre}, so it has no top neuron; "
-                                "use --objective class or give more data")
+                                "use the class objective or give more data", param="genre")
         return top[0]["unit"]
 
     def to_dict(self) -> dict:

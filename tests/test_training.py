@@ -105,3 +105,47 @@ def test_predict_on_audio(ds, tmp_path):
     assert pred.genre == "classical"
     with pytest.raises(AuralizeError, match="at least 5 s"):
         auralize.predict(result.model, 0.1 * np.random.default_rng(0).standard_normal(1000).astype(np.float32))
+
+
+def test_split_seed_keeps_the_split_and_changes_the_init(gtzan_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from auralize.cli import cli
+
+    def trained(*extra):
+        out = tmp_path / f"m{'-'.join(extra)}.pt"
+        result = CliRunner().invoke(cli, ["train", "--model", "mlp", "--hidden", "4", "--data", str(gtzan_dir),
+                                          "--split", "track", "--epochs", "1", "-o", str(out), "--quiet", *extra])
+        assert result.exit_code == 0, result.stderr
+        return load_model(out)
+
+    base, other_init, other_split = trained(), trained("--seed", "5", "--split-seed", "0"), trained("--seed", "5")
+    assert base.meta["coverage"] == other_init.meta["coverage"] and base.meta["coverage"].startswith("track split (seed 0")
+    assert other_init.meta["split_seed"] == 0 and other_split.meta["split_seed"] == 5
+    assert other_split.meta["coverage"].startswith("track split (seed 5")
+    assert not torch.equal(base.hidden.weight, other_init.hidden.weight)
+    ds = D.load_dataset(gtzan_dir, progress=False)  # evaluated on the split it was trained on
+    assert auralize.evaluate(other_init, ds, "track").coverage == base.meta["coverage"]
+
+
+def test_predict_writes_json_and_csv(gtzan_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from auralize.cli import cli
+
+    ckpt = tmp_path / "m.pt"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["train", "--model", "softmax", "--data", str(gtzan_dir), "--split", "track", "-o",
+                               str(ckpt), "--quiet"]).exit_code == 0
+    songs = sorted(str(p) for p in gtzan_dir.glob("*/*.wav"))[:2]
+    result = runner.invoke(cli, ["predict", "--checkpoint", str(ckpt), *songs, "-o", str(tmp_path / "p.json")])
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads((tmp_path / "p.json").read_text())
+    assert [r["song"] for r in rows] == songs and len(rows[0]["clip_probabilities"]) == rows[0]["clips"] == 2
+    assert f"{songs[0]}: {rows[0]['genre']} (mean p {rows[0]['probability']:.3f}" in result.stdout
+    result = runner.invoke(cli, ["predict", "--checkpoint", str(ckpt), *songs, "-o", str(tmp_path / "p.csv")])
+    assert result.exit_code == 0, result.stderr
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    assert lines[0] == "song,genre,probability,clips,clip_genres" and len(lines) == 3
+    result = runner.invoke(cli, ["predict", "--checkpoint", str(ckpt), songs[0], "-o", str(tmp_path / "p.txt")])
+    assert result.exit_code == 2 and "--out must end in .json or .csv" in result.stderr
