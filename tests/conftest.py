@@ -1,6 +1,7 @@
 """Synthetic GTZAN-shaped data: tones, noise and rhythms in genre folders, made per test session."""
 from __future__ import annotations
 
+import os
 import zlib
 from pathlib import Path
 
@@ -8,7 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# /work/shared beside a checkout at /work/main; $AURALIZE_SHARED for a checkout elsewhere (a worktree)
+SHARED = Path(os.environ.get("AURALIZE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 GTZAN4K = SHARED / "gtzan4k"
 
 
