@@ -323,7 +323,7 @@ def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quie
     from .plots import heatmap
 
     model = load_model(checkpoint)
-    layers = list(layers) or list(dict.fromkeys([model.default_layer(), model.input_layer]))
+    layers = list(layers) or [n for n in dict.fromkeys([model.default_layer(), model.input_layer]) if n]
     for layer in layers:
         model.check_layer(layer)  # before reading any data
     data = _load_data(data_dir, quiet)
@@ -406,9 +406,10 @@ def weights_cmd(checkpoint, units, gate, seconds, contrast, iters, out, seed):
     model = load_model(checkpoint)
     owners: dict[int, list[str]] = {}
     if units is None:
-        report = load_report(checkpoint, model.input_layer)
+        layer = model.weight_rows()[1]  # the state the rows feed (a model without them says so here)
+        report = load_report(checkpoint, layer)
         if report is None:
-            raise AuralizeError(f"no neuron statistics for {model.input_layer} beside {checkpoint}; run 'auralize "
+            raise AuralizeError(f"no neuron statistics for {layer} beside {checkpoint}; run 'auralize "
                                 "neurons CHECKPOINT --data DIR' first or give --neurons")
         units, owners = top_units(report)
     for row in save_units(model, units, out, gate, seconds, contrast, iters, seed, owners, checkpoint):

@@ -58,6 +58,8 @@ def test_a_registered_kind_runs_through_the_cli(toy_kind, gtzan_dir, tmp_path):
     code, out, err = run(["neurons", ckpt, "--data", gtzan_dir, "-k", "2", "-o", tmp_path, "--quiet"])
     assert code == 0, err
     assert "layer pooled" in out and (tmp_path / "toy.neurons.json").exists()
+    code, _, err = run(["weights", ckpt, "-o", tmp_path / "w"])  # a kind without weight rows says so
+    assert code == 2 and "a meanpool model has no learned units to render" in err
     code, out, err = run(["reproduce", "--data", gtzan_dir, "--split", "track", "--models", "meanpool", "--epochs", "2",
                           "-o", tmp_path / "repro", "--quiet"])
     assert code == 0, err
