@@ -1,7 +1,8 @@
-"""The paper's non-neural baselines on the flattened 22x513 input: RBF SVM and softmax regression.
+"""Fitting the paper's non-neural baselines (RBF SVM, softmax regression) with scikit-learn.
 
-They are fitted with scikit-learn, then stored as plain tensors in small torch modules, so every
-model of the toolkit saves, loads (``weights_only=True``), evaluates and explains the same way.
+The fitted weights are stored as plain tensors in the small torch modules of
+:mod:`auralize.models` (``KernelSVM``, ``SoftmaxRegression``), so every model of the toolkit
+saves, loads (``weights_only=True``), evaluates and explains the same way.
 """
 from __future__ import annotations
 
@@ -9,51 +10,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .models import ModelConfig, normalise_input
-
-
-class KernelSVM(nn.Module):
-    """One-vs-rest RBF SVM: ``f_k(x) = sum_i A_ik exp(-gamma |x - s_i|^2) + b_k``.
-
-    ``support`` holds the union of the support vectors of the per-class machines.
-    """
-
-    def __init__(self, config: ModelConfig) -> None:
-        super().__init__()
-        self.config = config
-        n_sv = int(config.extra.get("n_support", 1))
-        d = config.n_frames * config.n_bins
-        self.register_buffer("support", torch.zeros(n_sv, d))
-        self.register_buffer("coef", torch.zeros(n_sv, config.n_classes))
-        self.register_buffer("intercept", torch.zeros(config.n_classes))
-        self.register_buffer("gamma", torch.tensor(1.0))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_with_states(x)[0]
-
-    def forward_with_states(self, x: torch.Tensor) -> tuple[torch.Tensor, dict]:
-        flat = normalise_input(x, self.config.input_norm).flatten(1).to(self.support.dtype)
-        sq = (flat**2).sum(1, keepdim=True) - 2 * flat @ self.support.T + (self.support**2).sum(1)
-        return torch.exp(-self.gamma * sq.clamp(min=0)) @ self.coef + self.intercept, {}
-
-
-class SoftmaxRegression(nn.Module):
-    """Multinomial logistic regression on the flattened input."""
-
-    def __init__(self, config: ModelConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.linear = nn.Linear(config.n_frames * config.n_bins, config.n_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(normalise_input(x, self.config.input_norm).flatten(1))
-
-    def forward_with_states(self, x: torch.Tensor) -> tuple[torch.Tensor, dict]:
-        return self.forward(x), {}
-
-
-def build_baseline(config: ModelConfig) -> nn.Module:
-    return KernelSVM(config) if config.kind == "svm" else SoftmaxRegression(config)
+from .errors import AuralizeError
+from .models import KernelSVM, ModelConfig, SoftmaxRegression, normalise_input
 
 
 def fit_baseline(config: ModelConfig, x: np.ndarray, y: np.ndarray, seed: int = 0,
@@ -67,9 +25,11 @@ def fit_baseline(config: ModelConfig, x: np.ndarray, y: np.ndarray, seed: int = 
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.svm import SVC
 
+    if config.entry.cls not in (KernelSVM, SoftmaxRegression):
+        raise AuralizeError(f"a {config.kind} model is trained, not fitted; use training.train", param="kind")
     flat = normalise_input(torch.from_numpy(x), config.input_norm).reshape(len(x), -1).double().numpy()
     k = config.n_classes
-    if config.kind == "softmax":
+    if config.entry.cls is SoftmaxRegression:
         clf = LogisticRegression(solver="newton-cg", C=c, max_iter=200, random_state=seed)
         clf.fit(flat, y)
         weight = np.zeros((k, flat.shape[1]))

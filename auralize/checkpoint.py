@@ -55,12 +55,67 @@ def read_checkpoint(path: str | Path) -> dict:
 
 
 def load_model(path: str | Path) -> nn.Module:
-    """Load a trained model, in eval mode, with ``.scaler``, ``.genres`` and ``.meta`` attached."""
+    """Load a trained model, in eval mode, with ``.scaler``, ``.genres`` and ``.meta`` attached.
+
+    Everything is checked before use: the config (sizes within bounds, so a hand-edited hidden
+    size never allocates gigabytes), that the weights fit it and are finite, the scaler, one
+    genre name per output, and the metadata.
+
+    Raises
+    ------
+    AuralizeError
+        If the file is missing, not a checkpoint, or damaged in any of those ways.
+    """
+    path = Path(path)
     payload = read_checkpoint(path)
-    model = build_model(ModelConfig(**json.loads(payload["config"])))
-    model.load_state_dict(payload["state_dict"])
-    attach(model, InputScaler.from_state(payload["scaler"]), payload["genres"], json.loads(payload["meta"]))
-    model.path = Path(path)
+
+    def damaged(what: str) -> AuralizeError:
+        return AuralizeError(f"{path} is a damaged checkpoint: {what}; retrain it or use trained/*.pt")
+
+    missing = [k for k in ("config", "state_dict", "scaler", "genres", "meta") if k not in payload]
+    if missing:
+        raise damaged(f"it has no {missing[0]}")
+    try:
+        config = json.loads(payload["config"])
+        meta = json.loads(payload["meta"])
+        if not isinstance(config, dict) or not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
+    except (TypeError, ValueError) as exc:
+        raise damaged(f"its config or meta is not valid JSON ({exc})") from None
+    try:
+        config = ModelConfig(**config)
+    except TypeError as exc:
+        raise damaged(f"its config does not describe a model ({exc})") from None
+    except AuralizeError as exc:
+        raise damaged(f"its config is invalid ({exc})") from None
+    genres = payload["genres"]
+    if (not isinstance(genres, (list, tuple)) or not all(isinstance(g, str) and g for g in genres)
+            or len(set(genres)) != len(genres) or len(genres) != config.n_classes):
+        raise damaged(f"it names {len(genres) if isinstance(genres, (list, tuple)) else 'no'} distinct genres "
+                      f"for a model with {config.n_classes} outputs")
+    model = build_model(config)
+    state = payload["state_dict"]
+    expected = model.state_dict()
+    if not isinstance(state, dict) or set(state) != set(expected):
+        keys = set(state) if isinstance(state, dict) else set()
+        odd = sorted(keys ^ set(expected))
+        raise damaged(f"its weights do not fit a {config.kind} model ({odd[0] if odd else 'no weights'} "
+                      f"{'is missing' if odd and odd[0] in expected else 'is unexpected'})")
+    for key, value in state.items():
+        if not torch.is_tensor(value) or value.shape != expected[key].shape:
+            raise damaged(f"weight {key} has shape {tuple(getattr(value, 'shape', ()))}, its config needs "
+                          f"{tuple(expected[key].shape)}")
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            raise damaged(f"weight {key} holds NaN or infinity")
+    model.load_state_dict(state)
+    try:
+        scaler = InputScaler.from_state(payload["scaler"]).check()
+    except (TypeError, ValueError) as exc:
+        raise damaged(f"its input scaler is invalid ({exc})") from None
+    except AuralizeError as exc:
+        raise damaged(f"its input scaler is invalid ({exc})") from None
+    attach(model, scaler, genres, meta)
+    model.path = path
     return model.eval()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .cli_options import (CHECKPOINT, DATA, GENRES_OPT, NO_RANDOMNESS_SEED, QUIET, SEED, SPLIT,
+from .cli_options import (CHECKPOINT, DATA, GENRES_OPT, NO_RANDOMNESS_SEED, QUIET, SEED, SEED_TYPE, SPLIT,
                           AuralizeGroup, Finite)
 from .errors import AuralizeError
 
@@ -16,6 +16,11 @@ def _load_data(data_dir: Path, quiet: bool, genres: str | None = None):
     from .data import load_dataset
     import warnings
 
+    wanted = None
+    if genres is not None:
+        wanted = [g.strip().lower() for g in genres.split(",") if g.strip()]
+        if not wanted:
+            raise click.BadParameter(f"{genres!r} names no genre; give comma-separated names", param_hint="'--genres'")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -23,10 +28,33 @@ def _load_data(data_dir: Path, quiet: bool, genres: str | None = None):
         finally:
             for w in caught:
                 click.echo(f"warning: {w.message}", err=True)
-    if genres:
-        data = data.only([g.strip().lower() for g in genres.split(",") if g.strip()])
+    if wanted:
+        data = data.only(wanted)
     click.echo(data.summary(), err=True)
     return data
+
+
+class _ModelKinds(click.Choice):
+    """The registered model kinds, read when the command runs (a kind registered later is offered too)."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    @property
+    def choices(self):
+        from .models import model_names
+
+        return model_names()
+
+    @choices.setter
+    def choices(self, value) -> None:
+        pass
+
+
+def _out_option(help: str, default=None):
+    """Every command that writes takes -o/--out."""
+    return click.option("-o", "--out", type=click.Path(path_type=Path), default=default,
+                        show_default=default is not None, help=help)
 
 
 @click.group(cls=AuralizeGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -162,19 +190,18 @@ def _real_clips(data_dir: Path, genres: list[str]) -> dict:
 
 
 @cli.command("train")
-@click.option("--model", "kind", type=click.Choice(["rnn", "lstm", "attention", "mlp", "svm", "softmax"]), required=True,
-              help="Which of the paper's six models.")
+@click.option("--model", "kind", type=_ModelKinds(), required=True, help="Which model kind (the model registry).")
 @DATA
 @SPLIT
-@click.option("--hidden", type=int, default=0, help="Hidden units (default: the paper's best for the model).")
-@click.option("--layers", type=int, default=0, help="Recurrent layers (default: 2).")
-@click.option("--epochs", type=int, default=None, help="Maximum epochs (default 60; early stopping after --patience).")
-@click.option("--patience", type=int, default=20, show_default=True, help="Stop after this many epochs without validation gain.")
+@click.option("--hidden", type=click.IntRange(0, 4096), default=0, help="Hidden units (default: the paper's best for the model).")
+@click.option("--layers", type=click.IntRange(0, 16), default=0, help="Recurrent layers (default: 2).")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum epochs (default 60; early stopping after --patience).")
+@click.option("--patience", type=click.IntRange(min=1), default=20, show_default=True, help="Stop after this many epochs without validation gain.")
 @click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default=None, help="adam (default) or sgd (the paper's, with --lr 1.0).")
-@click.option("--lr", type=float, default=None, help="Learning rate (default 1e-3 for adam).")
-@click.option("--batch-size", type=int, default=128, show_default=True)
-@click.option("--dropout", type=float, default=0.2, show_default=True)
-@click.option("--weight-decay", type=float, default=0.0, show_default=True, help="L2 penalty on the weights.")
+@click.option("--lr", type=Finite(lo=0, lo_open=True), default=None, help="Learning rate (default 1e-3 for adam).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
+@click.option("--dropout", type=Finite(lo=0, hi=1, hi_open=True), default=0.2, show_default=True)
+@click.option("--weight-decay", type=Finite(lo=0), default=0.0, show_default=True, help="L2 penalty on the weights.")
 @click.option("--compression", type=click.Choice(["log", "none"]), default="log", show_default=True,
               help="log: log PSD; none: the paper's raw PSD.")
 @click.option("--input-norm", type=click.Choice(["level", "none"]), default="level", show_default=True,
@@ -185,35 +212,44 @@ def _real_clips(data_dir: Path, genres: list[str]) -> dict:
               help="paper: the equations; authors: the departures of the authors' code.")
 @click.option("--no-augment", is_flag=True, help="Turn off random gain and time/frequency masks.")
 @GENRES_OPT
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Checkpoint path (default runs/<model>-<split>-seed<seed>.pt).")
+@_out_option("Checkpoint path (default runs/<model>-<split>-seed<seed>.pt).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from <out>.resume.pt.")
 @SEED
+@click.option("--split-seed", type=SEED_TYPE, default=None,
+              help="Seed of the track split (default: --seed), to train other initialisations on one split.")
 @QUIET
 def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer, lr, batch_size, dropout,
-              weight_decay, compression, input_norm, norm, variant, no_augment, genres, out, resume, seed, quiet):
+              weight_decay, compression, input_norm, norm, variant, no_augment, genres, out, resume, seed,
+              split_seed, quiet):
     """Train one model and save its best checkpoint."""
-    from .training import TrainSettings, train
+    from .training import TrainSettings, check_out, train
 
+    out = check_out(out or Path("runs") / f"{kind}-{split}-seed{seed}.pt")
     data = _load_data(data_dir, quiet, genres)
-    out = out or Path("runs") / f"{kind}-{split}-seed{seed}.pt"
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, patience=patience,
                              weight_decay=weight_decay, augment=not no_augment)
     command = "auralize " + " ".join(sys.argv[1:])
-    result = train(kind, data, split, hidden=hidden, layers=layers, variant=variant, dropout=dropout,
-                   compression=compression, per_bin=norm == "bin", input_norm=input_norm, settings=settings,
-                   seed=seed, out=out, resume=resume,
-                   progress=not quiet, log=lambda m: click.echo(m, err=True), meta={"command": command})
+    try:
+        result = train(kind, data, split, hidden=hidden, layers=layers, variant=variant, dropout=dropout,
+                       compression=compression, per_bin=norm == "bin", input_norm=input_norm, settings=settings,
+                       seed=seed, split_seed=split_seed, out=out, resume=resume,
+                       progress=not quiet, log=lambda m: click.echo(m, err=True), meta={"command": command})
+    except KeyboardInterrupt:
+        saved = out.with_suffix(".resume.pt")
+        hint = (f"rerun the same command with --resume to continue from {saved}" if saved.exists()
+                else "no epoch had finished, nothing to resume")
+        click.echo(f"auralize: interrupted; {hint}", err=True)
+        sys.exit(130)
     click.echo(f"saved {result.path} (coverage: {result.model.meta['coverage']})")
 
 
 @cli.command("evaluate")
-@click.argument("checkpoint", type=click.Path(path_type=Path))
+@CHECKPOINT
 @DATA
 @SPLIT
 @click.option("--part", type=click.Choice(["train", "valid", "test"]), default="test", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Folder for the confusion-matrix PNG and JSON (default: beside the checkpoint).")
-@click.option("--seed", type=int, default=None,
+@_out_option("Folder for the confusion-matrix PNG and JSON (default: beside the checkpoint).")
+@click.option("--seed", type=SEED_TYPE, default=None,
               help="Seed of the track split (default: the one the checkpoint was trained with).")
 @QUIET
 def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
@@ -221,17 +257,12 @@ def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
     from .checkpoint import load_model
     from .data import GENRES
     from .evaluation import evaluate
-    from .io import atomic_write_text
-    from .plots import confusion_figure
 
     model = load_model(checkpoint)
     data = _load_data(data_dir, quiet, ",".join(model.genres) if set(model.genres) != set(GENRES) else None)
     ev = evaluate(model, data, split, part, seed=seed)
-    out = out or checkpoint.parent
-    stem = f"{checkpoint.stem}-{split}-{part}"
-    png = confusion_figure(ev.clip_confusion, ev.genres, out / f"{stem}-confusion.png",
-                           f"{checkpoint.name}: {split} split, {part} clips (acc {ev.clip_accuracy:.3f})")
-    atomic_write_text(out / f"{stem}.json", json.dumps(ev.to_dict(), indent=1))
+    png, _ = ev.save(out or checkpoint.parent, f"{checkpoint.stem}-{split}-{part}",
+                     f"{checkpoint.name}: {split} split, {part} clips (acc {ev.clip_accuracy:.3f})")
     click.echo(ev.coverage)
     click.echo(f"{part}: {ev.n_clips} clips, {ev.n_tracks} tracks")
     click.echo(f"clip accuracy  {ev.clip_accuracy:.3f}")
@@ -243,10 +274,9 @@ def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
 @cli.command("reproduce")
 @DATA
 @click.option("--split", type=click.Choice(["clip", "filtered", "track"]), default="filtered", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=Path("docs/results"), show_default=True)
-@click.option("--models", default="svm,softmax,mlp,rnn,lstm,attention", show_default=True,
-              help="Comma-separated subset of the six models.")
-@click.option("--epochs", type=int, default=None, help="Maximum epochs of the neural models.")
+@_out_option("Folder for the tables, figures and checkpoints.", default=Path("docs/results"))
+@click.option("--models", default=None, help="Comma-separated model kinds (default: all registered: the paper's six).")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum epochs of the neural models.")
 @click.option("--input-norm", type=click.Choice(["level", "none"]), default="level", show_default=True,
               help="level: every model removes each clip's mean log level first.")
 @GENRES_OPT
@@ -254,13 +284,10 @@ def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
 @QUIET
 def reproduce_cmd(data_dir, split, out, models, epochs, input_norm, genres, seed, quiet):
     """Train and evaluate all six of the paper's models; write a table beside the paper's."""
-    from .models import ALL_MODELS
+    from .models import model_kind
     from .reproduce import reproduce
 
-    kinds = [m.strip() for m in models.split(",") if m.strip()]
-    unknown = [m for m in kinds if m not in ALL_MODELS]
-    if unknown:
-        raise AuralizeError(f"unknown model {unknown[0]!r}; choose from {', '.join(ALL_MODELS)}")
+    kinds = None if models is None else [model_kind(m.strip()).name for m in models.split(",") if m.strip()]
     data = _load_data(data_dir, quiet, genres)
     name = split if not genres else f"{split}-{len(data.genres)}genres"
     table = reproduce(data, split, out, models=kinds, seed=seed, epochs=epochs, progress=not quiet,
@@ -281,11 +308,10 @@ def main(argv: list[str] | None = None) -> None:
               help="State to analyse (repeatable; default: the top layer and the first layer).")
 @click.option("--rule", type=click.Choice(["last", "mean", "max"]), default="mean", show_default=True,
               help="Timestep rule: how a unit's activation over the 22 frames becomes one number.")
-@click.option("--quantile", type=float, default=0.9, show_default=True,
+@click.option("--quantile", type=Finite(lo=0, hi=1, lo_open=True, hi_open=True), default=0.9, show_default=True,
               help="Active = above this quantile of the unit's own activations over all clips.")
-@click.option("-k", "--top", "k", type=int, default=5, show_default=True, help="Neurons listed per genre.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Folder for the heatmap PNG (default: beside the checkpoint).")
+@click.option("-k", "--top", "k", type=click.IntRange(min=1), default=5, show_default=True, help="Neurons listed per genre.")
+@_out_option("Folder for the heatmap PNG (default: beside the checkpoint).")
 @SEED
 @QUIET
 def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quiet):
@@ -295,13 +321,15 @@ def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quie
     genres x neurons heatmap PNG per layer.
     """
     from .checkpoint import load_model
-    from .neurons import default_layer, input_layer, save_reports, top_neurons
+    from .neurons import save_reports, top_neurons
     from .plots import heatmap
 
     model = load_model(checkpoint)
+    layers = list(layers) or [n for n in dict.fromkeys([model.default_layer(), model.input_layer]) if n]
+    for layer in layers:
+        model.check_layer(layer)  # before reading any data
     data = _load_data(data_dir, quiet)
     x = model.scaler.transform(data.psd).astype("float32")
-    layers = list(layers) or list(dict.fromkeys([default_layer(model), input_layer(model)]))
     reports = [top_neurons(model, x, layer, rule, quantile, k) for layer in layers]
     path = save_reports(checkpoint, reports)
     out = out or checkpoint.parent
@@ -347,61 +375,49 @@ def invert_cmd(spec, out, iters, seed):
     click.echo(f"wrote {wav} ({len(audio) / SAMPLE_RATE:.2f} s); spectral convergence on the analysis grid {sc:.4f}")
 
 
+def _unit_list(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        units = [int(u) for u in value.split(",") if u.strip()]
+    except ValueError:
+        units = []
+    if not units or any(u < 0 for u in units):
+        raise click.BadParameter(f"{value!r} is not a comma-separated list of unit numbers (e.g. 3,17)")
+    return units
+
+
 @cli.command("weights")
 @CHECKPOINT
-@click.option("--neurons", "units", default=None, help="Comma-separated first-layer units (default: each genre's top).")
+@click.option("--neurons", "units", default=None, callback=_unit_list,
+              help="Comma-separated first-layer units (default: each genre's top).")
 @click.option("--gate", type=click.Choice(["i", "f", "o", "g", "all"]), default="g", show_default=True,
               help="LSTM gate whose weight rows to render (g: what the cell writes).")
-@click.option("--seconds", type=float, default=3.0, show_default=True)
-@click.option("--contrast", type=float, default=3.0, show_default=True,
+@click.option("--seconds", type=Finite(lo=1, hi=600), default=3.0, show_default=True)
+@click.option("--contrast", type=Finite(lo=0, lo_open=True), default=3.0, show_default=True,
               help="Strongest weight mapped to this many standard deviations from the average spectrum.")
-@click.option("--iters", type=int, default=100, show_default=True, help="Griffin-Lim iterations.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("weights"), show_default=True)
+@click.option("--iters", type=click.IntRange(1, 10000), default=100, show_default=True, help="Griffin-Lim iterations.")
+@_out_option("Folder for the WAVs, PSDs and weights.json.", default=Path("weights"))
 @SEED
 def weights_cmd(checkpoint, units, gate, seconds, contrast, iters, out, seed):
     """Render first-layer units' input-weight rows (513-bin spectral profiles) as sustained sounds."""
-    import json
-
-    import numpy as np
-
     from .checkpoint import load_model
-    from .features import SAMPLE_RATE
-    from .io import atomic_save_npy, atomic_write_text, save_wav
-    from .neurons import input_layer, load_report
-    from .weights import render_units
+    from .neurons import load_report
+    from .weights import save_units, top_units
 
     model = load_model(checkpoint)
-    if seconds < 1:
-        raise AuralizeError("--seconds must be at least 1")
     owners: dict[int, list[str]] = {}
-    if units:
-        try:
-            chosen = [int(u) for u in units.split(",") if u.strip()]
-        except ValueError:
-            raise AuralizeError(f"--neurons takes comma-separated integers, got {units!r}") from None
-    else:
-        report = load_report(checkpoint, input_layer(model))
+    if units is None:
+        layer = model.weight_rows()[1]  # the state the rows feed (a model without them says so here)
+        report = load_report(checkpoint, layer)
         if report is None:
-            raise AuralizeError(f"no neuron statistics for {input_layer(model)} beside {checkpoint}; run 'auralize "
+            raise AuralizeError(f"no neuron statistics for {layer} beside {checkpoint}; run 'auralize "
                                 "neurons CHECKPOINT --data DIR' first or give --neurons")
-        chosen = []
-        for g in report.genres:
-            for t in report.top(g, 1):
-                owners.setdefault(t["unit"], []).append(g)
-                chosen.append(t["unit"]) if t["unit"] not in chosen else None
-    gates = ["i", "f", "o", "g"] if gate == "all" and model.config.kind in ("lstm", "attention") else [gate]
-    index = []
-    for gt in gates:
-        audio, psd = render_units(model, chosen, gt, seconds, contrast, iters, seed)
-        for u, a, p in zip(chosen, audio, psd):
-            stem = out / (f"unit{u:03d}-{gt}" if model.config.kind in ("lstm", "attention") else f"unit{u:03d}")
-            save_wav(stem.with_suffix(".wav"), a, SAMPLE_RATE)
-            atomic_save_npy(stem.with_suffix(".npy"), p.astype(np.float32))
-            index.append({"unit": u, "gate": gt, "top_of": owners.get(u, []), "wav": str(stem.with_suffix(".wav"))})
-            click.echo(f"unit {u} gate {gt}{' (top of ' + ', '.join(owners[u]) + ')' if owners.get(u) else ''}: "
-                       f"{stem.with_suffix('.wav')}")
-    atomic_write_text(out / "weights.json", json.dumps({"checkpoint": str(checkpoint), "contrast": contrast,
-                                                        "units": index}, indent=1))
+        units, owners = top_units(report)
+    for row in save_units(model, units, out, gate, seconds, contrast, iters, seed, owners, checkpoint):
+        top_of = f" (top of {', '.join(row['top_of'])})" if row["top_of"] else ""
+        click.echo(f"unit {row['unit']} gate {row['gate']}{top_of}: {row['wav']}")
+    click.echo(f"saved {out / 'weights.json'}")
 
 
 @cli.command("info")
@@ -410,13 +426,11 @@ def weights_cmd(checkpoint, units, gate, seconds, contrast, iters, out, seed):
 def info_cmd(checkpoint):
     """What a checkpoint is: model, genres, front end, split and how it was trained."""
     from .checkpoint import load_model
-    from .models import RECURRENT, state_names
     from .neurons import neurons_path
 
     model = load_model(checkpoint)
     cfg, meta = model.config, model.meta
-    size = {"mlp": f" ({cfg.hidden} hidden units)", "svm": "", "softmax": ""}.get(cfg.kind, f" {cfg.layers}x{cfg.hidden}")
-    click.echo(f"{checkpoint}: {cfg.kind}{size}")
+    click.echo(f"{checkpoint}: {cfg.kind} {model.size_label()}".rstrip())
     click.echo(f"  variant {cfg.variant}, input normalisation {cfg.input_norm}, dropout {cfg.dropout}")
     click.echo(f"  genres: {', '.join(model.genres)}")
     click.echo(f"  input: compression {model.scaler.compression}, {'per-bin' if model.scaler.per_bin else 'global'} "
@@ -427,8 +441,9 @@ def info_cmd(checkpoint):
         click.echo(f"  made by: {meta.get('command', '?')}")
     path = neurons_path(checkpoint)
     click.echo(f"  neuron statistics: {path if path.exists() else 'none (run auralize neurons)'}")
-    if cfg.kind in RECURRENT or cfg.kind == "mlp":
-        click.echo(f"  states: {', '.join(state_names(model))}")
+    states = model.state_names()
+    if states:
+        click.echo(f"  states: {', '.join(states)}")
 
 
 @cli.command("predict")
@@ -436,22 +451,28 @@ def info_cmd(checkpoint):
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
               help="Model (default: the shipped trained/lstm.pt).")
 @click.option("--clips", is_flag=True, help="Also list every 5-s clip's genre.")
+@_out_option("Also write the table: .json or .csv (one row per song, with its clips' genres).")
 @NO_RANDOMNESS_SEED
-def predict_cmd(songs, checkpoint, clips):
+def predict_cmd(songs, checkpoint, clips, out):
     """Classify songs: the genre of each (a vote of its 5-s clips) and its probability."""
     from . import default_checkpoint
     from .checkpoint import load_model
-    from .evaluation import predict
+    from .evaluation import predict, prediction_format, save_predictions
 
+    if out is not None:
+        prediction_format(out)  # an unknown format fails before any work
     model = load_model(checkpoint or default_checkpoint("lstm"))
+    predictions = []
     for song in songs:
         pred = predict(model, song)
-        share = float(pred.probabilities.mean(0)[model.genres.index(pred.genre)])
-        click.echo(f"{song}: {pred.genre} (mean p {share:.3f} over {len(pred.probabilities)} clips)")
+        predictions.append((song, pred))
+        click.echo(f"{song}: {pred.genre} (mean p {pred.probability:.3f} over {len(pred.probabilities)} clips)")
         if clips:
             for i, p in enumerate(pred.probabilities):
                 top = int(p.argmax())
                 click.echo(f"  clip {i + 1:3d} ({i * 5:4d}-{i * 5 + 5:4d} s): {model.genres[top]:10s} {p[top]:.3f}")
+    if out is not None:
+        click.echo(f"saved {save_predictions(predictions, out)}")
 
 
 class _Registered(click.Choice):

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import warnings
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
@@ -18,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from . import checks
 from . import features as F
 from .errors import AuralizeError
-from .io import atomic_save_npy
+from .io import atomic_write
 
 GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
 AUDIO_EXTENSIONS = {".au", ".wav", ".flac", ".mp3", ".ogg", ".oga", ".aif", ".aiff", ".m4a", ".opus"}
@@ -105,19 +107,10 @@ def discover(root: str | Path) -> tuple[list[Track], tuple[str, ...]]:
     """
     root = Path(root).expanduser()
     if not root.exists():
-        raise AuralizeError(f"data directory not found: {root}; point --data at a folder of genre folders")
+        raise AuralizeError(f"data directory not found: {root}; give a folder of genre folders", param="data_dir")
     if not root.is_dir():
-        raise AuralizeError(f"{root} is not a directory; point --data at a folder of genre folders")
-    tracks = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        dirnames.sort()
-        folder = Path(dirpath)
-        if folder == root:
-            continue  # files directly in root have no genre folder
-        for name in sorted(filenames):
-            path = folder / name
-            if path.suffix.lower() in AUDIO_EXTENSIONS and not name.startswith("."):
-                tracks.append(Track(path, folder.name.lower()))
+        raise AuralizeError(f"{root} is not a directory; give a folder of genre folders", param="data_dir")
+    tracks = [Track(path, path.parent.name.lower()) for path in _audio_files(root)]
     if not tracks:
         raise AuralizeError(
             f"no audio tracks found under {root}; expected <genre>/<file>.wav|au|flac|... "
@@ -131,6 +124,39 @@ def discover(root: str | Path) -> tuple[list[Track], tuple[str, ...]]:
     return list(unique.values()), genres
 
 
+def _audio_files(root: Path) -> list[Path]:
+    """Audio files in the folders below ``root`` (sorted), following folder links exactly once.
+
+    A folder reached twice (a symlink loop, or two links to one folder) is walked once; a folder
+    that cannot be listed is reported with a warning, never silently taken as empty.
+    """
+    seen: set[tuple[int, int]] = set()
+    files = []
+
+    def unreadable(exc: OSError) -> None:
+        warnings.warn(f"cannot read folder {exc.filename} ({exc.strerror}); its tracks are left out", stacklevel=4)
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unreadable):
+        try:
+            st = os.stat(dirpath)
+        except OSError as exc:
+            unreadable(exc)
+            dirnames[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            warnings.warn(f"{dirpath} leads to a folder already read (a symlink loop?); skipped", stacklevel=3)
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirnames.sort()
+        folder = Path(dirpath)
+        if folder == root:
+            continue  # files directly in root have no genre folder
+        files += [folder / name for name in sorted(filenames)
+                  if Path(name).suffix.lower() in AUDIO_EXTENSIONS and not name.startswith(".")]
+    return files
+
+
 def default_cache_dir() -> Path:
     """``$AURALIZE_CACHE`` or ``~/.cache/auralize``."""
     env = os.environ.get("AURALIZE_CACHE")
@@ -138,29 +164,96 @@ def default_cache_dir() -> Path:
 
 
 def frontend_key() -> str:
-    """Hash of the front-end settings: a change of any of them invalidates the cache."""
+    """Hash of the front-end settings and the cache format: a change of any invalidates the cache."""
     settings = {"sr": F.SAMPLE_RATE, "clip": F.CLIP_SAMPLES, "nperseg": F.N_FFT, "noverlap": F.NOVERLAP,
-                "window": "tukey0.25", "pad": F.PAD_TOLERANCE, "resampler": "soxr_hq", "v": 1}
+                "window": "tukey0.25", "pad": F.PAD_TOLERANCE, "resampler": "soxr_hq", "v": 1,
+                "entry": "npz-ident-sha1"}
     return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def _cache_path(cache: Path, path: Path) -> Path:
-    st = path.stat()
-    ident = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
-    return cache / frontend_key() / (hashlib.sha1(ident.encode()).hexdigest()[:20] + ".npy")
+class FeatureCache:
+    """Clip PSDs on disk, one checked entry per audio file; optional, never a reason to fail.
 
+    Each entry is an ``.npz`` holding the PSDs, the identity of the file they were computed from
+    (path, size, modification time) and a SHA-1 of the PSD bytes. An entry that does not match
+    (damaged, NaN, another file's features) is rebuilt with a warning. A cache folder that cannot
+    be read or written (read-only, full) is given up with one warning and the features computed
+    without it.
+    """
 
-def track_psd(path: Path, cache: Path | None = None) -> np.ndarray:
-    """Clip PSDs ``(n_clips, 22, 513)`` of one file, read from or written to the cache."""
-    cached = _cache_path(cache, path) if cache is not None else None
-    if cached is not None and cached.exists():
+    def __init__(self, folder: str | Path | None) -> None:
+        self.folder = Path(folder) if folder is not None else None
+
+    def _give_up(self, exc: Exception) -> None:
+        warnings.warn(f"feature cache {self.folder} is not usable ({exc}); working without it", stacklevel=4)
+        self.folder = None
+
+    @staticmethod
+    def identity(path: Path) -> str:
+        st = path.stat()
+        return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
+    def entry(self, ident: str) -> Path:
+        return self.folder / frontend_key() / (hashlib.sha1(ident.encode()).hexdigest()[:20] + ".npz")
+
+    def load(self, path: Path, ident: str) -> np.ndarray | None:
+        """The cached PSDs of ``path``, or ``None`` (absent, unusable, or failing its checks)."""
+        if self.folder is None:
+            return None
+        entry = self.entry(ident)
         try:
-            return np.load(cached)
-        except (OSError, ValueError):
-            pass  # a damaged cache entry is recomputed
-    psd = F.audio_to_psd(F.load_audio(path), name=str(path))
-    if cached is not None:
-        atomic_save_npy(cached, psd)
+            if not entry.is_file():
+                return None
+            with np.load(entry, allow_pickle=False) as z:
+                psd, stored, sha = z["psd"], str(z["ident"]), str(z["sha1"])
+        except PermissionError as exc:
+            self._give_up(exc)
+            return None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile):
+            psd, stored, sha = None, "", ""
+        if (psd is not None and stored == ident and psd.ndim == 3 and psd.shape[1:] == (F.N_FRAMES, F.N_BINS)
+                and psd.dtype == np.float32 and np.isfinite(psd).all() and sha == _sha1(psd)):
+            return psd
+        warnings.warn(f"cache entry {entry.name} of {path.name} is damaged or another file's; rebuilding it",
+                      stacklevel=4)
+        return None
+
+    def save(self, path: Path, ident: str, psd: np.ndarray) -> None:
+        if self.folder is None:
+            return
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, psd=psd, ident=np.array(ident), sha1=np.array(_sha1(psd)))
+        try:
+            atomic_write(self.entry(ident), write)
+        except (AuralizeError, OSError) as exc:
+            self._give_up(exc.__cause__ or exc)
+
+
+def _sha1(psd: np.ndarray) -> str:
+    return hashlib.sha1(np.ascontiguousarray(psd).tobytes()).hexdigest()
+
+
+def track_psd(path: Path, cache: FeatureCache | str | Path | None = None) -> np.ndarray:
+    """Clip PSDs ``(n_clips, 22, 513)`` of one file, read from or written to the cache.
+
+    Raises
+    ------
+    AuralizeError
+        If the file cannot be read (missing, a dangling link, in an unreadable folder) or decoded.
+    """
+    path = Path(path)
+    if not isinstance(cache, FeatureCache):
+        cache = FeatureCache(cache)
+    try:
+        ident = cache.identity(path)
+    except OSError as exc:
+        raise AuralizeError(f"cannot read {path}: {exc.strerror or exc}") from None
+    psd = cache.load(path, ident)
+    if psd is None:
+        psd = F.audio_to_psd(F.load_audio(path), name=str(path))
+        cache.save(path, ident, psd)
     return psd
 
 
@@ -175,9 +268,7 @@ def load_dataset(root: str | Path, cache_dir: str | Path | None = None, progress
     from tqdm import tqdm
 
     tracks, genres = discover(root)
-    cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    if not use_cache:
-        cache = None
+    cache = FeatureCache((Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None)
     kept, skipped, psds, labels, track_ids, clip_ids = [], [], [], [], [], []
     for track in tqdm(tracks, desc="reading audio", unit="track", disable=not progress, leave=False):
         try:
@@ -219,20 +310,26 @@ class Split:
         return self.parts[part]
 
 
-def make_split(data: Dataset, name: str = "filtered", seed: int = 42) -> Split:
+#: The paper's seed of its clip shuffle: every model on the clip split sees this one split.
+CLIP_SEED = 42
+
+
+def make_split(data: Dataset, name: str = "filtered", seed: int = 0) -> Split:
     """Split a data set's clips into train/valid/test.
 
     ``filtered``
         the fault-filtered artist-disjoint lists (shipped with the package); tracks missing
         from the data are reported, tracks not on the lists are left out.
     ``clip``
-        the paper's: all clips shuffled (``seed``, 42 in the paper) and cut 70/10/20, so
-        clips of one song sit on both sides; kept only to compare with the paper.
+        the paper's: all clips shuffled with its seed (:data:`CLIP_SEED`; ``seed`` is not
+        used) and cut 70/10/20, so clips of one song sit on both sides; kept only to compare
+        with the paper.
     ``track``
         song-level, stratified by genre, 70/10/20 with ``seed``.
     """
     n_tracks = len(data.tracks)
     if name == "clip":
+        seed = CLIP_SEED
         order = np.random.RandomState(seed).permutation(len(data.psd))
         a, b = int(0.7 * len(order)), int(0.8 * len(order))
         parts = {"train": order[:a], "valid": order[a:b], "test": order[b:]}
@@ -240,7 +337,7 @@ def make_split(data: Dataset, name: str = "filtered", seed: int = 42) -> Split:
                      f"clip split (seed {seed}): {a} / {b - a} / {len(order) - b} clips; "
                      "clips of one song are on both sides (the paper's leaky protocol)")
     if name == "track":
-        rng = np.random.RandomState(seed)
+        rng = np.random.RandomState(checks.count("seed", seed, lo=0, hi=2**32 - 1))
         labels = data.track_labels()
         part_of = np.empty(n_tracks, dtype=object)
         for g in np.unique(labels):
@@ -258,7 +355,8 @@ def make_split(data: Dataset, name: str = "filtered", seed: int = 42) -> Split:
     if name != "filtered":
         raise AuralizeError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
     if not set(data.genres) <= set(GENRES):
-        raise AuralizeError("the filtered split lists GTZAN tracks only; use --split track for your own genre folders")
+        raise AuralizeError("the filtered split lists GTZAN tracks only; use the track split for your own genre "
+                            "folders", param="split")
     lists = filtered_lists()
     part_of_stem = {stem: part for part, stems in lists.items() for stem in stems}
     track_part = np.array([part_of_stem.get(t.stem, "") for t in data.tracks], dtype=object)
@@ -270,7 +368,8 @@ def make_split(data: Dataset, name: str = "filtered", seed: int = 42) -> Split:
     if unlisted:
         coverage += f"; {unlisted} tracks present are not on the lists (left out)"
     if present["train"] == 0 or present["test"] == 0:
-        raise AuralizeError(f"{coverage}: too little of the filtered split is present; use --split track")
+        raise AuralizeError(f"{coverage}: too little of the filtered split is present; use the track split",
+                            param="split")
     return Split(name, parts, coverage)
 
 

@@ -10,7 +10,33 @@ from torch import nn
 
 from . import features as F
 from .data import Dataset, Split, make_split
-from .training import predict_logits
+from .errors import AuralizeError
+from .io import atomic_write_text
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, x: np.ndarray | torch.Tensor, batch: int = 512) -> torch.Tensor:
+    """Logits of model inputs ``(n, 22, 513)`` in eval mode, batched."""
+    model.eval()
+    x = torch.as_tensor(x, dtype=torch.float32)
+    return torch.cat([model(x[i:i + batch]) for i in range(0, len(x), batch)]) if len(x) else torch.zeros(0, len(model.genres))
+
+
+def probabilities(model: nn.Module, x: np.ndarray | torch.Tensor, name: str = "the input") -> np.ndarray:
+    """Genre probabilities ``(n, n_genres)`` of model inputs; NaN or infinity never becomes a verdict.
+
+    Raises
+    ------
+    AuralizeError
+        If the model's outputs are not finite (a damaged checkpoint, or an input far outside
+        anything it was trained on).
+    """
+    logits = predict_logits(model, x)
+    if not torch.isfinite(logits).all():
+        where = getattr(model, "path", None)
+        raise AuralizeError(f"the model{' ' + str(where) if where else ''} gives non-finite outputs on {name}; "
+                            "no verdict (is the checkpoint damaged, or the audio far outside [-1, 1]?)")
+    return torch.softmax(logits, 1).numpy()
 
 
 @dataclass
@@ -27,6 +53,48 @@ class Prediction:
     @property
     def genre(self) -> str:
         return self.genres[int(vote(self.probabilities))]
+
+    @property
+    def probability(self) -> float:
+        """Mean probability of the verdict over the clips."""
+        return float(self.probabilities.mean(0)[self.genres.index(self.genre)])
+
+
+PREDICTION_FORMATS = (".json", ".csv")
+
+
+def prediction_format(path: str | Path) -> str:
+    """The table format of ``path`` from its suffix (``.json`` or ``.csv``)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in PREDICTION_FORMATS:
+        raise AuralizeError(f"out must end in .json or .csv, got {str(path)!r}", param="out")
+    return suffix
+
+
+def save_predictions(predictions: list[tuple[str | Path, Prediction]], path: str | Path) -> Path:
+    """Write songs' verdicts as a table: JSON (a list of objects) or CSV (one row per song).
+
+    Each row: song, genre, probability (mean over clips), clips, clip_genres; JSON rows also hold
+    the per-clip probabilities of every genre.
+    """
+    import csv
+    import io
+    import json
+
+    rows = [{"song": str(song), "genre": p.genre, "probability": round(p.probability, 6), "clips": len(p.probabilities),
+             "clip_genres": p.clip_genres} for song, p in predictions]
+    if prediction_format(path) == ".json":
+        for row, (_, p) in zip(rows, predictions):
+            row["genres"] = list(p.genres)
+            row["clip_probabilities"] = np.round(p.probabilities, 6).tolist()
+        text = json.dumps(rows, indent=1, allow_nan=False)
+    else:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["song"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({**row, "clip_genres": " ".join(row["clip_genres"])} for row in rows)
+        text = buf.getvalue()
+    return atomic_write_text(path, text)
 
 
 def vote(probabilities: np.ndarray) -> int:
@@ -46,9 +114,9 @@ def predict(model: nn.Module, audio: str | Path | np.ndarray, sr: int = F.SAMPLE
     if isinstance(audio, (str, Path)):
         name, audio = str(audio), F.load_audio(audio)
     else:
-        audio = F.resample(audio, sr, F.SAMPLE_RATE)
-    probs = torch.softmax(predict_logits(model, model_input(model, audio, name)), 1).numpy()
-    return Prediction(probs, tuple(model.genres))
+        audio = F.resample(F.require_audible(audio, name), sr, F.SAMPLE_RATE)
+    F.require_audible(audio, name)  # as explain does: silence or NaN gets no verdict
+    return Prediction(probabilities(model, model_input(model, audio, name), name), tuple(model.genres))
 
 
 @dataclass
@@ -75,6 +143,16 @@ class Evaluation:
         d["track_confusion"] = self.track_confusion.tolist()
         return d
 
+    def save(self, folder: str | Path, stem: str, title: str) -> tuple[Path, Path]:
+        """Write ``<stem>-confusion.png`` and ``<stem>.json`` (strict JSON: no figure is null) into ``folder``."""
+        import json
+
+        from .plots import confusion_figure
+
+        png = confusion_figure(self.clip_confusion, self.genres, Path(folder) / f"{stem}-confusion.png", title)
+        text = json.dumps(_nan_to_none(self.to_dict()), indent=1, allow_nan=False)
+        return png, atomic_write_text(Path(folder) / f"{stem}.json", text)
+
     def table(self, min_tracks: int = 5) -> str:
         """Per-genre Markdown table; genres with fewer than ``min_tracks`` test tracks are flagged."""
         lines = ["| genre | tracks | clips | clip acc | track acc | note |", "|---|---|---|---|---|---|"]
@@ -87,6 +165,17 @@ class Evaluation:
         return "\n".join(lines)
 
 
+def _nan_to_none(value):
+    """JSON has no NaN: a figure that does not exist (no clip of a genre) is written as null."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
 def evaluate(model: nn.Module, data: Dataset, split: str | Split = "filtered", part: str = "test",
              seed: int | None = None) -> Evaluation:
     """Clip accuracy, track accuracy (a vote of each track's clips), per genre, confusions.
@@ -97,14 +186,14 @@ def evaluate(model: nn.Module, data: Dataset, split: str | Split = "filtered", p
     if isinstance(split, str):
         if seed is None:
             meta = getattr(model, "meta", {})
-            seed = meta.get("seed", 0) if meta.get("split") == split else 0
-        split = make_split(data, split, seed=42 if split == "clip" else seed)
+            seed = meta.get("split_seed", meta.get("seed", 0)) if meta.get("split") == split else 0
+        split = make_split(data, split, seed=seed)
     ids = split[part]
     k = len(model.genres)
     # A model knows its own genre list; map the data's labels onto it by name.
     to_model = np.array([model.genres.index(g) if g in model.genres else -1 for g in data.genres])
     x = model.scaler.transform(data.psd[ids]).astype(np.float32)
-    probs = torch.softmax(predict_logits(model, x), 1).numpy()
+    probs = probabilities(model, x, f"the {split.name} split's {part} clips")
     truth = to_model[data.label[ids]]
     pred = probs.argmax(1)
     clip_conf = np.zeros((k, k), dtype=np.int64)

@@ -259,10 +259,7 @@ def explain(model: nn.Module, audio: np.ndarray, method: str = "integrated_gradi
     chunk = checks.count("chunk", chunk)
     audio = _limit(np.asarray(audio, dtype=np.float32), max_seconds, name)
     F.require_audible(audio, name)
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused just below, in one line
-        psd = F.audio_to_psd(audio, name)
-    if not np.isfinite(psd).all():
-        raise AuralizeError(f"{name} is too loud to analyse (its spectrogram overflows); give audio in [-1, 1]")
+    psd = F.audio_to_psd(audio, name)  # refuses audio so loud that its spectrogram overflows
     x = torch.from_numpy(model.scaler.transform(psd).astype(np.float32))
     model.eval()
     for p in model.parameters():

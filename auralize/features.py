@@ -246,6 +246,18 @@ class InputScaler:
         return (torch.as_tensor(np.asarray(self.lo), dtype=like.dtype),
                 torch.as_tensor(np.asarray(self.hi), dtype=like.dtype))
 
+    def check(self) -> "InputScaler":
+        """Self, if its statistics can map PSDs to model input: finite, one per bin, std > 0."""
+        if self.compression not in ("log", "none"):
+            raise AuralizeError(f"unknown compression {self.compression!r}; use 'log' or 'none'", param="compression")
+        for name in ("mean", "std", "lo", "hi"):
+            value = np.asarray(getattr(self, name), dtype=np.float64)
+            if value.shape not in ((), (N_BINS,)) or not np.isfinite(value).all():
+                raise AuralizeError(f"{name} must be {N_BINS} finite numbers, got shape {value.shape}", param=name)
+        if not (np.asarray(self.std) > 0).all() or not np.isfinite(self.eps) or self.eps <= 0:
+            raise AuralizeError("std and eps must be positive", param="std")
+        return self
+
     def to_state(self) -> dict:
         d = asdict(self)
         for k in ("mean", "std", "lo", "hi"):
@@ -296,5 +308,17 @@ def require_audible(audio: np.ndarray, name: str = "audio") -> np.ndarray:
 
 
 def audio_to_psd(audio: np.ndarray, name: str = "audio") -> np.ndarray:
-    """Mono 4 kHz audio -> clip PSDs ``(n_clips, 22, 513)`` float32."""
-    return spectrogram(split_clips(audio, name)).astype(np.float32)
+    """Mono 4 kHz audio -> clip PSDs ``(n_clips, 22, 513)`` float32.
+
+    Raises
+    ------
+    AuralizeError
+        If the audio is shorter than one clip, or so loud (samples far outside [-1, 1]) that
+        its spectrogram overflows.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        psd = spectrogram(split_clips(audio, name)).astype(np.float32)
+    if not np.isfinite(psd).all():
+        raise AuralizeError(f"{name}: its spectrogram is not finite (samples of up to "
+                            f"{np.max(np.abs(audio)):.3g}, far outside [-1, 1]); give real audio")
+    return psd

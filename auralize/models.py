@@ -1,4 +1,10 @@
-"""The paper's recurrent classifiers and its 2-layer MLP, with every internal state reachable.
+"""The model registry and the paper's six classifiers as torch modules, every internal state reachable.
+
+:data:`MODELS` maps a kind's name (``rnn``, ``lstm``, ``attention``, ``mlp``, ``svm``,
+``softmax``) to its :class:`ModelKind` entry: class, table label, the paper's figure, default
+size and training defaults. Nothing else in the toolkit compares kind names; a model class
+answers for itself what its states are, which one reads the spectrogram, its default neuron
+layer and its first-layer weight rows (see :class:`Classifier`).
 
 All models take model input ``(batch, 22, 513)`` and return class logits ``(batch, n_classes)``
 from ``forward`` (so captum and plain training use them directly).
@@ -22,27 +28,72 @@ departs from them in two places, available only as options: ``variant='authors'`
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
 
+from . import checks
 from .errors import AuralizeError
 from .features import N_BINS, N_FRAMES
 
-RECURRENT = ("rnn", "lstm", "attention")
-NEURAL = RECURRENT + ("mlp",)
-ALL_MODELS = NEURAL + ("svm", "softmax")
-
 INPUT_NORMS = ("none", "level")
+VARIANTS = ("paper", "authors")
+GATES = ("i", "f", "o", "g")
 
-#: The paper's best size per model (hidden units, layers).
-PAPER_SIZES = {"rnn": (125, 2), "lstm": (250, 2), "attention": (60, 2), "mlp": (125, 1)}
+#: Largest sizes a config may declare: a checkpoint's config is read before any weight, and a
+#: hand-edited hidden size of 10**6 would otherwise try to allocate tens of gigabytes.
+MAX_HIDDEN, MAX_LAYERS, MAX_CLASSES, MAX_SUPPORT = 4096, 16, 1000, 50000
+MAX_PARAMETERS = 200_000_000  # 800 MB of float32
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """One registry entry: everything the toolkit needs to know about a model kind by its name.
+
+    Adding a model kind is one :func:`register` call with a :class:`Classifier` subclass; the
+    CLI's choices, training defaults, reproduce tables and neuron tools all read this entry.
+    """
+
+    name: str
+    cls: type
+    label: str  # as in the result tables, e.g. "LSTM 2x250"
+    paper_accuracy: float | None = None  # test clip accuracy in the paper's Figures 1-2 (clip split)
+    size: tuple[int, int] = (0, 0)  # default (hidden units, layers); (0, 0): the kind has no sizes
+    train_defaults: dict = field(default_factory=lambda: {"epochs": 60, "optimizer": "adam", "lr": 1e-3})
+    neural: bool = True  # trained by gradient descent; else fitted by ``baselines.fit_baseline``
+    recurrent: bool = False
+
+
+#: The model registry: name -> :class:`ModelKind`, in the order the CLI lists them.
+MODELS: dict[str, ModelKind] = {}
+
+
+def register(kind: ModelKind) -> ModelKind:
+    """Add (or replace) a model kind in :data:`MODELS`; returns it."""
+    if not re.fullmatch(r"[a-z][a-z0-9_-]*", kind.name):
+        raise AuralizeError(f"a model kind's name is lower-case letters, digits, - or _; got {kind.name!r}")
+    MODELS[kind.name] = kind
+    return kind
+
+
+def model_kind(name: str) -> ModelKind:
+    """The registry entry of ``name``; an unknown name is a one-line error listing the known ones."""
+    try:
+        return MODELS[name]
+    except (KeyError, TypeError):
+        raise AuralizeError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}", param="kind") from None
+
+
+def model_names(*, neural: bool | None = None) -> tuple[str, ...]:
+    """Registered kind names (only the neural or non-neural ones if ``neural`` is given)."""
+    return tuple(k.name for k in MODELS.values() if neural is None or k.neural == neural)
 
 
 @dataclass
 class ModelConfig:
-    """Everything needed to rebuild a model's architecture."""
+    """Everything needed to rebuild a model's architecture; sizes are checked before any build."""
 
     kind: str
     n_classes: int = 10
@@ -56,17 +107,29 @@ class ModelConfig:
     extra: dict = field(default_factory=dict)  # baseline-specific sizes (svm: n_support)
 
     def __post_init__(self) -> None:
-        if self.kind not in ALL_MODELS:
-            raise AuralizeError(f"unknown model {self.kind!r}; choose one of {', '.join(ALL_MODELS)}")
-        if self.variant not in ("paper", "authors"):
-            raise AuralizeError(f"unknown variant {self.variant!r}; use 'paper' or 'authors'")
+        entry = model_kind(self.kind)
+        if self.variant not in VARIANTS:
+            raise AuralizeError(f"unknown variant {self.variant!r}; use 'paper' or 'authors'", param="variant")
         if self.input_norm not in INPUT_NORMS:
-            raise AuralizeError(f"unknown input normalisation {self.input_norm!r}; use {' or '.join(INPUT_NORMS)}")
-        default_hidden, default_layers = PAPER_SIZES.get(self.kind, (0, 0))
-        self.hidden = self.hidden or default_hidden
-        self.layers = self.layers or default_layers
-        if self.kind in RECURRENT and (self.hidden < 1 or self.layers < 1):
-            raise AuralizeError("--hidden and --layers must be positive")
+            raise AuralizeError(f"unknown input normalisation {self.input_norm!r}; use {' or '.join(INPUT_NORMS)}",
+                                param="input_norm")
+        default_hidden, default_layers = entry.size
+        self.hidden = checks.count("hidden", self.hidden, lo=0, hi=MAX_HIDDEN) or default_hidden
+        self.layers = checks.count("layers", self.layers, lo=0, hi=MAX_LAYERS) or default_layers
+        self.n_classes = checks.count("n_classes", self.n_classes, lo=2, hi=MAX_CLASSES)
+        checks.number("dropout", self.dropout, lo=0, hi=1, hi_open=True)
+        for name, value in (("n_bins", N_BINS), ("n_frames", N_FRAMES)):
+            if getattr(self, name) != value:
+                raise AuralizeError(f"{name} must be {value} (the front end's), got {getattr(self, name)!r}",
+                                    param=name)
+        if not isinstance(self.extra, dict):
+            raise AuralizeError(f"extra must be a dict, got {type(self.extra).__name__}", param="extra")
+        if "n_support" in self.extra:
+            checks.count("n_support", self.extra["n_support"], lo=1, hi=MAX_SUPPORT)
+
+    @property
+    def entry(self) -> ModelKind:
+        return model_kind(self.kind)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,6 +145,54 @@ def normalise_input(x: torch.Tensor, mode: str) -> torch.Tensor:
     if mode == "level":
         return x - x.mean(dim=(-2, -1), keepdim=True)
     return x
+
+
+class Classifier(nn.Module):
+    """Base of every model kind: logits from ``forward``, named states from ``forward_with_states``,
+    and the hooks the neuron, weight and ablation tools call (a kind overrides those it has).
+    """
+
+    config: ModelConfig
+    #: The state whose units read the spectrogram directly (their weight rows are spectra).
+    input_layer: str | None = None
+    #: LSTM-style gates whose first-layer weight rows :meth:`weight_rows` can return.
+    weight_gates: tuple[str, ...] = ()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_states(x)[0]
+
+    def forward_with_states(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        raise NotImplementedError
+
+    def state_names(self) -> list[str]:
+        """Names of the states ``forward_with_states`` returns (a probe with one silent clip)."""
+        with torch.no_grad():
+            return list(self.forward_with_states(torch.zeros(1, self.config.n_frames, self.config.n_bins))[1])
+
+    def check_layer(self, layer: str) -> None:
+        """A one-line error unless ``layer`` is one of :meth:`state_names`."""
+        names = self.state_names()
+        if layer not in names:
+            raise AuralizeError(f"unknown layer {layer!r} for this {self.config.kind} model; choose one of "
+                                f"{', '.join(names) or '(it has no states)'}", param="layer")
+
+    def default_layer(self) -> str:
+        """The state whose neurons ``auralize neurons`` and neuron dreams use by default."""
+        raise AuralizeError(f"a {self.config.kind} model has no neurons to analyse; use one of "
+                            f"{', '.join(k for k in model_names(neural=True))}")
+
+    def weight_rows(self, gate: str = "g") -> tuple[torch.Tensor, str]:
+        """First-layer input-weight rows ``(units, frames_or_1, 513)`` and the state they feed."""
+        raise AuralizeError(f"a {self.config.kind} model has no learned units to render; use one of "
+                            f"{', '.join(k for k in model_names(neural=True) if MODELS[k].cls.input_layer)}")
+
+    def unit_layer(self, layer: str) -> nn.Module:
+        """The module whose ``unit_mask`` (a ``(hidden,)`` tensor or None) silences units of ``layer``."""
+        raise AuralizeError(f"cannot ablate {layer!r}: a {self.config.kind} model has no units to silence", param="layer")
+
+    def size_label(self) -> str:
+        """The size as ``info`` prints it after the kind (``2x250``, ``(125 hidden units)``)."""
+        return ""
 
 
 class LSTMLayer(nn.Module):
@@ -139,7 +250,7 @@ class TanhLayer(nn.Module):
         return torch.stack(hs, 1), None
 
 
-class RecurrentClassifier(nn.Module):
+class RecurrentClassifier(Classifier):
     """Vanilla RNN, LSTM or LSTM with soft attention, as in the paper's equations.
 
     - ``rnn``: ``h^1_t = W x_t`` (a linear map of each frame), then ``layers`` tanh recurrences;
@@ -147,27 +258,61 @@ class RecurrentClassifier(nn.Module):
     - ``lstm``: ``layers`` LSTM layers on the frames; ``y = W_hy h^L_T``.
     - ``attention``: LSTM layers, then ``alpha_t = softmax_t(c^L_T . h^L_t)``,
       ``c = sum_t alpha_t h^L_t``, ``h~ = tanh(W_c [c; c^L_T])``, ``y = W_hy h~``.
+
+    The three kinds differ by two class attributes, so each is a small subclass.
     """
+
+    linear_input = False  # rnn: a linear map of each frame before the recurrences
+    attention = False
+    cell = "lstm"  # the recurrence of every layer ("tanh" for the vanilla RNN)
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
-        h, kind = config.hidden, config.kind
-        self.input = nn.Linear(config.n_bins, h) if kind == "rnn" else None
+        h = config.hidden
+        self.input = nn.Linear(config.n_bins, h) if self.linear_input else None
         layers = []
         for index in range(config.layers):
-            n_in = config.n_bins if index == 0 and kind != "rnn" else h
-            lstm = kind != "rnn" or (config.variant == "authors" and index > 0)
+            n_in = config.n_bins if index == 0 and not self.linear_input else h
+            lstm = self.cell == "lstm" or (config.variant == "authors" and index > 0)
             layers.append(LSTMLayer(n_in, h) if lstm else TanhLayer(n_in, h))
         self.layers = nn.ModuleList(layers)
         self.dropout = nn.Dropout(config.dropout)
-        if kind == "attention":
+        if self.attention:
             self.w_a = nn.Linear(h, h) if config.variant == "authors" else None
             self.w_c = nn.Linear(2 * h, h)
         self.w_hy = nn.Linear(h, config.n_classes)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_with_states(x)[0]
+    @property
+    def input_layer(self) -> str:
+        return "input" if self.input is not None else "layer1.h"
+
+    @property
+    def weight_gates(self) -> tuple[str, ...]:
+        return () if self.input is not None else GATES
+
+    def default_layer(self) -> str:
+        return f"layer{len(self.layers)}.h"
+
+    def weight_rows(self, gate: str = "g") -> tuple[torch.Tensor, str]:
+        if self.input is not None:
+            return self.input.weight.detach()[:, None, :], "input"
+        if gate not in GATES:
+            raise AuralizeError(f"unknown gate {gate!r}; use one of {', '.join(GATES)}", param="gate")
+        w = self.layers[0].w_in.weight.detach()  # (4H, 513), gates stacked i, f, o, g
+        h = self.config.hidden
+        k = GATES.index(gate)
+        return w[k * h:(k + 1) * h, None, :], "layer1.h"
+
+    def unit_layer(self, layer: str) -> nn.Module:
+        match = re.fullmatch(r"layer(\d+)\.h", layer)
+        if match is None or not 1 <= int(match.group(1)) <= len(self.layers):
+            raise AuralizeError(f"cannot ablate {layer!r}; give a recurrent hidden state such as layer1.h",
+                                param="layer")
+        return self.layers[int(match.group(1)) - 1]
+
+    def size_label(self) -> str:
+        return f"{self.config.layers}x{self.config.hidden}"
 
     def forward_with_states(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         states: dict[str, torch.Tensor] = {}
@@ -181,7 +326,7 @@ class RecurrentClassifier(nn.Module):
             if c is not None:
                 states[f"layer{number}.c"] = c
             seq = self.dropout(seq)
-        if self.config.kind != "attention":
+        if not self.attention:
             return self.w_hy(seq[:, -1]), states
         # Paper: the score vector is the top layer's last memory cell c^L_T.
         key = c[:, -1] if self.w_a is None else self.w_a(seq[:, -1])
@@ -192,8 +337,22 @@ class RecurrentClassifier(nn.Module):
         return self.w_hy(self.dropout(h_tilde)), states
 
 
-class MLP(nn.Module):
+class VanillaRNN(RecurrentClassifier):
+    linear_input, cell = True, "tanh"
+
+
+class LSTM(RecurrentClassifier):
+    pass
+
+
+class AttentionLSTM(RecurrentClassifier):
+    attention = True
+
+
+class MLP(Classifier):
     """The paper's 2-layer network on the flattened 22x513 input: 125 sigmoid hidden units."""
+
+    input_layer = "hidden"
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -202,27 +361,80 @@ class MLP(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         self.out = nn.Linear(config.hidden, config.n_classes)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_with_states(x)[0]
-
     def forward_with_states(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         hidden = torch.sigmoid(self.hidden(normalise_input(x, self.config.input_norm).flatten(1)))
         return self.out(self.dropout(hidden)), {"hidden": hidden}
 
+    def default_layer(self) -> str:
+        return "hidden"
 
-def build_model(config: ModelConfig) -> nn.Module:
-    """A fresh, untrained model for ``config``."""
-    if config.kind in RECURRENT:
-        return RecurrentClassifier(config)
-    if config.kind == "mlp":
-        return MLP(config)
-    from .baselines import build_baseline
+    def weight_rows(self, gate: str = "g") -> tuple[torch.Tensor, str]:
+        w = self.hidden.weight.detach()  # each row is a whole 22x513 input
+        return w.reshape(w.shape[0], self.config.n_frames, self.config.n_bins), "hidden"
 
-    return build_baseline(config)
+    def size_label(self) -> str:
+        return f"({self.config.hidden} hidden units)"
 
 
-def state_names(model: nn.Module) -> list[str]:
-    """Names of the internal states ``forward_with_states`` returns for ``model``."""
-    with torch.no_grad():
-        x = torch.zeros(1, model.config.n_frames, model.config.n_bins)
-        return list(model.forward_with_states(x)[1])
+class KernelSVM(Classifier):
+    """One-vs-rest RBF SVM: ``f_k(x) = sum_i A_ik exp(-gamma |x - s_i|^2) + b_k``.
+
+    ``support`` holds the union of the support vectors of the per-class machines; the weights
+    come from ``baselines.fit_baseline`` (scikit-learn), stored as plain tensors so every model
+    saves, loads (``weights_only=True``), evaluates and explains the same way.
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        n_sv = int(config.extra.get("n_support", 1))
+        d = config.n_frames * config.n_bins
+        self.register_buffer("support", torch.zeros(n_sv, d))
+        self.register_buffer("coef", torch.zeros(n_sv, config.n_classes))
+        self.register_buffer("intercept", torch.zeros(config.n_classes))
+        self.register_buffer("gamma", torch.tensor(1.0))
+
+    def forward_with_states(self, x: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        flat = normalise_input(x, self.config.input_norm).flatten(1).to(self.support.dtype)
+        sq = (flat**2).sum(1, keepdim=True) - 2 * flat @ self.support.T + (self.support**2).sum(1)
+        return torch.exp(-self.gamma * sq.clamp(min=0)) @ self.coef + self.intercept, {}
+
+
+class SoftmaxRegression(Classifier):
+    """Multinomial logistic regression on the flattened input (fitted by ``baselines.fit_baseline``)."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.linear = nn.Linear(config.n_frames * config.n_bins, config.n_classes)
+
+    def forward_with_states(self, x: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        return self.linear(normalise_input(x, self.config.input_norm).flatten(1)), {}
+
+
+def build_model(config: ModelConfig) -> Classifier:
+    """A fresh, untrained model for ``config`` (its kind's registered class).
+
+    The size is measured on torch's ``meta`` device first (no memory), so a config of absurd
+    size is a one-line error, not an attempt to allocate gigabytes.
+    """
+    with torch.device("meta"):
+        n = sum(p.numel() for p in config.entry.cls(config).state_dict().values())
+    if n > MAX_PARAMETERS:
+        raise AuralizeError(f"a {config.kind} model of this size has {n:,} parameters; the limit is "
+                            f"{MAX_PARAMETERS:,}: choose a smaller hidden or layers", param="hidden")
+    return config.entry.cls(config)
+
+
+_SKLEARN = {"epochs": 1, "optimizer": "sklearn", "lr": 0.0}
+for _kind in (
+    # The paper's six, with its sizes and its Figures 1-2 test accuracies (clip split).
+    ModelKind("svm", KernelSVM, "SVM (RBF, one-vs-rest)", 0.405, train_defaults=_SKLEARN, neural=False),
+    ModelKind("softmax", SoftmaxRegression, "Softmax regression (newton-cg)", 0.3809, train_defaults=_SKLEARN,
+              neural=False),
+    ModelKind("mlp", MLP, "2-layer MLP (125 sigmoid)", 0.70, size=(125, 1)),
+    ModelKind("rnn", VanillaRNN, "Vanilla RNN 2x125", 0.655, size=(125, 2), recurrent=True),
+    ModelKind("lstm", LSTM, "LSTM 2x250", 0.79, size=(250, 2), recurrent=True),
+    ModelKind("attention", AttentionLSTM, "LSTM + attention 2x60", 0.748, size=(60, 2), recurrent=True),
+):
+    register(_kind)

@@ -17,7 +17,7 @@ that a clip is most likely Jazz", made precise):
 from __future__ import annotations
 
 import contextlib
-import json
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,21 +25,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import checks, results
 from .errors import AuralizeError
-from .io import atomic_write_text
 
 RULES = ("last", "mean", "max")
 
 
 def default_layer(model: nn.Module) -> str:
-    """The top recurrent layer's hidden state (``hidden`` for the MLP)."""
-    names = list(model.forward_with_states(torch.zeros(1, model.config.n_frames, model.config.n_bins))[1])
-    hidden = [n for n in names if n.endswith(".h") and n.startswith("layer")]
-    if hidden:
-        return hidden[-1]
-    if "hidden" in names:
-        return "hidden"
-    raise AuralizeError(f"a {model.config.kind} model has no neurons to analyse; use an rnn, lstm, attention or mlp")
+    """The state whose neurons are analysed by default (the model's own choice: the top
+    recurrent layer's hidden state, ``hidden`` for the MLP)."""
+    return model.default_layer()
 
 
 def reduce_time(state: torch.Tensor, rule: str) -> torch.Tensor:
@@ -54,9 +49,8 @@ def reduce_time(state: torch.Tensor, rule: str) -> torch.Tensor:
 
 
 def check_layer(model: nn.Module, layer: str) -> None:
-    names = list(model.forward_with_states(torch.zeros(1, model.config.n_frames, model.config.n_bins))[1])
-    if layer not in names:
-        raise AuralizeError(f"unknown layer {layer!r} for this {model.config.kind} model; choose one of {', '.join(names)}")
+    """A one-line error unless ``layer`` is one of the model's states."""
+    model.check_layer(layer)
 
 
 @torch.no_grad()
@@ -104,7 +98,7 @@ class NeuronReport:
         top = self.top(genre, 1)
         if not top:
             raise AuralizeError(f"the model predicted no clip as {genre}, so it has no top neuron; "
-                                "use --objective class or give more data")
+                                "use the class objective or give more data", param="genre")
         return top[0]["unit"]
 
     def to_dict(self) -> dict:
@@ -116,11 +110,20 @@ class NeuronReport:
 
     @classmethod
     def from_dict(cls, d: dict) -> "NeuronReport":
-        return cls(d["layer"], d["rule"], d["quantile"], tuple(d["genres"]), np.asarray(d["thresholds"]),
-                   np.asarray(d["active_rate"]), np.asarray(d["mean_activation"]), np.asarray(d["n_clips"]))
-
-    def save(self, path: str | Path) -> Path:
-        return atomic_write_text(path, json.dumps(self.to_dict(), indent=1))
+        """A report from :meth:`to_dict`'s form; a hand-edited or damaged one is a one-line error."""
+        try:
+            genres = tuple(str(g) for g in d["genres"])
+            arrays = [np.asarray(d[k], dtype=np.float64) for k in ("thresholds", "active_rate", "mean_activation")]
+            n_clips = np.asarray(d["n_clips"], dtype=np.int64)
+            report = cls(str(d["layer"]), str(d["rule"]), float(d["quantile"]), genres, *arrays, n_clips)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AuralizeError(f"damaged neuron statistics ({type(exc).__name__}: {exc})") from None
+        units = report.thresholds.shape
+        if (len(units) != 1 or report.active_rate.shape != (len(genres), units[0])
+                or report.mean_activation.shape != report.active_rate.shape or n_clips.shape != (len(genres),)
+                or not all(np.isfinite(a).all() for a in arrays) or report.rule not in RULES):
+            raise AuralizeError("damaged neuron statistics (arrays of inconsistent shapes, or non-finite)")
+        return report
 
 
 def top_neurons(model: nn.Module, x: np.ndarray | torch.Tensor, layer: str | None = None, rule: str = "mean",
@@ -136,9 +139,9 @@ def top_neurons(model: nn.Module, x: np.ndarray | torch.Tensor, layer: str | Non
     quantile : a unit is active above this quantile of its own activations over all clips
     k : how many neurons :meth:`NeuronReport.top` lists by default
     """
-    if not 0 < quantile < 1:
-        raise AuralizeError("--quantile must lie strictly between 0 and 1")
-    layer = layer or default_layer(model)
+    checks.number("quantile", quantile, lo=0, hi=1, lo_open=True, hi_open=True)
+    k = checks.count("k", k)
+    layer = layer or model.default_layer()
     acts, pred = activations(model, x, layer, rule)
     thresholds = np.quantile(acts, quantile, axis=0)
     active = acts > thresholds
@@ -160,44 +163,59 @@ def neurons_path(checkpoint: str | Path) -> Path:
     return checkpoint.with_name(checkpoint.stem + ".neurons.json")
 
 
-def input_layer(model: nn.Module) -> str:
-    """The state whose units read the spectrogram directly (their weight rows are spectra)."""
-    return "input" if model.config.kind == "rnn" else ("hidden" if model.config.kind == "mlp" else "layer1.h")
-
-
 def _fingerprint(checkpoint: str | Path) -> str:
-    import hashlib
-
     return hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()[:16]
 
 
-def save_reports(checkpoint: str | Path, reports: list[NeuronReport]) -> Path:
-    """Merge reports (keyed by layer) into the checkpoint's ``.neurons.json``.
+def _read_saved(checkpoint: str | Path) -> dict | None:
+    """The checkpoint's ``.neurons.json`` if it belongs to this version of the checkpoint, else None.
 
-    Reports made for another version of the checkpoint (a retrained model) are dropped.
+    A damaged or foreign file is a one-line error saying how to remake it.
     """
     path = neurons_path(checkpoint)
-    fingerprint = _fingerprint(checkpoint)
-    saved = json.loads(path.read_text()) if path.is_file() else {}
-    if saved.get("checkpoint_sha256") != fingerprint:
-        saved = {"checkpoint_sha256": fingerprint, "reports": {}}
+    if not path.is_file():
+        return None
+    remake = f"rerun 'auralize neurons {checkpoint} --data DIR' (it rewrites the file)"
+    try:
+        saved = results.read(path, "neurons")
+    except AuralizeError as exc:
+        raise AuralizeError(f"{exc}; {remake}") from None
+    if not isinstance(saved.get("reports"), dict) or not isinstance(saved.get("default"), str):
+        raise AuralizeError(f"{path} is damaged (no reports); {remake}")
+    if saved.get("checkpoint_sha256") != _fingerprint(checkpoint):
+        raise AuralizeError(f"{path} was made for another version of {Path(checkpoint).name}; {remake}")
+    return saved
+
+
+def save_reports(checkpoint: str | Path, reports: list[NeuronReport]) -> Path:
+    """Merge reports (keyed by layer) into the checkpoint's ``.neurons.json`` (a ``neurons`` result).
+
+    Reports made for another version of the checkpoint (a retrained model), and a damaged file,
+    are replaced.
+    """
+    try:
+        saved = _read_saved(checkpoint)
+    except AuralizeError:
+        saved = None  # this command is the remedy the error suggests: start afresh
+    saved = saved or {"checkpoint_sha256": _fingerprint(checkpoint), "default": reports[0].layer, "reports": {}}
     for r in reports:
         saved["reports"][r.layer] = r.to_dict()
-    saved.setdefault("default", reports[0].layer)
-    return atomic_write_text(path, json.dumps(saved, indent=1))
+    return results.write(neurons_path(checkpoint), "neurons", saved)
 
 
 def load_report(checkpoint: str | Path, layer: str | None = None) -> NeuronReport | None:
     """A checkpoint's saved neuron statistics for ``layer`` (default: the first saved), or ``None``."""
-    path = neurons_path(checkpoint)
-    if not path.is_file():
+    saved = _read_saved(checkpoint)
+    if saved is None:
         return None
-    saved = json.loads(path.read_text())
-    if saved.get("checkpoint_sha256") != _fingerprint(checkpoint):
-        raise AuralizeError(f"{path} was made for another version of {Path(checkpoint).name}; rerun "
-                            f"'auralize neurons {checkpoint} --data DIR'")
     entry = saved["reports"].get(layer or saved["default"])
-    return NeuronReport.from_dict(entry) if entry else None
+    if entry is None:
+        return None
+    try:
+        return NeuronReport.from_dict(entry)
+    except AuralizeError as exc:
+        raise AuralizeError(f"{neurons_path(checkpoint)}: {exc}; rerun 'auralize neurons {checkpoint} "
+                            "--data DIR'") from None
 
 
 @contextlib.contextmanager
@@ -209,13 +227,7 @@ def ablate(model: nn.Module, layer: str, units: list[int]):
         with ablate(model, "layer2.h", [105]):
             evaluate(model, data, "track")
     """
-    import re
-
-    match = re.fullmatch(r"layer(\d+)\.h", layer)
-    layers = getattr(model, "layers", None)
-    if match is None or layers is None or not 1 <= int(match.group(1)) <= len(layers):
-        raise AuralizeError(f"cannot ablate {layer!r}; give a recurrent hidden state such as layer1.h")
-    target = layers[int(match.group(1)) - 1]
+    target = model.unit_layer(layer)
     bad = [u for u in units if not 0 <= u < target.hidden]
     if bad:
         raise AuralizeError(f"neuron {bad[0]} is out of range for {layer}, which has {target.hidden} units")

@@ -14,15 +14,9 @@ from .checkpoint import load_model
 from .data import Dataset, make_split, part_genre_counts
 from .evaluation import Evaluation, evaluate
 from .io import atomic_write_text
-from .models import ALL_MODELS, NEURAL
+from .models import model_kind, model_names
 from .plots import confusion_figure
 from .training import TrainSettings, train
-
-#: Test accuracies of the paper's Figures 1 and 2 (its leaky clip-level split).
-PAPER = {"svm": 0.405, "softmax": 0.3809, "mlp": 0.70, "rnn": 0.655, "lstm": 0.79, "attention": 0.748}
-LABELS = {"svm": "SVM (RBF, one-vs-rest)", "softmax": "Softmax regression (newton-cg)",
-          "mlp": "2-layer MLP (125 sigmoid)", "rnn": "Vanilla RNN 2x125", "lstm": "LSTM 2x250",
-          "attention": "LSTM + attention 2x60"}
 
 
 def fmt(value: float) -> str:
@@ -30,7 +24,7 @@ def fmt(value: float) -> str:
     return "–" if value is None or not np.isfinite(value) else f"{value:.3f}"
 
 
-def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=ALL_MODELS, seed: int = 0,
+def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=None, seed: int = 0,
               epochs: int | None = None, progress: bool = True, log: Callable[[str], None] = print,
               command: str | None = None, name: str | None = None, input_norm: str = "level") -> Path:
     """Train and evaluate ``models`` on ``split``; write ``<out_dir>/<split>.md`` and figures.
@@ -38,12 +32,15 @@ def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=ALL_MODE
     ``name`` (default: the split's) names the outputs.
     Each model's checkpoint goes to ``<out_dir>/<name>/<model>.pt``; a model whose finished
     checkpoint is already there is evaluated, not retrained, so an interrupted run resumes.
-    Returns the path of the Markdown table.
+    ``models`` defaults to every registered kind; each row shows the kind's label and the
+    paper's figure from the model registry. Returns the path of the Markdown table.
     """
+    models = list(models) if models is not None else list(model_names())
+    kinds = {kind: model_kind(kind) for kind in models}  # an unknown kind fails before any work
     out_dir = Path(out_dir)
     name = name or split
     work = out_dir / name
-    sp = make_split(data, split, seed=42 if split == "clip" else seed)
+    sp = make_split(data, split, seed=seed)
     command = command or "auralize " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     rows: dict[str, Evaluation] = {}
     meta: dict[str, dict] = {}
@@ -61,10 +58,10 @@ def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=ALL_MODE
                           progress=progress, log=log, meta={"command": command}).model
             atomic_write_text(done, "finished\n")
         rows[kind] = ev = evaluate(model, data, sp, "test")
-        best = model.meta.get("best_epoch") if kind in NEURAL else None  # a baseline fit has no epochs
+        best = model.meta.get("best_epoch") if kinds[kind].neural else None  # a baseline fit has no epochs
         meta[kind] = {"best_epoch": best if best is not None else "–", "seconds": round(time.time() - started, 1)}
         confusion_figure(ev.clip_confusion, ev.genres, work / f"{kind}-confusion.png",
-                         f"{LABELS[kind]} - {split} split, test clips (acc {ev.clip_accuracy:.3f})")
+                         f"{kinds[kind].label} - {split} split, test clips (acc {ev.clip_accuracy:.3f})")
         log(f"{kind}: test clip accuracy {ev.clip_accuracy:.3f}, track accuracy {ev.track_accuracy:.3f}")
 
     lines = [f"# Results on the `{split}` split" + (f" ({len(data.genres)} genres)" if name != split else ""), "",
@@ -76,11 +73,11 @@ def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=ALL_MODE
              "| model | paper (clip split) | test clip acc | test track acc | best epoch |",
              "|---|---|---|---|---|"]
     for kind, ev in rows.items():
-        lines.append(f"| {LABELS[kind]} | {PAPER[kind]:.3f} | {fmt(ev.clip_accuracy)} | {fmt(ev.track_accuracy)} | "
+        lines.append(f"| {kinds[kind].label} | {fmt(kinds[kind].paper_accuracy)} | {fmt(ev.clip_accuracy)} | {fmt(ev.track_accuracy)} | "
                      f"{meta[kind]['best_epoch']} |")
     lines += ["", "Track accuracy is a vote of each test track's clips. The paper reports clip accuracy on its clip split.", ""]
     for kind, ev in rows.items():
-        lines += [f"## {LABELS[kind]}", "",
+        lines += [f"## {kinds[kind].label}", "",
                   f"Test: {ev.n_clips} clips, {ev.n_tracks} tracks. ![confusion]({name}/{kind}-confusion.png)", "",
                   ev.table(), ""]
     table = out_dir / f"{name}.md"

@@ -12,12 +12,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import checks
 from .checkpoint import attach, save_checkpoint
 from .data import Dataset, Split, make_split, part_genre_counts
 from .errors import AuralizeError
+from .evaluation import predict_logits
 from .features import InputScaler
-from .io import atomic_write
-from .models import ALL_MODELS, NEURAL, ModelConfig, build_model
+from .io import atomic_write, ensure_writable
+from .models import ModelConfig, build_model, model_kind
 
 
 @dataclass
@@ -34,17 +36,39 @@ class TrainSettings:
     c: float = 1.0  # SVM / softmax regularisation
     augment: bool = True  # random gain and time/frequency masks on training inputs (neural models)
 
+    def check(self, neural: bool = True) -> "TrainSettings":
+        """Self, if every number is in range (NaN and infinity never pass); else a one-line error."""
+        checks.count("epochs", self.epochs)
+        checks.count("batch_size", self.batch_size)
+        checks.count("patience", self.patience)
+        checks.positive("clip_norm", self.clip_norm)
+        checks.non_negative("weight_decay", self.weight_decay)
+        checks.positive("c", self.c)
+        if neural:
+            checks.positive("lr", self.lr)
+            if self.optimizer not in ("sgd", "adam"):
+                raise AuralizeError(f"unknown optimizer {self.optimizer!r}; use 'sgd' or 'adam'", param="optimizer")
+        return self
+
+
+def check_out(out: str | Path) -> Path:
+    """``out`` as a Path if a checkpoint can be written there; checked before any training, so
+    a bad path fails at once, not after the first epoch."""
+    out = Path(out)
+    if out.is_dir():
+        raise AuralizeError(f"out is a directory ({out}); give a checkpoint file path", param="out")
+    ensure_writable(out.parent)
+    return out
+
 
 def defaults(kind: str) -> dict:
-    """Per-model defaults.
+    """Per-model defaults (the registry entry's ``train_defaults``).
 
     The authors trained with SGD at learning rate 1.0 on raw PSDs; on log-compressed,
     normalised input Adam converges in far fewer epochs to the same or better accuracy, so it is
     the default here (``--optimizer sgd --lr 1.0`` gives the paper's settings).
     """
-    if kind in ("svm", "softmax"):
-        return {"epochs": 1, "optimizer": "sklearn", "lr": 0.0}
-    return {"epochs": 60, "optimizer": "adam", "lr": 1e-3}
+    return dict(model_kind(kind).train_defaults)
 
 
 @dataclass
@@ -79,14 +103,6 @@ def _batches(n: int, batch: int, generator: torch.Generator) -> list[torch.Tenso
     return list(torch.randperm(n, generator=generator).split(batch))
 
 
-@torch.no_grad()
-def predict_logits(model: nn.Module, x: np.ndarray | torch.Tensor, batch: int = 512) -> torch.Tensor:
-    """Logits of model inputs ``(n, 22, 513)`` in eval mode, batched."""
-    model.eval()
-    x = torch.as_tensor(x, dtype=torch.float32)
-    return torch.cat([model(x[i:i + batch]) for i in range(0, len(x), batch)]) if len(x) else torch.zeros(0, len(model.genres))
-
-
 def _score(model: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(clip accuracy, mean cross-entropy) of model inputs ``x`` with labels ``y``."""
     if len(y) == 0:
@@ -99,35 +115,40 @@ def _score(model: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, float
 def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: int = 0, layers: int = 0,
           variant: str = "paper", dropout: float = 0.2, compression: str = "log", per_bin: bool = True,
           input_norm: str = "level",
-          settings: TrainSettings | None = None, seed: int = 0, out: str | Path | None = None,
-          resume: bool = False, progress: bool = True, log: Callable[[str], None] = print,
-          meta: dict | None = None) -> TrainResult:
+          settings: TrainSettings | None = None, seed: int = 0, split_seed: int | None = None,
+          out: str | Path | None = None, resume: bool = False, progress: bool = True,
+          log: Callable[[str], None] = print, meta: dict | None = None) -> TrainResult:
     """Train one of the paper's models on a data set.
 
     The input scaler is fitted on the training part only and stored with the model. Neural
     models validate every epoch, keep the best weights (by validation clip accuracy), stop after
     ``patience`` epochs without improvement, and write the best checkpoint atomically to ``out``
     whenever it improves. With ``resume=True`` an interrupted run continues from
-    ``<out>.resume.pt``.
+    ``<out>.resume.pt``, which is removed once training finishes. ``seed`` seeds the
+    initialisation, batches and augmentation; ``split_seed`` (default: ``seed``) the track split,
+    so models with different initialisations can share one split.
 
     Returns
     -------
     TrainResult
         The best model (eval mode, with ``scaler``/``genres``/``meta`` attached) and the history.
     """
-    if kind not in ALL_MODELS:
-        raise AuralizeError(f"unknown model {kind!r}; choose one of {', '.join(ALL_MODELS)}")
+    entry = model_kind(kind)
     settings = replace(settings or TrainSettings())  # a copy: the caller's settings stay as given
     for key, value in defaults(kind).items():
         if getattr(settings, key) is None:
             setattr(settings, key, value)
-    if settings.epochs < 1:
-        raise AuralizeError("--epochs must be at least 1")
+    settings.check(entry.neural)
+    seed = checks.count("seed", seed, lo=0, hi=2**32 - 1)
+    split_seed = seed if split_seed is None else checks.count("split_seed", split_seed, lo=0, hi=2**32 - 1)
+    if len(data.genres) < 2:
+        raise AuralizeError(f"training needs at least two genres; the data has {len(data.genres)}")
+    out = check_out(out) if out else None
     if isinstance(split, str):
-        split = make_split(data, split, seed=42 if split == "clip" else seed)
+        split = make_split(data, split, seed=split_seed)
     train_ids, valid_ids = split["train"], split["valid"]
     if len(train_ids) == 0:
-        raise AuralizeError(f"the training part of the {split.name} split is empty; use --split track")
+        raise AuralizeError(f"the training part of the {split.name} split is empty; use another split", param="split")
     torch.manual_seed(seed)
     np.random.seed(seed)
 
@@ -140,14 +161,13 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
                          dropout=dropout, variant=variant, input_norm=input_norm)
     meta = dict(meta or {})
     meta.update({
-        "kind": kind, "split": split.name, "coverage": split.coverage, "seed": seed,
+        "kind": kind, "split": split.name, "coverage": split.coverage, "seed": seed, "split_seed": split_seed,
         "data_summary": data.summary(),
         "train_tracks": part_genre_counts(data, train_ids),
         "settings": asdict(settings), "compression": compression, "per_bin": per_bin,
     })
-    out = Path(out) if out else None
 
-    if kind not in NEURAL:
+    if not entry.neural:
         from .baselines import fit_baseline
 
         started = time.time()
@@ -166,25 +186,32 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
     params = [p for p in model.parameters() if p.requires_grad]
     if settings.optimizer == "sgd":
         opt = torch.optim.SGD(params, lr=settings.lr, weight_decay=settings.weight_decay)
-    elif settings.optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=settings.lr, weight_decay=settings.weight_decay)
     else:
-        raise AuralizeError(f"unknown optimizer {settings.optimizer!r}; use 'sgd' or 'adam'")
+        opt = torch.optim.Adam(params, lr=settings.lr, weight_decay=settings.weight_decay)
     loss_fn = nn.CrossEntropyLoss()
     state = {"epoch": 0, "best_valid": -1.0, "best_epoch": 0, "since_best": 0, "history": [],
              "best_state": None}
     resume_path = out.with_suffix(".resume.pt") if out else None
     if resume:
         if resume_path is None or not resume_path.exists():
-            raise AuralizeError(f"nothing to resume: {resume_path} not found; run without --resume")
-        saved = torch.load(resume_path, map_location="cpu", weights_only=True)
-        if json.loads(saved["config"]) != config.to_dict() or saved["seed"] != seed:
-            raise AuralizeError(f"{resume_path} was made with other settings; run without --resume")
-        model.load_state_dict(saved["model"])
-        opt.load_state_dict(saved["optimizer"])
-        torch.set_rng_state(saved["rng"])
-        state = json.loads(saved["state"])
-        state["best_state"] = saved["best_state"]
+            raise AuralizeError(f"nothing to resume: {resume_path} not found; run without resume", param="resume")
+        try:
+            saved = torch.load(resume_path, map_location="cpu", weights_only=True)
+            same = json.loads(saved["config"]) == config.to_dict() and saved["seed"] == seed
+        except Exception as exc:  # a truncated or foreign file: torch raises many types
+            raise AuralizeError(f"{resume_path} is damaged ({type(exc).__name__}); delete it and run without "
+                                "resume") from None
+        if not same:
+            raise AuralizeError(f"{resume_path} was made with other settings; run without resume")
+        try:
+            model.load_state_dict(saved["model"])
+            opt.load_state_dict(saved["optimizer"])
+            torch.set_rng_state(saved["rng"])
+            state = json.loads(saved["state"])
+            state["best_state"] = saved["best_state"]
+        except Exception as exc:
+            raise AuralizeError(f"{resume_path} is damaged ({type(exc).__name__}); delete it and run without "
+                                "resume") from None
         log(f"resuming after epoch {state['epoch']} (best valid {state['best_valid']:.3f} at epoch {state['best_epoch']})")
 
     xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
@@ -233,7 +260,7 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
         bar.update(1)
         bar.set_postfix(loss=f"{record['loss']:.3f}", valid=f"{valid:.3f}", best=f"{state['best_valid']:.3f}")
         if not math.isfinite(record["loss"]):
-            raise AuralizeError(f"training diverged at epoch {epoch} (loss {record['loss']}); lower --lr")
+            raise AuralizeError(f"training diverged at epoch {epoch} (loss {record['loss']}); lower lr", param="lr")
     bar.close()
     model.load_state_dict(state["best_state"])
     meta.update({"best_epoch": state["best_epoch"], "best_valid_acc": state["best_valid"],
@@ -241,6 +268,7 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
     model.meta = meta
     if out:
         save_checkpoint(out, model, meta)
+        resume_path.unlink(missing_ok=True)  # the run is complete: nothing left to resume
     log(f"{kind}: best valid clip accuracy {state['best_valid']:.3f} at epoch {state['best_epoch']} "
         f"of {state['epoch']}")
     return TrainResult(model.eval(), state["history"], state["best_epoch"], state["best_valid"], out)

@@ -9,32 +9,16 @@ inverted with Griffin-Lim, it is audible.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from torch import nn
 
+from . import checks, results
 from . import features as F
 from .errors import AuralizeError
-
-GATES = ("i", "f", "o", "g")
-
-
-def weight_rows(model: nn.Module, gate: str = "g") -> tuple[torch.Tensor, str]:
-    """Input-weight rows of the first layer, ``(units, frames_or_1, 513)``, and the layer name."""
-    kind = model.config.kind
-    if kind == "rnn":
-        return model.input.weight.detach()[:, None, :], "input"
-    if kind == "mlp":
-        w = model.hidden.weight.detach()
-        return w.reshape(w.shape[0], model.config.n_frames, model.config.n_bins), "hidden"
-    if kind not in ("lstm", "attention"):
-        raise AuralizeError(f"a {kind} model has no learned units to render; use an lstm, rnn, attention or mlp")
-    if gate not in GATES:
-        raise AuralizeError(f"unknown gate {gate!r}; use one of {', '.join(GATES)}")
-    w = model.layers[0].w_in.weight.detach()  # (4H, 513), gates stacked i, f, o, g
-    h = model.config.hidden
-    k = GATES.index(gate)
-    return w[k * h:(k + 1) * h, None, :], "layer1.h"
+from .io import atomic_save_npy, save_wav
 
 
 def profile_input(model: nn.Module, rows: torch.Tensor, frames: int, contrast: float = 3.0) -> torch.Tensor:
@@ -48,18 +32,65 @@ def profile_input(model: nn.Module, rows: torch.Tensor, frames: int, contrast: f
 
 def render_units(model: nn.Module, units: list[int], gate: str = "g", seconds: float = 3.0, contrast: float = 3.0,
                  n_iter: int = 100, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Audio ``(n, samples)`` and PSDs ``(n, frames, 513)`` of the given first-layer units."""
+    """Audio ``(n, samples)`` and PSDs ``(n, frames, 513)`` of the given first-layer units.
+
+    The rows are the model's :meth:`~auralize.models.Classifier.weight_rows` (of ``gate`` where
+    the first layer has gates).
+    """
     from .invert import psd_to_audio
 
-    rows, _ = weight_rows(model, gate)
+    checks.number("seconds", seconds, lo=1, hi=600)
+    checks.positive("contrast", contrast)
+    checks.count("n_iter", n_iter, hi=10000)
+    rows, _ = model.weight_rows(gate)
+    if not units:
+        raise AuralizeError("units must name at least one unit", param="units")
     bad = [u for u in units if not 0 <= u < len(rows)]
     if bad:
-        raise AuralizeError(f"neuron {bad[0]} is out of range; the first layer has {len(rows)} units (0-{len(rows) - 1})")
+        raise AuralizeError(f"neuron {bad[0]} is out of range; the first layer has {len(rows)} units (0-{len(rows) - 1})",
+                            param="units")
     samples = int(round(seconds * F.SAMPLE_RATE))
-    if samples < F.N_FFT:
-        raise AuralizeError("--seconds must be at least 0.26 (one frame)")
     frames = rows.shape[1] if rows.shape[1] > 1 else 1 + (samples - F.N_FFT) // F.HOP
     x = profile_input(model, rows[units], frames, contrast)
     psd = model.scaler.inverse(x.double())
     audio = np.asarray(psd_to_audio(psd, n_iter=n_iter, seed=seed), dtype=np.float32)
-    return audio[:, : int(round(seconds * F.SAMPLE_RATE))], psd.numpy()
+    return audio[:, :samples], psd.numpy()
+
+
+def top_units(report) -> tuple[list[int], dict[int, list[str]]]:
+    """Each genre's top neuron of a :class:`~auralize.neurons.NeuronReport` (distinct, in genre
+    order), and which genres each unit is the top of."""
+    owners: dict[int, list[str]] = {}
+    for g in report.genres:
+        for t in report.top(g, 1):
+            owners.setdefault(t["unit"], []).append(g)
+    return list(owners), owners
+
+
+def save_units(model: nn.Module, units: list[int], out: str | Path, gates: str | list[str] = "g",
+               seconds: float = 3.0, contrast: float = 3.0, n_iter: int = 100, seed: int = 0,
+               owners: dict[int, list[str]] | None = None, checkpoint: str | Path | None = None) -> list[dict]:
+    """Render units (:func:`render_units`) for each gate and write them to the folder ``out``.
+
+    Per unit and gate: ``unit<NNN>[-<gate>].wav`` and its PSD ``.npy``; then ``weights.json`` (a
+    ``weights`` result listing them). ``gates='all'`` renders every gate the model has. Returns
+    the listed entries (unit, gate, top_of, wav).
+    """
+    out = Path(out)
+    if gates == "all":
+        gates = list(model.weight_gates) or ["g"]
+    elif isinstance(gates, str):
+        gates = [gates]
+    index = []
+    for gate in gates:
+        audio, psd = render_units(model, units, gate, seconds, contrast, n_iter, seed)
+        for u, a, p in zip(units, audio, psd):
+            stem = out / (f"unit{u:03d}-{gate}" if model.weight_gates else f"unit{u:03d}")
+            save_wav(stem.with_suffix(".wav"), a, F.SAMPLE_RATE)
+            atomic_save_npy(stem.with_suffix(".npy"), p.astype(np.float32))
+            index.append({"unit": int(u), "gate": gate, "top_of": (owners or {}).get(u, []),
+                          "wav": str(stem.with_suffix(".wav"))})
+    results.write(out / "weights.json", "weights", {
+        "checkpoint": str(checkpoint if checkpoint is not None else getattr(model, "path", "")),
+        "contrast": contrast, "units": index})
+    return index

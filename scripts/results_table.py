@@ -10,7 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from auralize.reproduce import LABELS, PAPER
+from auralize.models import MODELS
+from auralize.reproduce import fmt
 
 ROOT = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/results")
 RUNS = [("clip", "clip split"), ("filtered", "filtered, 10 genres"), ("filtered-4genres", "filtered, 4 genres")]
@@ -28,7 +29,7 @@ def cell(path: Path, kind: str) -> str:
 header = ["model", "paper"] + [f"{title}, {norm}" for _, title in RUNS for norm in ("level", "none")]
 print("| " + " | ".join(header) + " |")
 print("|" + "---|" * len(header))
-for kind, label in LABELS.items():
+for kind, entry in MODELS.items():
     cells = [cell(ROOT / f"{name}.json", kind) if norm == "level" else cell(ROOT / "no-level-norm" / f"{name}.json", kind)
              for name, _ in RUNS for norm in ("level", "none")]
-    print(f"| {label} | {PAPER[kind]:.3f} | " + " | ".join(cells) + " |")
+    print(f"| {entry.label} | {fmt(entry.paper_accuracy)} | " + " | ".join(cells) + " |")

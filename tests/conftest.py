@@ -1,6 +1,7 @@
 """Synthetic GTZAN-shaped data: tones, noise and rhythms in genre folders, made per test session."""
 from __future__ import annotations
 
+import os
 import zlib
 from pathlib import Path
 
@@ -8,7 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# /work/shared beside a checkout at /work/main; $AURALIZE_SHARED for a checkout elsewhere (a worktree)
+SHARED = Path(os.environ.get("AURALIZE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 GTZAN4K = SHARED / "gtzan4k"
 
 
@@ -54,9 +56,14 @@ def gtzan_dir(tmp_path_factory) -> Path:
     return make_gtzan(tmp_path_factory.mktemp("gtzan") / "genres")
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("AURALIZE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
+    """The feature cache of the whole session lives in its temporary folder: set before any
+    module- or session-scoped fixture loads data, so no test writes to ~/.cache/auralize."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AURALIZE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,7 @@ def test_custom_genre_folders_keep_their_names(tmp_path):
         sf.write(tmp_path / g / "a.wav", synth_track("metal", 0, 5.5, 4000), 4000)
     ds = D.load_dataset(tmp_path, progress=False)
     assert ds.genres == ("ambient", "techno")
-    with pytest.raises(AuralizeError, match="--split track"):
+    with pytest.raises(AuralizeError, match="use the track split"):
         D.make_split(ds, "filtered")
 
 

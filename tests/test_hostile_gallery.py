@@ -207,7 +207,7 @@ def test_8_non_finite_inputs_and_outputs_are_refused(tmp_path, song):
     audio = synth_track("metal", 0, 6.0, 4000).astype(np.float64) * 3e29
     sf.write(tmp_path / "loud.wav", audio, 4000, subtype="DOUBLE")  # a float WAV keeps the huge samples
     one_line(*invoke("explain", tmp_path / "loud.wav", "--steps", 2, "-o", tmp_path / "o1", "--quiet")[::2],
-             "too loud")
+             "far outside [-1, 1]")
     model = load_model(default_checkpoint())
     with torch.no_grad():
         next(model.parameters()).fill_(float("nan"))

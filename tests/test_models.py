@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from auralize.errors import AuralizeError
-from auralize.models import ModelConfig, build_model, state_names
+from auralize.models import ModelConfig, build_model
 
 
 @pytest.mark.parametrize("kind,hidden,layers,expect", [
@@ -18,7 +18,7 @@ def test_output_and_state_shapes(kind, hidden, layers, expect):
     logits, states = model.forward_with_states(torch.randn(3, 22, 513))
     assert logits.shape == (3, 4)
     assert {k: tuple(v.shape) for k, v in states.items()} == expect
-    assert state_names(model) == list(expect)
+    assert model.state_names() == list(expect)
     torch.testing.assert_close(model(torch.randn(2, 22, 513)).shape, torch.Size([2, 4]))
 
 
@@ -60,7 +60,7 @@ def test_attention_uses_last_cell_as_score():
 
 def test_authors_variants():
     rnn = build_model(ModelConfig("rnn", n_classes=2, hidden=4, layers=2, variant="authors"))
-    assert "layer2.c" in state_names(rnn) and "layer1.c" not in state_names(rnn)
+    assert "layer2.c" in rnn.state_names() and "layer1.c" not in rnn.state_names()
     att = build_model(ModelConfig("attention", n_classes=2, hidden=4, layers=1, variant="authors"))
     assert att.w_a is not None
 

@@ -53,14 +53,37 @@ def test_same_seed_same_weights(ds, tmp_path):
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
-def test_resume_continues_where_it_stopped(ds, tmp_path):
+def interrupt_at(monkeypatch, epoch: int):
+    """Make training raise KeyboardInterrupt (as on Ctrl-C) at the end of ``epoch``, before its
+    resume state is saved; returns a function that undoes it."""
+    import auralize.training as T
+
+    calls, score = [], T._score
+
+    def interrupt(*args):
+        calls.append(1)
+        if len(calls) == epoch:
+            raise KeyboardInterrupt
+        return score(*args)
+
+    monkeypatch.setattr(T, "_score", interrupt)
+    return lambda: monkeypatch.setattr(T, "_score", score)
+
+
+def test_resume_continues_where_it_stopped(ds, tmp_path, monkeypatch):
+    settings = TrainSettings(epochs=4, batch_size=8, patience=99)
     kw = dict(hidden=4, layers=1, seed=1, out=tmp_path / "r.pt", progress=False, log=lambda m: None)
-    full = train("lstm", ds, "track", settings=TrainSettings(epochs=4, batch_size=8, patience=99),
-                 **{**kw, "out": tmp_path / "full.pt"})
-    train("lstm", ds, "track", settings=TrainSettings(epochs=2, batch_size=8, patience=99), **kw)
-    resumed = train("lstm", ds, "track", settings=TrainSettings(epochs=4, batch_size=8, patience=99), resume=True, **kw)
+    full = train("lstm", ds, "track", settings=settings, **{**kw, "out": tmp_path / "full.pt"})
+    assert not (tmp_path / "full.resume.pt").exists()  # a finished run leaves nothing to resume
+    undo = interrupt_at(monkeypatch, 3)
+    with pytest.raises(KeyboardInterrupt):
+        train("lstm", ds, "track", settings=settings, **kw)
+    undo()
+    assert (tmp_path / "r.resume.pt").exists()
+    resumed = train("lstm", ds, "track", settings=settings, resume=True, **kw)
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3, 4]
     assert [round(h["loss"], 5) for h in resumed.history] == [round(h["loss"], 5) for h in full.history]
+    assert not (tmp_path / "r.resume.pt").exists()
 
 
 def test_resume_without_state_and_bad_epochs(ds, tmp_path):
@@ -81,4 +104,48 @@ def test_predict_on_audio(ds, tmp_path):
     np.testing.assert_allclose(pred.probabilities.sum(1), 1, rtol=1e-5)
     assert pred.genre == "classical"
     with pytest.raises(AuralizeError, match="at least 5 s"):
-        auralize.predict(result.model, np.zeros(1000, np.float32))
+        auralize.predict(result.model, 0.1 * np.random.default_rng(0).standard_normal(1000).astype(np.float32))
+
+
+def test_split_seed_keeps_the_split_and_changes_the_init(gtzan_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from auralize.cli import cli
+
+    def trained(*extra):
+        out = tmp_path / f"m{'-'.join(extra)}.pt"
+        result = CliRunner().invoke(cli, ["train", "--model", "mlp", "--hidden", "4", "--data", str(gtzan_dir),
+                                          "--split", "track", "--epochs", "1", "-o", str(out), "--quiet", *extra])
+        assert result.exit_code == 0, result.stderr
+        return load_model(out)
+
+    base, other_init, other_split = trained(), trained("--seed", "5", "--split-seed", "0"), trained("--seed", "5")
+    assert base.meta["coverage"] == other_init.meta["coverage"] and base.meta["coverage"].startswith("track split (seed 0")
+    assert other_init.meta["split_seed"] == 0 and other_split.meta["split_seed"] == 5
+    assert other_split.meta["coverage"].startswith("track split (seed 5")
+    assert not torch.equal(base.hidden.weight, other_init.hidden.weight)
+    ds = D.load_dataset(gtzan_dir, progress=False)  # evaluated on the split it was trained on
+    assert auralize.evaluate(other_init, ds, "track").coverage == base.meta["coverage"]
+
+
+def test_predict_writes_json_and_csv(gtzan_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from auralize.cli import cli
+
+    ckpt = tmp_path / "m.pt"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["train", "--model", "softmax", "--data", str(gtzan_dir), "--split", "track", "-o",
+                               str(ckpt), "--quiet"]).exit_code == 0
+    songs = sorted(str(p) for p in gtzan_dir.glob("*/*.wav"))[:2]
+    result = runner.invoke(cli, ["predict", "--checkpoint", str(ckpt), *songs, "-o", str(tmp_path / "p.json")])
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads((tmp_path / "p.json").read_text())
+    assert [r["song"] for r in rows] == songs and len(rows[0]["clip_probabilities"]) == rows[0]["clips"] == 2
+    assert f"{songs[0]}: {rows[0]['genre']} (mean p {rows[0]['probability']:.3f}" in result.stdout
+    result = runner.invoke(cli, ["predict", "--checkpoint", str(ckpt), *songs, "-o", str(tmp_path / "p.csv")])
+    assert result.exit_code == 0, result.stderr
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    assert lines[0] == "song,genre,probability,clips,clip_genres" and len(lines) == 3
+    result = runner.invoke(cli, ["predict", "--checkpoint", str(ckpt), songs[0], "-o", str(tmp_path / "p.txt")])
+    assert result.exit_code == 2 and "--out must end in .json or .csv" in result.stderr
