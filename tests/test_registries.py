@@ -84,7 +84,7 @@ def test_no_kind_name_is_compared_outside_the_registry():
     """
     root = Path(__file__).resolve().parents[1] / "auralize"
     kinds = "|".join(("rnn", "lstm", "attention", "mlp", "svm", "softmax"))
-    pattern = re.compile(rf"""(kind\s*(==|!=|in|not in)\s*[("'])|(["']({kinds})["']\s*(==|!=|in)\s+\w*kind)""")
+    pattern = re.compile(rf"""(kind\s*(==|!=|in|not in)\s*[(\[{{]?\s*["']({kinds})["'])|(["']({kinds})["']\s*(==|!=|in)\s+\w*kind)""")
     offenders = [f"{path.name}:{n}: {line.strip()}" for path in sorted(root.glob("*.py")) if path.name not in ("models.py", "__init__.py")
                  for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
     assert not offenders, offenders
