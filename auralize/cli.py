@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .cli_options import (CHECKPOINT, DATA, GENRES_OPT, NO_RANDOMNESS_SEED, QUIET, SEED, SPLIT,
-                          AuralizeGroup)
+                          AuralizeGroup, Finite, LazyChoice, echo_warnings)
 from .errors import AuralizeError
 
 def _load_data(data_dir: Path, quiet: bool, genres: str | None = None):
@@ -28,110 +28,90 @@ def _load_data(data_dir: Path, quiet: bool, genres: str | None = None):
     return data
 
 
+def _param_names() -> list[str]:
+    from .dream.params import PARAMS
+
+    return list(PARAMS)
+
+
 @click.group(cls=AuralizeGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--genre", default=None, help="Genre to make audible (or 'all'): 'auralize --genre jazz'.")
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
               help="Model to dream with (default: the shipped trained/lstm.pt).")
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
-              help="WAV path for one genre (default quintessential-<genre>.wav); folder for --genre all "
-                   "(default quintessential/).")
+              help="WAV path for one genre (default quintessential-<genre>.wav; an existing folder: written into "
+                   "it); folder for --genre all (default quintessential/).")
 @click.option("--objective", type=click.Choice(["neuron", "class", "logit"]), default="neuron", show_default=True,
               help="neuron: the genre's most commonly active neuron (the paper's); class: its log-probability.")
-@click.option("--param", type=click.Choice(["spectrogram", "waveform"]), default="spectrogram", show_default=True,
+@click.option("--param", type=LazyChoice(_param_names), default="spectrogram", show_default=True,
               help="Optimise the 22x513 input (then Griffin-Lim) or the samples through the front end.")
-@click.option("--seconds", type=float, default=5.0, show_default=True, help="Length of the dream; every 5-s window serves the objective.")
-@click.option("--steps", type=int, default=150, show_default=True, help="Gradient-ascent steps.")
-@click.option("--lr", type=float, default=None, help="Adam learning rate (default 0.1 spectrogram, 0.005 waveform).")
+@click.option("--seconds", type=Finite(lo=5, hi=600), default=5.0, show_default=True,
+              help="Length of the dream, 5 s to 10 minutes; every 5-s window serves the objective.")
+@click.option("--steps", type=click.IntRange(1, 100_000), default=150, show_default=True, help="Gradient-ascent steps.")
+@click.option("--lr", type=Finite(lo=0, lo_open=True, hi=10), default=None,
+              help="Adam learning rate (default 0.1 spectrogram, 0.005 waveform).")
 @click.option("--init", default="noise", show_default=True, help="noise, silence, or an audio file to start from.")
 @click.option("--layer", default=None, help="Neuron objective: state name (default: the saved statistics' layer).")
-@click.option("--unit", type=int, default=None, help="Neuron objective: unit index (default: the genre's top neuron).")
+@click.option("--unit", type=click.IntRange(0), default=None,
+              help="Neuron objective: unit index (default: the genre's top neuron).")
 @click.option("--rule", type=click.Choice(["last", "mean", "max"]), default="mean", show_default=True,
               help="Neuron objective: how the unit's activation is reduced over frames.")
-@click.option("--class-weight", type=float, default=1.0, show_default=True,
+@click.option("--class-weight", type=Finite(lo=-1e3, hi=1e3), default=1.0, show_default=True,
               help="Neuron objective: weight of the genre's log-probability added to it (0: pure neuron).")
-@click.option("--l2", type=float, default=0.01, show_default=True, help="Pull towards the average spectrum.")
-@click.option("--tv-time", type=float, default=0.05, show_default=True, help="Total variation along time.")
-@click.option("--tv-freq", type=float, default=0.05, show_default=True, help="Total variation along frequency.")
+@click.option("--l2", type=Finite(lo=0, hi=1e3), default=0.01, show_default=True, help="Pull towards the average spectrum.")
+@click.option("--tv-time", type=Finite(lo=0, hi=1e3), default=0.05, show_default=True, help="Total variation along time.")
+@click.option("--tv-freq", type=Finite(lo=0, hi=1e3), default=0.05, show_default=True,
+              help="Total variation along frequency.")
 @click.option("--no-clamp", is_flag=True, help="Do not keep the input within the range of real inputs.")
-@click.option("--jitter", type=int, default=1, show_default=True, help="Random time shift of the windows, in frames.")
-@click.option("--noise", type=float, default=0.1, show_default=True, help="Random input noise each step (robustness).")
-@click.option("--iters", type=int, default=100, show_default=True, help="Griffin-Lim iterations (spectrogram dreams).")
+@click.option("--jitter", type=click.IntRange(0, 22), default=1, show_default=True,
+              help="Random time shift of the windows, in frames (at most 22, one clip).")
+@click.option("--noise", type=Finite(lo=0, hi=10), default=0.1, show_default=True,
+              help="Random input noise (spectrogram) or gain jitter and dither (waveform) each step.")
+@click.option("--transforms", default="", help="Extra robustness transforms each step, comma-separated: "
+              "shift, gain, noise, freq-shift, time-mask, freq-mask (see auralize.TRANSFORMS).")
+@click.option("--iters", type=click.IntRange(0, 100_000), default=100, show_default=True,
+              help="Griffin-Lim iterations (spectrogram dreams).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
               help="Optional data folder: a real clip of the genre is drawn beside the dream.")
+@click.option("--threads", type=click.IntRange(1, 256), default=None,
+              help="Threads for every command (default: 1 for the dream loop, Griffin-Lim and per-clip inference, "
+                   "torch's own elsewhere; AURALIZE_THREADS or OMP_NUM_THREADS set it too).")
 @SEED
 @QUIET
 @click.version_option(package_name="auralize")
 @click.pass_context
-def cli(ctx: click.Context, genre, checkpoint, out, objective, param, seconds, steps, lr, init, layer, unit, rule,
-        class_weight, l2, tv_time, tv_freq, no_clamp, jitter, noise, iters, data_dir, seed, quiet) -> None:
+def cli(ctx: click.Context, genre, checkpoint, out, data_dir, threads, seed, quiet, **options) -> None:
     """auralize: train recurrent genre classifiers and make what they learned audible.
 
     Without a command, 'auralize --genre jazz' dreams the quintessential jazz of the shipped LSTM
     and writes quintessential-jazz.wav (plus -22050.wav, .png, .json and .npy beside it).
     """
+    from . import threads as thread_policy
+
+    thread_policy.use(threads)
     if ctx.invoked_subcommand is not None:
         return
     if genre is None:
         click.echo(ctx.get_help())
         return
-    _dream(genre, checkpoint, out, objective, param, seconds, steps, lr, init, layer, unit, rule, class_weight,
-           l2, tv_time, tv_freq, no_clamp, jitter, noise, iters, data_dir, seed, quiet)
+    _dream(genre, checkpoint, out, data_dir, seed, quiet, options)
 
 
-def _pick_genres(genre: str, genres: tuple[str, ...]) -> list[str]:
-    import difflib
-
-    if genre.lower() == "all":
-        return list(genres)
-    if genre.lower() in genres:
-        return [genre.lower()]
-    near = difflib.get_close_matches(genre.lower(), genres, n=1)
-    hint = f"did you mean '{near[0]}'? " if near else ""
-    raise AuralizeError(f"unknown genre {genre!r}; {hint}the model knows: {', '.join(genres)}, or 'all'")
-
-
-def _dream(genre, checkpoint, out, objective, param, seconds, steps, lr, init, layer, unit, rule, class_weight,
-           l2, tv_time, tv_freq, no_clamp, jitter, noise, iters, data_dir, seed, quiet):
+def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
     import time
 
-    import torch
-
-    from . import default_checkpoint
-    from .audible import make_audible
-    from .checkpoint import load_model
-    from .dream import Regularisers, n_frames
-    from .features import load_audio
-    from .io import ensure_writable
-    from .neurons import load_report
+    from .dream import DreamSettings, Target, make_audible
 
     started = time.time()
-    if seconds <= 0:
-        raise AuralizeError(f"--seconds must be positive (at least 5 for one clip); got {seconds:g}")
-    n_frames(seconds)
-    if steps < 1:
-        raise AuralizeError("--steps must be at least 1")
-    torch.manual_seed(seed)
-    checkpoint = checkpoint or default_checkpoint("lstm")
-    model = load_model(checkpoint)
-    genres = _pick_genres(genre, model.genres)
-    if len(genres) == 1:
-        wav = out or Path(f"quintessential-{genres[0]}.wav")
-        if wav.suffix.lower() != ".wav":
-            wav = wav.with_suffix(".wav") if not wav.is_dir() else wav / f"quintessential-{genres[0]}.wav"
-        stems = [wav.with_suffix("")]
-    else:
-        folder = out or Path("quintessential")
-        stems = [folder / g for g in genres]
-    for folder in {stem.parent for stem in stems}:
-        ensure_writable(folder)
-    start = init if init in ("noise", "silence") else load_audio(init)
-    report = load_report(checkpoint, layer) if objective == "neuron" and unit is None else None
-    real = _real_clips(data_dir, genres) if data_dir else None
-    reg = Regularisers(l2=l2, tv_time=tv_time, tv_freq=tv_freq, clamp=not no_clamp, jitter=jitter, noise=noise)
-    summaries = make_audible(model, genres, stems, objective=objective, param=param, seconds=seconds, steps=steps,
-                             lr=lr, init=start, regularisers=reg, seed=seed, report=report, layer=layer, unit=unit,
-                             rule=rule, class_weight=class_weight, griffin_lim_iters=iters, real_psd=real,
-                             progress=not quiet)
+    target = Target(o["objective"], o["layer"], o["unit"], o["rule"], o["class_weight"])
+    settings = DreamSettings(param=o["param"], seconds=o["seconds"], steps=o["steps"], lr=o["lr"], init=o["init"],
+                             l2=o["l2"], tv_time=o["tv_time"], tv_freq=o["tv_freq"], clamp=not o["no_clamp"],
+                             jitter=o["jitter"], noise=o["noise"],
+                             transforms=tuple(t.strip() for t in o["transforms"].split(",") if t.strip()),
+                             griffin_lim_iters=o["iters"], seed=seed)
+    with echo_warnings():
+        summaries = make_audible(checkpoint, genre, out, target=target, settings=settings, data_dir=data_dir,
+                                 progress=not quiet)
     for s in summaries:
         trip = s["round_trip"]
         click.echo(f"{s['genre']}: {s['files']['wav']}  objective {s['objective']}: "
@@ -141,23 +121,6 @@ def _dream(genre, checkpoint, out, objective, param, seconds, steps, lr, init, l
     click.echo(f"files ({time.time() - started:.1f} s): {first.parent.resolve()}/ "
                f"[{first.stem}.wav, -22050.wav, .png, .json, .npy]" if len(summaries) == 1 else
                f"files ({time.time() - started:.1f} s): {first.parent.resolve()}/<genre>.wav, .png, .json, .npy")
-
-
-def _real_clips(data_dir: Path, genres: list[str]) -> dict:
-    """One real clip's PSD per genre (the first track of the genre, middle clip)."""
-    from .data import discover, track_psd, default_cache_dir
-
-    tracks, _ = discover(data_dir)
-    real = {}
-    for g in genres:
-        mine = [t for t in tracks if t.genre == g]
-        if mine:
-            try:
-                psd = track_psd(mine[0].path, default_cache_dir())
-                real[g] = psd[len(psd) // 2]
-            except AuralizeError as exc:
-                click.echo(f"warning: {exc}", err=True)
-    return real
 
 
 @cli.command("train")
@@ -317,33 +280,18 @@ def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quie
 
 @cli.command("invert")
 @click.argument("spec", type=click.Path(path_type=Path))
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=None, help="WAV path (default: SPEC with .wav).")
-@click.option("--iters", type=int, default=100, show_default=True, help="Griffin-Lim iterations.")
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
+              help="WAV path, or a folder to write <SPEC name>.wav into (default: SPEC with .wav).")
+@click.option("--iters", type=click.IntRange(0, 100_000), default=100, show_default=True,
+              help="Griffin-Lim iterations.")
 @SEED
 def invert_cmd(spec, out, iters, seed):
     """Griffin-Lim: turn a saved spectrogram (.npy PSD, frames x 513) into a 4 kHz WAV."""
-    import numpy as np
+    from .invert import invert_file
 
-    from .features import N_BINS, SAMPLE_RATE
-    from .invert import psd_to_audio, spectral_convergence
-    from .features import psd_to_magnitude
-    from .io import save_wav
-
-    if not spec.is_file():
-        raise AuralizeError(f"spectrogram not found: {spec}; give a .npy file written by auralize")
-    try:
-        psd = np.load(spec, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise AuralizeError(f"{spec} is not a .npy array ({exc}); give a .npy file written by auralize") from exc
-    if psd.ndim != 2 or psd.shape[1] != N_BINS or psd.shape[0] < 1 or not np.all(np.isfinite(psd)) or (psd < 0).any():
-        raise AuralizeError(f"{spec} holds an array of shape {psd.shape}; expected a non-negative PSD of "
-                            f"frames x {N_BINS}")
-    audio = np.asarray(psd_to_audio(psd.astype(np.float64), n_iter=iters, seed=seed))
-    wav = save_wav(out or spec.with_suffix(".wav"), audio, SAMPLE_RATE)
-    import torch
-
-    sc = float(spectral_convergence(torch.from_numpy(audio), torch.from_numpy(psd_to_magnitude(psd))))
-    click.echo(f"wrote {wav} ({len(audio) / SAMPLE_RATE:.2f} s); spectral convergence on the analysis grid {sc:.4f}")
+    done = invert_file(spec, out, n_iter=iters, seed=seed)
+    click.echo(f"wrote {done['wav']} ({done['seconds']:.2f} s); spectral convergence on the analysis grid "
+               f"{done['spectral_convergence']:.4f}")
 
 
 @cli.command("weights")
@@ -481,7 +429,9 @@ def explain_cmd(song, checkpoint, method, noise_tunnel, target, steps, out, seed
     method_name(method)  # an unknown method fails before any work
     model = load_model(checkpoint or default_checkpoint("lstm"))
     if target is not None:
-        target = _pick_genres(target, model.genres)[0] if target != "all" else None
+        from .dream.audible import pick_genres
+
+        target = pick_genres(target, model.genres)[0] if target != "all" else None
     out = out or Path(f"explain-{song.stem}")
     ensure_writable(out)
     audio = load_audio(song)
