@@ -35,7 +35,7 @@ def register_param(cls: type) -> type:
 def get_param(name: str) -> type:
     """The registered parameterisation called ``name``."""
     if name not in PARAMS:
-        raise AuralizeError(f"unknown parameterisation {name!r}; choose from {', '.join(PARAMS)}", param="param")
+        raise AuralizeError(f"param must be one of {', '.join(PARAMS)}, got {name!r}", param="param")
     return PARAMS[name]
 
 

@@ -43,7 +43,7 @@ def from_names(names: str | Sequence[str]) -> list:
         names = [n for n in (s.strip() for s in names.split(",")) if n]
     unknown = [n for n in names if n not in TRANSFORMS]
     if unknown:
-        raise AuralizeError(f"unknown transform {unknown[0]!r}; choose from {', '.join(TRANSFORMS)}",
+        raise AuralizeError(f"transforms holds an unknown name {unknown[0]!r}; choose from {', '.join(TRANSFORMS)}",
                             param="transforms")
     return [TRANSFORMS[n]() for n in names]
 
@@ -255,7 +255,7 @@ def by_domain(transforms: Sequence, has_audio: bool) -> tuple[Compose, Compose]:
     for t in transforms:
         domain = getattr(t, "domain", "input")
         if domain == "audio" and not has_audio:
-            raise AuralizeError(f"transform {getattr(t, 'name', t)!r} acts on audio, and this parameterisation "
-                                "optimises the model input; use param waveform", param="transforms")
+            raise AuralizeError(f"transforms may not include {getattr(t, 'name', t)!r} here: it acts on audio, and this "
+                                "parameterisation optimises the model input (use the waveform one)", param="transforms")
         (on_audio if domain == "audio" or (domain == "time" and has_audio) else on_input).append(t)
     return Compose(on_audio), Compose(on_input)
