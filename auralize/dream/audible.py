@@ -9,7 +9,8 @@ trip: the WAV read back from disk, through the front end, into the same model).
 
 Everything is checked before anything is written, and each dream's five files are written as
 one unit: each goes to a temporary file first, then all are renamed into place with the JSON
-last, while SIGINT and SIGTERM wait. So a WAV is never left without its JSON and PNG.
+last. SIGINT and SIGTERM wait while a set is written (well under a second), so a WAV is never
+left without its JSON and PNG, and no temporary file is left behind.
 """
 from __future__ import annotations
 
@@ -255,20 +256,17 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _holdable() -> Iterator:
-    """Yields ``hold()``: after it is called, SIGINT and SIGTERM wait until the block is done."""
-    held = []
-
-    def hold() -> None:
-        if threading.current_thread() is threading.main_thread():
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-            held.append(True)
-
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block is done; one that came meanwhile is delivered then."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
-        yield hold
+        yield
     finally:
-        if held:  # a signal that came meanwhile is delivered now, with the set complete
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarray, description: str,
@@ -278,7 +276,8 @@ def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarr
     from ..plots import dream_figure
 
     files = files_of(stem)
-    with _holdable() as hold, contextlib.ExitStack() as stack:
+    # A signal waits until this dream's set is written (under a second), so no temporary file is lost.
+    with _signals_held(), contextlib.ExitStack() as stack:
         # Entered JSON first, so the stack renames it last: a JSON means the set is complete.
         tmp = {k: stack.enter_context(atomic_path(files[k])) for k in ("json", "png", "spectrogram", "wav_22050",
                                                                         "wav")}
@@ -295,7 +294,6 @@ def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarr
             "round_trip": trip, "files": {k: str(v) for k, v in files.items() if k != "json"},
         }
         results.write(tmp["json"], "dream", summary)
-        hold()  # the stack now renames every file into place, the JSON last, with signals held
     return summary
 
 
