@@ -1,6 +1,5 @@
 """Hostile and careless use of the dream and invert commands (issue 10 items 10, 12, 13, 15-18)."""
 import json
-import os
 import signal
 import subprocess
 import sys
