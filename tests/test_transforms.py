@@ -60,10 +60,10 @@ def test_masks_zero_a_band():
     from auralize.dream import FreqMask, TimeMask
 
     x = torch.ones(50, 22, 513)
-    m = TimeMask(frames=4)(x, torch.Generator().manual_seed(0))
+    m = TimeMask(width=4)(x, torch.Generator().manual_seed(0))
     dropped = (m == 0).all(-1).sum(1)
     assert dropped.max() <= 4 and dropped.max() > 0
-    f = FreqMask(bins=30)(x, torch.Generator().manual_seed(0))
+    f = FreqMask(width=30)(x, torch.Generator().manual_seed(0))
     assert 0 < (f == 0).all(1).sum(1).max() <= 30
 
 

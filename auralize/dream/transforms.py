@@ -111,18 +111,24 @@ class Shift:
         return _roll(x, int(torch.randint(0, self.samples + 1, (1,), generator=generator).item()))
 
 
-@register_transform
 @dataclass(frozen=True)
-class InputNoise:
-    """Gaussian noise of standard deviation ``std`` on the model input (what Griffin-Lim changes)."""
+class _Level:
+    """A transform set by one standard deviation ``std`` (the dream's ``noise`` setting)."""
 
     std: float = 0.1
-    name: ClassVar[str] = "input-noise"
-    domain: ClassVar[str] = "input"
     margin: ClassVar[int] = 0
 
     def __post_init__(self) -> None:
         checks.number("noise", self.std, lo=0, hi=10)
+
+
+@register_transform
+@dataclass(frozen=True)
+class InputNoise(_Level):
+    """Gaussian noise of standard deviation ``std`` on the model input (what Griffin-Lim changes)."""
+
+    name: ClassVar[str] = "input-noise"
+    domain: ClassVar[str] = "input"
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         return x + self.std * torch.randn(x.shape, generator=generator)
@@ -130,16 +136,11 @@ class InputNoise:
 
 @register_transform
 @dataclass(frozen=True)
-class Gain:
+class Gain(_Level):
     """Random level: every item times ``1 + std * N(0, 1)``."""
 
-    std: float = 0.1
     name: ClassVar[str] = "gain"
     domain: ClassVar[str] = "audio"
-    margin: ClassVar[int] = 0
-
-    def __post_init__(self) -> None:
-        checks.number("noise", self.std, lo=0, hi=10)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         return x * (1 + self.std * torch.randn(x.shape[0], 1, generator=generator))
@@ -210,38 +211,43 @@ def _band(size: int, most: int, count: int, generator: torch.Generator, dtype) -
     return ~((pos >= start) & (pos < start + width)) * torch.ones((), dtype=dtype)
 
 
+@dataclass(frozen=True)
+class _Mask:
+    """Sets a random band of up to ``width`` positions along ``axis`` to the average spectrum (SpecAugment)."""
+
+    width: int = 1
+    axis: ClassVar[int] = 1
+    limit: ClassVar[int] = F.N_FRAMES
+    domain: ClassVar[str] = "input"
+    margin: ClassVar[int] = 0
+
+    def __post_init__(self) -> None:
+        checks.count("width", self.width, 0, self.limit)
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        size = x.shape[self.axis]
+        mask = _band(size, min(self.width, size), x.shape[0], generator, x.dtype)
+        return x * (mask[:, :, None] if self.axis == 1 else mask[:, None, :])
+
+
 @register_transform
 @dataclass(frozen=True)
-class TimeMask:
-    """Sets a random band of up to ``frames`` frames to the average spectrum (SpecAugment)."""
+class TimeMask(_Mask):
+    """Sets a random band of up to ``width`` frames to the average spectrum."""
 
-    frames: int = 2
+    width: int = 2
     name: ClassVar[str] = "time-mask"
-    domain: ClassVar[str] = "input"
-    margin: ClassVar[int] = 0
-
-    def __post_init__(self) -> None:
-        checks.count("frames", self.frames, 0, F.N_FRAMES)
-
-    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        return x * _band(x.shape[1], min(self.frames, x.shape[1]), x.shape[0], generator, x.dtype)[:, :, None]
 
 
 @register_transform
 @dataclass(frozen=True)
-class FreqMask:
-    """Sets a random band of up to ``bins`` bins to the average spectrum (SpecAugment)."""
+class FreqMask(_Mask):
+    """Sets a random band of up to ``width`` bins to the average spectrum."""
 
-    bins: int = 20
+    width: int = 20
     name: ClassVar[str] = "freq-mask"
-    domain: ClassVar[str] = "input"
-    margin: ClassVar[int] = 0
-
-    def __post_init__(self) -> None:
-        checks.count("bins", self.bins, 0, F.N_BINS)
-
-    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        return x * _band(x.shape[-1], self.bins, x.shape[0], generator, x.dtype)[:, None, :]
+    axis: ClassVar[int] = 2
+    limit: ClassVar[int] = F.N_BINS
 
 
 def margin(transforms: Sequence) -> int:
