@@ -5,24 +5,54 @@ The Python API the ``auralize`` command is built on::
     import auralize
     model = auralize.load_model(auralize.default_checkpoint("lstm"))
     auralize.predict(model, "song.wav").genre
+    dream = auralize.render(model, auralize.class_logprob(model.genres.index("jazz"), "jazz"))
+
+Names are imported on first use (``import auralize`` stays cheap; torch loads when needed).
 """
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-
-from .checkpoint import load_model, save_checkpoint
-from .data import GENRES, Dataset, discover, load_dataset, make_split
-from .errors import AuralizeError
-from .evaluation import evaluate, predict
-from .features import InputScaler, TorchSpectrogram, load_audio, spectrogram, split_clips, torch_spectrogram
-from .models import ModelConfig, build_model
-from .neurons import top_neurons
-from .training import TrainSettings, train
 
 __version__ = "0.1.0"
 
 #: Where the shipped checkpoints live (the repository's trained/ folder).
 TRAINED_DIR = Path(__file__).resolve().parent.parent / "trained"
+
+#: The public API: module (relative to this package) -> names it provides. A new public name is
+#: one entry here.
+_PUBLIC = {
+    "checkpoint": ["load_model", "save_checkpoint"],
+    "data": ["GENRES", "Dataset", "discover", "load_dataset", "make_split"],
+    "errors": ["AuralizeError"],
+    "evaluation": ["evaluate", "predict"],
+    "features": ["HOP", "InputScaler", "N_BINS", "N_FFT", "N_FRAMES", "SAMPLE_RATE", "TorchSpectrogram", "load_audio",
+                 "spectrogram", "split_clips", "torch_spectrogram"],
+    "models": ["ModelConfig", "build_model"],
+    "neurons": ["load_report", "top_neurons"],
+    "training": ["TrainSettings", "train"],
+    "dream": ["Compose", "Context", "Dither", "DreamResult", "DreamSettings", "FreqMask", "FreqShift", "Gain",
+              "InputNoise", "Jitter", "Noise", "Objective", "PARAMS", "Param", "Shift", "SpectrogramParam",
+              "TRANSFORMS", "Target", "TimeMask", "WaveformParam", "class_logit", "class_logprob",
+              "genre_objective", "l2", "make_audible", "neuron", "out_of_range", "register_param",
+              "register_transform", "regulariser", "render", "round_trip", "to_audio", "tv_freq", "tv_time"],
+    "invert": ["griffin_lim", "psd_to_audio"],
+    "io": ["save_figure", "save_wav"],
+    "plots": ["pyplot"],
+}
+_WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module 'auralize' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
 
 
 def default_checkpoint(kind: str = "lstm") -> Path:
@@ -37,6 +67,8 @@ def default_checkpoint(kind: str = "lstm") -> Path:
     """
     import os
 
+    from .errors import AuralizeError
+
     if kind == "lstm" and os.environ.get("AURALIZE_CHECKPOINT"):
         return Path(os.environ["AURALIZE_CHECKPOINT"])
     path = TRAINED_DIR / f"{kind}.pt"
@@ -46,8 +78,4 @@ def default_checkpoint(kind: str = "lstm") -> Path:
     return path
 
 
-__all__ = [
-    "AuralizeError", "Dataset", "GENRES", "InputScaler", "ModelConfig", "TorchSpectrogram", "TrainSettings",
-    "build_model", "default_checkpoint", "discover", "evaluate", "load_audio", "load_dataset", "load_model",
-    "make_split", "predict", "save_checkpoint", "spectrogram", "split_clips", "top_neurons", "torch_spectrogram", "train",
-]
+__all__ = sorted(["TRAINED_DIR", "default_checkpoint", *_WHERE])

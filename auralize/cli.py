@@ -1,7 +1,6 @@
 """The ``auralize`` command: a thin layer over the Python API."""
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from pathlib import Path
@@ -9,52 +8,35 @@ from pathlib import Path
 import click
 
 from .cli_options import (CHECKPOINT, DATA, GENRES_OPT, NO_RANDOMNESS_SEED, QUIET, SEED, SEED_TYPE, SPLIT,
-                          AuralizeGroup, Finite)
+                          AuralizeGroup, Finite, LazyChoice, echo_warnings, out_option)
 from .errors import AuralizeError
 
 def _load_data(data_dir: Path, quiet: bool, genres: str | None = None):
     from .data import load_dataset
-    import warnings
 
     wanted = None
     if genres is not None:
         wanted = [g.strip().lower() for g in genres.split(",") if g.strip()]
         if not wanted:
             raise click.BadParameter(f"{genres!r} names no genre; give comma-separated names", param_hint="'--genres'")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            data = load_dataset(data_dir, progress=not quiet)
-        finally:
-            for w in caught:
-                click.echo(f"warning: {w.message}", err=True)
+    with echo_warnings():
+        data = load_dataset(data_dir, progress=not quiet)
     if wanted:
         data = data.only(wanted)
     click.echo(data.summary(), err=True)
     return data
 
 
-class _ModelKinds(click.Choice):
-    """The registered model kinds, read when the command runs (a kind registered later is offered too)."""
+def _param_names() -> list[str]:
+    from .dream.params import PARAMS
 
-    def __init__(self) -> None:
-        super().__init__([])
-
-    @property
-    def choices(self):
-        from .models import model_names
-
-        return model_names()
-
-    @choices.setter
-    def choices(self, value) -> None:
-        pass
+    return list(PARAMS)
 
 
-def _out_option(help: str, default=None):
-    """Every command that writes takes -o/--out."""
-    return click.option("-o", "--out", type=click.Path(path_type=Path), default=default,
-                        show_default=default is not None, help=help)
+def _model_names() -> list[str]:
+    from .models import model_names
+
+    return model_names()
 
 
 @click.group(cls=AuralizeGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,105 +44,79 @@ def _out_option(help: str, default=None):
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
               help="Model to dream with (default: the shipped trained/lstm.pt).")
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
-              help="WAV path for one genre (default quintessential-<genre>.wav); folder for --genre all "
-                   "(default quintessential/).")
+              help="WAV path for one genre (default quintessential-<genre>.wav; an existing folder: written into "
+                   "it); folder for --genre all (default quintessential/).")
 @click.option("--objective", type=click.Choice(["neuron", "class", "logit"]), default="neuron", show_default=True,
               help="neuron: the genre's most commonly active neuron (the paper's); class: its log-probability.")
-@click.option("--param", type=click.Choice(["spectrogram", "waveform"]), default="spectrogram", show_default=True,
+@click.option("--param", type=LazyChoice(_param_names), default="spectrogram", show_default=True,
               help="Optimise the 22x513 input (then Griffin-Lim) or the samples through the front end.")
-@click.option("--seconds", type=float, default=5.0, show_default=True, help="Length of the dream; every 5-s window serves the objective.")
-@click.option("--steps", type=int, default=150, show_default=True, help="Gradient-ascent steps.")
-@click.option("--lr", type=float, default=None, help="Adam learning rate (default 0.1 spectrogram, 0.005 waveform).")
+@click.option("--seconds", type=Finite(lo=5, hi=600), default=5.0, show_default=True,
+              help="Length of the dream, 5 s to 10 minutes; every 5-s window serves the objective.")
+@click.option("--steps", type=click.IntRange(1, 100_000), default=150, show_default=True, help="Gradient-ascent steps.")
+@click.option("--lr", type=Finite(lo=0, lo_open=True, hi=10), default=None,
+              help="Adam learning rate (default 0.1 spectrogram, 0.005 waveform).")
 @click.option("--init", default="noise", show_default=True, help="noise, silence, or an audio file to start from.")
 @click.option("--layer", default=None, help="Neuron objective: state name (default: the saved statistics' layer).")
-@click.option("--unit", type=int, default=None, help="Neuron objective: unit index (default: the genre's top neuron).")
+@click.option("--unit", type=click.IntRange(0), default=None,
+              help="Neuron objective: unit index (default: the genre's top neuron).")
 @click.option("--rule", type=click.Choice(["last", "mean", "max"]), default="mean", show_default=True,
               help="Neuron objective: how the unit's activation is reduced over frames.")
-@click.option("--class-weight", type=float, default=1.0, show_default=True,
+@click.option("--class-weight", type=Finite(lo=-1e3, hi=1e3), default=1.0, show_default=True,
               help="Neuron objective: weight of the genre's log-probability added to it (0: pure neuron).")
-@click.option("--l2", type=float, default=0.01, show_default=True, help="Pull towards the average spectrum.")
-@click.option("--tv-time", type=float, default=0.05, show_default=True, help="Total variation along time.")
-@click.option("--tv-freq", type=float, default=0.05, show_default=True, help="Total variation along frequency.")
+@click.option("--l2", type=Finite(lo=0, hi=1e3), default=0.01, show_default=True, help="Pull towards the average spectrum.")
+@click.option("--tv-time", type=Finite(lo=0, hi=1e3), default=0.05, show_default=True, help="Total variation along time.")
+@click.option("--tv-freq", type=Finite(lo=0, hi=1e3), default=0.05, show_default=True,
+              help="Total variation along frequency.")
 @click.option("--no-clamp", is_flag=True, help="Do not keep the input within the range of real inputs.")
-@click.option("--jitter", type=int, default=1, show_default=True, help="Random time shift of the windows, in frames.")
-@click.option("--noise", type=float, default=0.1, show_default=True, help="Random input noise each step (robustness).")
-@click.option("--iters", type=int, default=100, show_default=True, help="Griffin-Lim iterations (spectrogram dreams).")
+@click.option("--jitter", type=click.IntRange(0, 22), default=1, show_default=True,
+              help="Random time shift of the windows, in frames (at most 22, one clip).")
+@click.option("--noise", type=Finite(lo=0, hi=10), default=0.1, show_default=True,
+              help="Random input noise (spectrogram) or gain jitter and dither (waveform) each step.")
+@click.option("--transforms", default="", help="Extra robustness transforms each step, comma-separated: "
+              "shift, gain, noise, freq-shift, time-mask, freq-mask (see auralize.TRANSFORMS).")
+@click.option("--iters", type=click.IntRange(0, 100_000), default=100, show_default=True,
+              help="Griffin-Lim iterations (spectrogram dreams).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
               help="Optional data folder: a real clip of the genre is drawn beside the dream.")
+@click.option("--threads", type=click.IntRange(1, 256), default=None,
+              help="Threads for every command (default: 1 for the dream loop, Griffin-Lim and per-clip inference, "
+                   "torch's own elsewhere; AURALIZE_THREADS or OMP_NUM_THREADS set it too).")
 @SEED
 @QUIET
 @click.version_option(package_name="auralize")
 @click.pass_context
-def cli(ctx: click.Context, genre, checkpoint, out, objective, param, seconds, steps, lr, init, layer, unit, rule,
-        class_weight, l2, tv_time, tv_freq, no_clamp, jitter, noise, iters, data_dir, seed, quiet) -> None:
+def cli(ctx: click.Context, genre, checkpoint, out, data_dir, threads, seed, quiet, **options) -> None:
     """auralize: train recurrent genre classifiers and make what they learned audible.
 
     Without a command, 'auralize --genre jazz' dreams the quintessential jazz of the shipped LSTM
     and writes quintessential-jazz.wav (plus -22050.wav, .png, .json and .npy beside it).
     """
+    from . import threads as thread_policy
+
+    thread_policy.use(threads)
     if ctx.invoked_subcommand is not None:
         return
     if genre is None:
         click.echo(ctx.get_help())
         return
-    _dream(genre, checkpoint, out, objective, param, seconds, steps, lr, init, layer, unit, rule, class_weight,
-           l2, tv_time, tv_freq, no_clamp, jitter, noise, iters, data_dir, seed, quiet)
+    _dream(genre, checkpoint, out, data_dir, seed, quiet, options)
 
 
-def _pick_genres(genre: str, genres: tuple[str, ...]) -> list[str]:
-    import difflib
-
-    if genre.lower() == "all":
-        return list(genres)
-    if genre.lower() in genres:
-        return [genre.lower()]
-    near = difflib.get_close_matches(genre.lower(), genres, n=1)
-    hint = f"did you mean '{near[0]}'? " if near else ""
-    raise AuralizeError(f"unknown genre {genre!r}; {hint}the model knows: {', '.join(genres)}, or 'all'")
-
-
-def _dream(genre, checkpoint, out, objective, param, seconds, steps, lr, init, layer, unit, rule, class_weight,
-           l2, tv_time, tv_freq, no_clamp, jitter, noise, iters, data_dir, seed, quiet):
+def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
     import time
 
-    import torch
-
-    from . import default_checkpoint
-    from .audible import make_audible
-    from .checkpoint import load_model
-    from .dream import Regularisers, n_frames
-    from .features import load_audio
-    from .io import ensure_writable
-    from .neurons import load_report
+    from .dream import DreamSettings, Target, make_audible
 
     started = time.time()
-    if seconds <= 0:
-        raise AuralizeError(f"--seconds must be positive (at least 5 for one clip); got {seconds:g}")
-    n_frames(seconds)
-    if steps < 1:
-        raise AuralizeError("--steps must be at least 1")
-    torch.manual_seed(seed)
-    checkpoint = checkpoint or default_checkpoint("lstm")
-    model = load_model(checkpoint)
-    genres = _pick_genres(genre, model.genres)
-    if len(genres) == 1:
-        wav = out or Path(f"quintessential-{genres[0]}.wav")
-        if wav.suffix.lower() != ".wav":
-            wav = wav.with_suffix(".wav") if not wav.is_dir() else wav / f"quintessential-{genres[0]}.wav"
-        stems = [wav.with_suffix("")]
-    else:
-        folder = out or Path("quintessential")
-        stems = [folder / g for g in genres]
-    for folder in {stem.parent for stem in stems}:
-        ensure_writable(folder)
-    start = init if init in ("noise", "silence") else load_audio(init)
-    report = load_report(checkpoint, layer) if objective == "neuron" and unit is None else None
-    real = _real_clips(data_dir, genres) if data_dir else None
-    reg = Regularisers(l2=l2, tv_time=tv_time, tv_freq=tv_freq, clamp=not no_clamp, jitter=jitter, noise=noise)
-    summaries = make_audible(model, genres, stems, objective=objective, param=param, seconds=seconds, steps=steps,
-                             lr=lr, init=start, regularisers=reg, seed=seed, report=report, layer=layer, unit=unit,
-                             rule=rule, class_weight=class_weight, griffin_lim_iters=iters, real_psd=real,
-                             progress=not quiet)
+    target = Target(o["objective"], o["layer"], o["unit"], o["rule"], o["class_weight"])
+    settings = DreamSettings(param=o["param"], seconds=o["seconds"], steps=o["steps"], lr=o["lr"], init=o["init"],
+                             l2=o["l2"], tv_time=o["tv_time"], tv_freq=o["tv_freq"], clamp=not o["no_clamp"],
+                             jitter=o["jitter"], noise=o["noise"],
+                             transforms=tuple(t.strip() for t in o["transforms"].split(",") if t.strip()),
+                             griffin_lim_iters=o["iters"], seed=seed)
+    with echo_warnings():
+        summaries = make_audible(checkpoint, genre, out, target=target, settings=settings, data_dir=data_dir,
+                                 progress=not quiet)
     for s in summaries:
         trip = s["round_trip"]
         click.echo(f"{s['genre']}: {s['files']['wav']}  objective {s['objective']}: "
@@ -172,25 +128,8 @@ def _dream(genre, checkpoint, out, objective, param, seconds, steps, lr, init, l
                f"files ({time.time() - started:.1f} s): {first.parent.resolve()}/<genre>.wav, .png, .json, .npy")
 
 
-def _real_clips(data_dir: Path, genres: list[str]) -> dict:
-    """One real clip's PSD per genre (the first track of the genre, middle clip)."""
-    from .data import discover, track_psd, default_cache_dir
-
-    tracks, _ = discover(data_dir)
-    real = {}
-    for g in genres:
-        mine = [t for t in tracks if t.genre == g]
-        if mine:
-            try:
-                psd = track_psd(mine[0].path, default_cache_dir())
-                real[g] = psd[len(psd) // 2]
-            except AuralizeError as exc:
-                click.echo(f"warning: {exc}", err=True)
-    return real
-
-
 @cli.command("train")
-@click.option("--model", "kind", type=_ModelKinds(), required=True, help="Which model kind (the model registry).")
+@click.option("--model", "kind", type=LazyChoice(_model_names), required=True, help="Which model kind (the model registry).")
 @DATA
 @SPLIT
 @click.option("--hidden", type=click.IntRange(0, 4096), default=0, help="Hidden units (default: the paper's best for the model).")
@@ -212,7 +151,7 @@ def _real_clips(data_dir: Path, genres: list[str]) -> dict:
               help="paper: the equations; authors: the departures of the authors' code.")
 @click.option("--no-augment", is_flag=True, help="Turn off random gain and time/frequency masks.")
 @GENRES_OPT
-@_out_option("Checkpoint path (default runs/<model>-<split>-seed<seed>.pt).")
+@out_option("Checkpoint path (default runs/<model>-<split>-seed<seed>.pt).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from <out>.resume.pt.")
 @SEED
 @click.option("--split-seed", type=SEED_TYPE, default=None,
@@ -248,7 +187,7 @@ def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer
 @DATA
 @SPLIT
 @click.option("--part", type=click.Choice(["train", "valid", "test"]), default="test", show_default=True)
-@_out_option("Folder for the confusion-matrix PNG and JSON (default: beside the checkpoint).")
+@out_option("Folder for the confusion-matrix PNG and JSON (default: beside the checkpoint).")
 @click.option("--seed", type=SEED_TYPE, default=None,
               help="Seed of the track split (default: the one the checkpoint was trained with).")
 @QUIET
@@ -274,7 +213,7 @@ def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
 @cli.command("reproduce")
 @DATA
 @click.option("--split", type=click.Choice(["clip", "filtered", "track"]), default="filtered", show_default=True)
-@_out_option("Folder for the tables, figures and checkpoints.", default=Path("docs/results"))
+@out_option("Folder for the tables, figures and checkpoints.", default=Path("docs/results"))
 @click.option("--models", default=None, help="Comma-separated model kinds (default: all registered: the paper's six).")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum epochs of the neural models.")
 @click.option("--input-norm", type=click.Choice(["level", "none"]), default="level", show_default=True,
@@ -311,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
 @click.option("--quantile", type=Finite(lo=0, hi=1, lo_open=True, hi_open=True), default=0.9, show_default=True,
               help="Active = above this quantile of the unit's own activations over all clips.")
 @click.option("-k", "--top", "k", type=click.IntRange(min=1), default=5, show_default=True, help="Neurons listed per genre.")
-@_out_option("Folder for the heatmap PNG (default: beside the checkpoint).")
+@out_option("Folder for the heatmap PNG (default: beside the checkpoint).")
 @SEED
 @QUIET
 def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quiet):
@@ -346,33 +285,18 @@ def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quie
 
 @cli.command("invert")
 @click.argument("spec", type=click.Path(path_type=Path))
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=None, help="WAV path (default: SPEC with .wav).")
-@click.option("--iters", type=int, default=100, show_default=True, help="Griffin-Lim iterations.")
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
+              help="WAV path, or a folder to write <SPEC name>.wav into (default: SPEC with .wav).")
+@click.option("--iters", type=click.IntRange(0, 100_000), default=100, show_default=True,
+              help="Griffin-Lim iterations.")
 @SEED
 def invert_cmd(spec, out, iters, seed):
     """Griffin-Lim: turn a saved spectrogram (.npy PSD, frames x 513) into a 4 kHz WAV."""
-    import numpy as np
+    from .invert import invert_file
 
-    from .features import N_BINS, SAMPLE_RATE
-    from .invert import psd_to_audio, spectral_convergence
-    from .features import psd_to_magnitude
-    from .io import save_wav
-
-    if not spec.is_file():
-        raise AuralizeError(f"spectrogram not found: {spec}; give a .npy file written by auralize")
-    try:
-        psd = np.load(spec, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise AuralizeError(f"{spec} is not a .npy array ({exc}); give a .npy file written by auralize") from exc
-    if psd.ndim != 2 or psd.shape[1] != N_BINS or psd.shape[0] < 1 or not np.all(np.isfinite(psd)) or (psd < 0).any():
-        raise AuralizeError(f"{spec} holds an array of shape {psd.shape}; expected a non-negative PSD of "
-                            f"frames x {N_BINS}")
-    audio = np.asarray(psd_to_audio(psd.astype(np.float64), n_iter=iters, seed=seed))
-    wav = save_wav(out or spec.with_suffix(".wav"), audio, SAMPLE_RATE)
-    import torch
-
-    sc = float(spectral_convergence(torch.from_numpy(audio), torch.from_numpy(psd_to_magnitude(psd))))
-    click.echo(f"wrote {wav} ({len(audio) / SAMPLE_RATE:.2f} s); spectral convergence on the analysis grid {sc:.4f}")
+    done = invert_file(spec, out, n_iter=iters, seed=seed)
+    click.echo(f"wrote {done['wav']} ({done['seconds']:.2f} s); spectral convergence on the analysis grid "
+               f"{done['spectral_convergence']:.4f}")
 
 
 def _unit_list(ctx, param, value):
@@ -397,7 +321,7 @@ def _unit_list(ctx, param, value):
 @click.option("--contrast", type=Finite(lo=0, lo_open=True), default=3.0, show_default=True,
               help="Strongest weight mapped to this many standard deviations from the average spectrum.")
 @click.option("--iters", type=click.IntRange(1, 10000), default=100, show_default=True, help="Griffin-Lim iterations.")
-@_out_option("Folder for the WAVs, PSDs and weights.json.", default=Path("weights"))
+@out_option("Folder for the WAVs, PSDs and weights.json.", default=Path("weights"))
 @SEED
 def weights_cmd(checkpoint, units, gate, seconds, contrast, iters, out, seed):
     """Render first-layer units' input-weight rows (513-bin spectral profiles) as sustained sounds."""
@@ -451,7 +375,7 @@ def info_cmd(checkpoint):
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
               help="Model (default: the shipped trained/lstm.pt).")
 @click.option("--clips", is_flag=True, help="Also list every 5-s clip's genre.")
-@_out_option("Also write the table: .json or .csv (one row per song, with its clips' genres).")
+@out_option("Also write the table: .json or .csv (one row per song, with its clips' genres).")
 @NO_RANDOMNESS_SEED
 def predict_cmd(songs, checkpoint, clips, out):
     """Classify songs: the genre of each (a vote of its 5-s clips) and its probability."""
@@ -475,38 +399,17 @@ def predict_cmd(songs, checkpoint, clips, out):
         click.echo(f"saved {save_predictions(predictions, out)}")
 
 
-class _Registered(click.Choice):
-    """A choice read from a registry when needed, so importing the CLI imports no registry (nor torch)."""
-
-    def __init__(self, names) -> None:
-        self._names = names
-        super().__init__((), case_sensitive=False)
-
-    choices = property(lambda self: tuple(self._names()), lambda self, value: None)
-
-
 def _method_choices():
     from .explain import method_choices
 
     return method_choices()
 
 
-@contextlib.contextmanager
-def _warnings_to_stderr():
-    """Library warnings as 'warning: ...' lines on stderr, as they happen."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        warnings.showwarning = lambda message, *args, **kwargs: click.echo(f"warning: {message}", err=True)
-        yield
-
-
 @cli.command("explain")
 @click.argument("song", type=click.Path(path_type=Path))
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
               help="Model to explain (default: the shipped trained/lstm.pt).")
-@click.option("--method", type=_Registered(_method_choices), default="ig", show_default=True,
+@click.option("--method", type=LazyChoice(_method_choices, case_sensitive=False), default="ig", show_default=True,
               help="Attribution method (ig: Integrated Gradients from silence).")
 @click.option("--noise-tunnel", is_flag=True, help="Average attributions over noisy copies (SmoothGrad).")
 @click.option("--target", default=None, help="Genre to explain (default: the song's verdict).")
@@ -528,7 +431,7 @@ def explain_cmd(song, checkpoint, method, noise_tunnel, target, steps, max_secon
     out = ex.check_folder(out or ex.default_folder(song))  # creates nothing: a failure leaves no folder
     model = load_model(checkpoint or default_checkpoint("lstm"))
     audio = load_audio(song)
-    with _warnings_to_stderr():
+    with echo_warnings():
         exp = ex.explain(model, audio, method, target, noise_tunnel, steps, seed=seed, progress=not quiet,
                          name=str(song), max_seconds=max_seconds, log=lambda m: click.echo(m, err=True))
     files = ex.save(exp, out)
@@ -550,7 +453,7 @@ def gallery_cmd(results_dir, out, neurons):
     """One self-contained HTML page to listen to dreams and explanations in a folder."""
     from .gallery import write_gallery
 
-    with _warnings_to_stderr():
+    with echo_warnings():
         page = write_gallery(results_dir, out, neurons=list(neurons) or None)
     click.echo(f"wrote {page}")
 

@@ -2,9 +2,12 @@
 and the group that turns errors into one line with exit code 2."""
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
+import warnings
 from pathlib import Path
+from typing import Callable, Iterator
 
 import click
 
@@ -12,7 +15,7 @@ from .errors import AuralizeError
 
 #: Library argument names whose CLI option is not simply ``--<name with dashes>``.
 FLAGS = {"n_iter": "--iters", "griffin_lim_iters": "--iters", "k": "-k/--top", "data_dir": "--data",
-         "n_steps": "--steps", "kind": "--model"}
+         "n_steps": "--steps", "kind": "--model", "clamp": "--no-clamp", "out": "-o/--out"}
 
 
 class Finite(click.ParamType):
@@ -60,6 +63,35 @@ CHECKPOINT = click.argument("checkpoint", type=click.Path(path_type=Path))
 GENRES_OPT = click.option("--genres", default=None,
                           help="Comma-separated genres to keep (e.g. blues,classical,jazz,rock); default: all found.")
 
+
+
+class LazyChoice(click.Choice):
+    """A choice read from a registry when the option is used or shown, so a new registry entry
+    is a new choice and ``import auralize.cli`` does not import what fills the registry."""
+
+    def __init__(self, names: Callable[[], list[str]], case_sensitive: bool = True) -> None:
+        self._names = names  # not super().__init__: it would set the choices
+        self.case_sensitive = case_sensitive
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._names())
+
+
+@contextlib.contextmanager
+def echo_warnings() -> Iterator[None]:
+    """Show the library's warnings in the block as ``warning: ...`` lines on stderr, as they happen
+    (a warning about a long job must come before the job, not after it)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *args, **kwargs: click.echo(f"warning: {message}", err=True)
+        yield
+
+
+def out_option(help: str, default=None):
+    """``-o/--out``: every command that writes takes it."""
+    return click.option("-o", "--out", type=click.Path(path_type=Path), default=default,
+                        show_default=default is not None, help=help)
 
 
 def flag(param: str) -> str:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.signal
 import torch
 
 from .errors import AuralizeError
@@ -38,6 +37,8 @@ PAD_TOLERANCE = 0.99
 
 def window() -> np.ndarray:
     """SciPy's default spectrogram window for ``nperseg=1024``: periodic Tukey(0.25)."""
+    import scipy.signal  # here, not at the top: importing it costs 1-2 s of every command's start
+
     return scipy.signal.get_window(("tukey", 0.25), N_FFT)
 
 
@@ -142,6 +143,8 @@ def spectrogram(clips: np.ndarray) -> np.ndarray:
     Exactly ``scipy.signal.spectrogram(x, fs=4000, nperseg=1024)`` transposed to (time, freq).
     Works on any number of samples >= 1024 (frames = 1 + (n - 1024) // 896).
     """
+    import scipy.signal
+
     _, _, sxx = scipy.signal.spectrogram(np.asarray(clips), fs=SAMPLE_RATE, nperseg=N_FFT)
     return np.swapaxes(sxx, -1, -2)
 

@@ -7,13 +7,20 @@ leading axes. Spectrograms are in model order ``(..., frames, 513)``.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as nnf
 
+from . import checks
 from . import features as F
+from . import threads
+from .errors import AuralizeError
 
+#: The longest audio auralize synthesises (dreams, inversions): 10 minutes. Longer requests are
+#: almost always a typo (``--seconds 1e9`` would ask for terabytes) and are refused up front.
+MAX_SECONDS = 600.0
 #: Floor of the squared-window sum in the inverse STFT. Between frames it never drops below
 #: 0.5 (two overlapping Tukey tapers), so the interior is exact; at the signal's ends the Tukey
 #: window goes to 0 and dividing by it would blow up, so the ends are tapered instead.
@@ -144,7 +151,55 @@ def psd_to_audio(psd, n_iter: int = 100, seed: int = 0, momentum: float = 0.99) 
     The level is kept (the models read absolute levels); only audio that would clip is scaled
     down to a peak of 0.99.
     """
+    checks.count("n_iter", n_iter, 0, 100_000)
     psd = torch.as_tensor(np.asarray(psd) if not torch.is_tensor(psd) else psd).double()
-    audio = griffin_lim(F.psd_to_magnitude(psd), n_iter=n_iter, momentum=momentum, seed=seed).numpy()
+    with threads.limited():  # small FFTs: see auralize.threads
+        audio = griffin_lim(F.psd_to_magnitude(psd), n_iter=n_iter, momentum=momentum, seed=seed).numpy()
     peak = np.abs(audio).max(axis=-1, keepdims=True)
     return np.where(peak > 0.99, audio * 0.99 / np.maximum(peak, 1e-12), audio)
+
+
+def read_psd(spec: str | Path) -> np.ndarray:
+    """A PSD saved by auralize (``.npy``, frames x 513, real, finite, non-negative, at most 10 minutes)."""
+    spec = Path(spec)
+    if not spec.is_file():
+        raise AuralizeError(f"spectrogram not found: {spec}; give a .npy file written by auralize")
+    try:
+        psd = np.load(spec, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise AuralizeError(f"{spec} is not a .npy array ({exc}); give a .npy file written by auralize") from exc
+    expected = f"expected a non-negative PSD of frames x {F.N_BINS}"
+    if psd.dtype.kind not in "fiu":
+        kind = "complex values" if psd.dtype.kind == "c" else f"values of type {psd.dtype}"
+        raise AuralizeError(f"{spec} holds {kind}; {expected} (a power, not an STFT)")
+    if psd.ndim != 2 or psd.shape[1] != F.N_BINS or psd.shape[0] < 1 or not np.all(np.isfinite(psd)) or (psd < 0).any():
+        raise AuralizeError(f"{spec} holds an array of shape {psd.shape}; {expected}")
+    if n_samples(psd.shape[0]) > MAX_SECONDS * F.SAMPLE_RATE:
+        raise AuralizeError(f"{spec} has {psd.shape[0]} frames ({n_samples(psd.shape[0]) / F.SAMPLE_RATE:.0f} s); "
+                            f"at most {MAX_SECONDS / 60:g} minutes are inverted")
+    return psd.astype(np.float64)
+
+
+def output_path(out: str | Path | None, source: str | Path, suffix: str = ".wav") -> Path:
+    """Where a file made from ``source`` goes: ``out``, or inside it if it is a folder, else beside ``source``."""
+    source = Path(source)
+    if out is None:
+        return source.with_suffix(suffix)
+    out = Path(out)
+    return out / (source.stem + suffix) if out.is_dir() else out
+
+
+def invert_file(spec: str | Path, out: str | Path | None = None, n_iter: int = 100, seed: int = 0) -> dict:
+    """Griffin-Lim a saved PSD into a 4 kHz WAV; returns ``wav``, ``seconds`` and ``spectral_convergence``.
+
+    ``out`` is the WAV path, or a folder to write ``<spec stem>.wav`` into (default: beside ``spec``).
+    """
+    from .io import save_wav
+
+    checks.count("n_iter", n_iter, 0, 100_000)
+    psd = read_psd(spec)
+    wav = output_path(out, spec)
+    audio = np.asarray(psd_to_audio(psd, n_iter=n_iter, seed=seed))
+    save_wav(wav, audio, F.SAMPLE_RATE)
+    sc = float(spectral_convergence(torch.from_numpy(audio), torch.from_numpy(F.psd_to_magnitude(psd))))
+    return {"wav": wav, "seconds": len(audio) / F.SAMPLE_RATE, "spectral_convergence": sc}

@@ -12,11 +12,8 @@ import numpy as np
 import torch
 
 import auralize
-from auralize import features as F
-from auralize.dream import genre_objective, render, round_trip, to_audio
-from auralize.io import save_figure, save_wav
-from auralize.neurons import load_report
-from auralize.plots import pyplot
+from auralize import (HOP, N_FFT, SAMPLE_RATE, genre_objective, load_report, pyplot, render, round_trip, save_figure,
+                      save_wav, to_audio)
 
 from _common import finish, options, setup
 
@@ -35,14 +32,14 @@ def main(argv=None):
             "|---|---|---|---|---|"]
     for i, genre in enumerate(genres):
         track = next(k for k, t in enumerate(data.tracks) if t.genre == genre)
-        song = auralize.load_audio(data.tracks[track].path)[: 5 * F.SAMPLE_RATE + F.HOP]
-        objective = genre_objective(model, genre, "neuron", report)
+        song = auralize.load_audio(data.tracks[track].path)[: 5 * SAMPLE_RATE + HOP]
+        objective = genre_objective(model, genre, report=report)
         for j, (name, init) in enumerate((("noise", "noise"), ("real clip", song))):
             result = render(model, [objective], steps=steps, init=init, seed=args.seed)
-            start = torch.from_numpy(model.scaler.transform(F.spectrogram(song[:F.N_FFT + 22 * F.HOP])).astype(np.float32))
+            start = torch.from_numpy(model.scaler.transform(auralize.spectrogram(song[:N_FFT + 22 * HOP])).astype(np.float32))
             moved = float((result.x[0, :22] - start[:22]).abs().mean()) if name == "real clip" else float("nan")
-            audio = to_audio(result, model, 5.0, seed=args.seed)[0]
-            wav = save_wav(args.out / f"{genre}-from-{name.replace(' ', '-')}.wav", audio, F.SAMPLE_RATE)
+            audio = to_audio(result, seed=args.seed)[0]
+            wav = save_wav(args.out / f"{genre}-from-{name.replace(' ', '-')}.wav", audio, SAMPLE_RATE)
             trip = round_trip(model, auralize.load_audio(wav), genre)
             psd = model.scaler.inverse(result.x[0].double()).numpy()
             axes[i, j].imshow(10 * np.log10(psd.T + 1e-12), origin="lower", aspect="auto", cmap="magma")

@@ -12,15 +12,12 @@ import sys
 import numpy as np
 
 import auralize
-from auralize.audible import make_audible
-from auralize.io import save_figure
-from auralize.neurons import load_report
-from auralize.plots import pyplot
+from auralize import DreamSettings, Target, load_report, make_audible, pyplot, save_figure
 
 from _common import finish, options, setup
 
-OBJECTIVES = {"class": dict(objective="class"), "neuron": dict(objective="neuron", class_weight=0.0),
-              "neuron+class": dict(objective="neuron", class_weight=1.0)}
+OBJECTIVES = {"class": Target("class"), "neuron": Target("neuron", class_weight=0.0),
+              "neuron+class": Target("neuron", class_weight=1.0)}
 
 
 def main(argv=None):
@@ -30,10 +27,9 @@ def main(argv=None):
     genres = [g for g in model.genres if report.n_clips[model.genres.index(g)]][: 2 if args.quick else None]
     steps = 20 if args.quick else 150
     spectra, trips = {}, {}
-    for name, kw in OBJECTIVES.items():
-        stems = [args.out / name / g for g in genres]
-        for s in make_audible(model, genres, stems, steps=steps, seed=args.seed, report=report,
-                              griffin_lim_iters=30 if args.quick else 100, **kw):
+    settings = DreamSettings(steps=steps, seed=args.seed, griffin_lim_iters=30 if args.quick else 100)
+    for name, target in OBJECTIVES.items():
+        for s in make_audible(model, genres, args.out / name, target=target, settings=settings, report=report):
             trips[name, s["genre"]] = s["round_trip"]["p_target_mean"]
             spectra[name, s["genre"]] = np.log(np.load(s["files"]["spectrogram"]).mean(0) + 1e-10)
     real = {g: np.log(data.psd[data.label == data.genres.index(g)].mean((0, 1)) + 1e-10) for g in genres}

@@ -68,10 +68,8 @@ def inputs(model, data) -> np.ndarray:
 
 def finish(args, title: str, note: str, body: list[str]) -> str:
     """Write and print summary.md."""
-    from auralize.io import atomic_write_text
-
     text = "\n".join([f"# {title}", "", note, "", *body, ""])
-    atomic_write_text(args.out / "summary.md", text)
+    (args.out / "summary.md").write_text(text)
     print(text)
     print(f"written: {args.out}/")
     return text

@@ -71,3 +71,22 @@ def real_data() -> Path:
     if not (GTZAN4K / "MANIFEST.tsv").exists():
         pytest.skip(f"real GTZAN data not present at {GTZAN4K} (tests on synthetic audio still run)")
     return GTZAN4K
+
+
+@pytest.fixture(scope="session")
+def toy_checkpoint(tmp_path_factory):
+    """An untrained 2x8 LSTM over the ten genres, saved as a checkpoint (no training: instant)."""
+    import numpy as np
+    import torch
+
+    from auralize import features as F
+    from auralize.checkpoint import attach, save_checkpoint
+    from auralize.data import GENRES
+    from auralize.models import ModelConfig, build_model
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig("lstm", n_classes=len(GENRES), hidden=8, layers=2)).eval()
+    rng = np.random.default_rng(0)
+    psd = F.spectrogram(rng.standard_normal((8, 20000)) * 0.1 * rng.uniform(0.1, 1, (8, 1)))
+    attach(model, F.InputScaler().fit(psd), GENRES)
+    return save_checkpoint(tmp_path_factory.mktemp("toy") / "toy.pt", model)

@@ -11,7 +11,7 @@ from auralize import data as D
 from auralize import features as F
 from auralize.checkpoint import load_model
 from auralize.cli import cli
-from auralize.dream import class_logprob, genre_objective, neuron, render
+from auralize.dream import Target, WaveformParam, class_logprob, genre_objective, neuron, render
 from auralize.training import TrainSettings, train
 
 
@@ -48,9 +48,11 @@ def random_model():
 
 @pytest.mark.parametrize("param", ["spectrogram", "waveform"])
 def test_objective_rises(param):
+    from auralize.dream import PARAMS
+
     model = random_model()
     objs = [class_logprob(1, "b"), neuron("layer2.h", 3, "mean")]
-    result = render(model, objs, param=param, steps=30, seed=0)
+    result = render(model, objs, param=PARAMS[param], steps=30, seed=0)
     assert result.curve.shape == (30, 2)
     assert (result.curve[-5:].mean(0) > result.curve[:3].mean(0) + 0.2).all(), result.curve[[0, -1]]
     assert result.x.shape == (2, 23, 513)  # 22 frames plus one of jitter margin
@@ -76,9 +78,9 @@ def test_genre_objective_errors(tiny):
 
     model = load_model(tiny)
     with pytest.raises(AuralizeError, match="out of range"):
-        genre_objective(model, "jazz", "neuron", layer="layer2.h", unit=12)
+        genre_objective(model, "jazz", Target("neuron", layer="layer2.h", unit=12))
     with pytest.raises(AuralizeError, match="auralize neurons"):
-        genre_objective(model, "jazz", "neuron", report=None)
+        genre_objective(model, "jazz", Target("neuron"), report=None)
 
 
 def invoke(*args):
@@ -164,3 +166,91 @@ def test_long_dream_from_the_cli(tiny, tmp_path):
     assert sf.info(str(tmp_path / "m.wav")).frames == 48000
     trip = json.loads((tmp_path / "m.json").read_text())["round_trip"]
     assert len(trip["p_target_per_clip"]) == 2  # the 12-s dream is judged on both of its 5-s clips
+
+
+def test_dreams_do_not_depend_on_batch_mates():
+    """Each dream has its own generator and is optimised alone: rendered with others, it is the same."""
+    model = random_model()
+    a, b = class_logprob(1, "b"), neuron("layer2.h", 3, "mean")
+    for param in ("spectrogram", "waveform"):
+        from auralize.dream import PARAMS, to_audio
+
+        both = render(model, [a, b], param=PARAMS[param], steps=6, seed=2)
+        alone = render(model, [b], param=PARAMS[param], steps=6, seed=2)
+        assert torch.equal(both.x[1:], alone.x) and np.array_equal(both.curve[:, 1:], alone.curve)
+        assert np.array_equal(to_audio(both, n_iter=4)[1:], to_audio(alone, n_iter=4))
+
+
+def test_objective_algebra_and_penalties():
+    from auralize.dream import Context, Objective, l2, out_of_range, regulariser, tv_freq, tv_time
+
+    x = torch.arange(2 * 3 * 4, dtype=torch.float64).reshape(1, 6, 4) / 10
+    ctx = Context(torch.tensor([[1.0, 3.0]]), {}, lambda: x, torch.zeros(4), torch.ones(4))
+    one = Objective(lambda c: torch.tensor(1.0), "one")
+    two = Objective(lambda c: torch.tensor(2.0), "two")
+    assert float((one + two)(ctx)) == 3 and float((one - two)(ctx)) == -1 and float((-two)(ctx)) == -2
+    assert float((two * 3)(ctx)) == 6 and float((3 * two)(ctx)) == 6 and float((two / 4)(ctx)) == 0.5
+    assert float((two * two)(ctx)) == 4 and float((two / two)(ctx)) == 1 and float((1 - two)(ctx)) == -1
+    assert float(sum([one, two, one])(ctx)) == 4 and float(Objective.sum([two, two])(ctx)) == 4
+    assert (one + 0.5 * two).description == "one + 0.5 * two"
+    assert float(l2()(ctx)) == pytest.approx(float(x.pow(2).mean()))
+    assert float(tv_time()(ctx)) == pytest.approx(0.4) and float(tv_freq()(ctx)) == pytest.approx(0.1)
+    assert float(out_of_range()(ctx)) == pytest.approx(float(torch.relu(x - 1).pow(2).mean()))
+    reg = regulariser(l2=0.5, tv_time=0, tv_freq=0, clamp=False)
+    assert reg.description == "0.5 * l2" and regulariser(0, 0, 0, clamp=False) is None
+    assert float((class_logprob(1) - reg)(ctx)) == pytest.approx(float(torch.log_softmax(ctx.logits, 1)[0, 1]
+                                                                       - 0.5 * x.pow(2).mean()))
+
+
+def test_penalty_is_part_of_the_ascent():
+    """A heavy L2 penalty keeps the input near the average spectrum; without it the input roams."""
+    from auralize.dream import l2
+
+    model = random_model()
+    free = render(model, class_logprob(0), penalty=None, steps=15, seed=0)
+    held = render(model, class_logprob(0), penalty=50 * l2(), steps=15, seed=0)
+    assert held.x.pow(2).mean() < 0.5 * free.x.pow(2).mean()
+    assert held.settings["penalty"] == "50 * l2" and free.settings["penalty"] is None
+
+
+def test_waveform_param_object(tiny):
+    model = load_model(tiny)
+    result = render(model, class_logprob(0), param=WaveformParam, steps=3, seed=0)
+    assert result.audio.shape == (1, 20000 + 896) and result.param == "waveform"
+
+
+def test_toy_param_is_one_registry_entry(tiny, tmp_path):
+    """A new parameterisation is one registered class: the CLI's --param offers it and dreams with it."""
+    from auralize.dream import PARAMS, SpectrogramParam, register_param
+
+    @register_param
+    class Smooth(SpectrogramParam):
+        """The model input as a running mean of free parameters (a toy smoothness prior)."""
+
+        name = "toy-smooth"
+
+        def forward(self):
+            return torch.nn.functional.avg_pool1d(self.x.transpose(1, 2), 3, 1, 1, count_include_pad=False).transpose(1, 2)
+
+        def windows(self, count, margin, on_audio, on_input, generator):
+            from auralize.dream.params import cut
+
+            x = on_input(self.forward(), generator)
+            return cut(x, count, x.shape[1] - margin, 22)
+
+        def to_audio(self, n_iter, seed):
+            from auralize.invert import psd_to_audio
+
+            return np.asarray(psd_to_audio(self.scaler.inverse(self.forward().detach().double()), n_iter, seed))
+
+    try:
+        code, out, err = invoke("--genre", "rock", "--checkpoint", str(tiny), "-o", str(tmp_path / "r.wav"),
+                                "--param", "toy-smooth", "--objective", "class", "--steps", "3", "--iters", "2",
+                                "--quiet")
+        assert code == 0, err
+        assert json.loads((tmp_path / "r.json").read_text())["settings"]["param"] == "toy-smooth"
+        assert "toy-smooth" in invoke("--help")[1]
+    finally:
+        PARAMS.pop("toy-smooth")
+    code, _, err = invoke("--genre", "rock", "--checkpoint", str(tiny), "--param", "toy-smooth")
+    assert code == 2 and "toy-smooth" in err

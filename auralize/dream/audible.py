@@ -1,0 +1,340 @@
+"""Make a genre audible, end to end: genre -> objective -> ascent -> audio -> files -> round trip.
+
+This is what ``auralize --genre jazz`` runs. For each genre it writes, with a common stem:
+``<stem>.wav`` (16-bit PCM, 4 kHz), ``<stem>-22050.wav`` (the same at 22050 Hz for players that
+dislike 4 kHz), ``<stem>.npy`` (the optimised PSD, frames x 513, for ``auralize invert``),
+``<stem>.png`` (its spectrogram beside a real clip of the genre, when data is given) and
+``<stem>.json`` (a ``dream`` result: objective, settings, seed, objective curve and the round
+trip: the WAV read back from disk, through the front end, into the same model).
+
+Everything is checked before anything is written, and each dream's five files are written as
+one unit: each goes to a temporary file first, then all are renamed into place with the JSON
+last. SIGINT and SIGTERM wait while a set is written (well under a second), so a WAV is never
+left without its JSON and PNG, and no temporary file is left behind.
+"""
+from __future__ import annotations
+
+import contextlib
+import difflib
+import signal
+import threading
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import checks
+from .. import features as F
+from .. import results
+from ..errors import AuralizeError
+from ..invert import MAX_SECONDS
+from .objectives import Objective, class_logit, class_logprob, neuron, regulariser
+from .params import get_param
+from .render import n_frames, render, round_trip, to_audio
+from .transforms import from_names
+
+OBJECTIVES = ("neuron", "class", "logit")
+RULES = ("last", "mean", "max")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a genre's dream maximises.
+
+    ``neuron`` (the paper's): the neuron most commonly active when the model predicts the genre
+    (from the saved neuron statistics), or ``unit`` of ``layer`` when given, plus
+    ``class_weight`` times the genre's log-probability so the dream stays recognisable
+    (``class_weight=0`` is the pure neuron objective). ``class``: the genre's log-probability;
+    ``logit``: its logit.
+    """
+
+    objective: str = "neuron"
+    layer: str | None = None
+    unit: int | None = None
+    rule: str = "mean"
+    class_weight: float = 1.0
+
+    def check(self) -> "Target":
+        if self.objective not in OBJECTIVES:
+            raise AuralizeError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}",
+                                param="objective")
+        if self.rule not in RULES:
+            raise AuralizeError(f"rule must be one of {', '.join(RULES)}, got {self.rule!r}", param="rule")
+        if self.unit is not None:
+            checks.count("unit", self.unit, 0)
+        checks.number("class_weight", self.class_weight, lo=-1e3, hi=1e3)
+        return self
+
+
+@dataclass(frozen=True)
+class DreamSettings:
+    """How to dream: parameterisation, length, ascent, penalties, transforms, audio and seed.
+
+    ``l2``/``tv_time``/``tv_freq`` weigh the penalties; ``clamp`` keeps the input within the
+    range of real inputs; ``jitter`` (frames, at most one clip: 22) and ``noise`` set the
+    parameterisation's default transforms and ``transforms`` adds robustness transforms by name
+    (:data:`~auralize.dream.transforms.TRANSFORMS`). ``init`` is ``noise``, ``silence``, mono
+    4 kHz audio or the path of an audio file.
+    """
+
+    param: str = "spectrogram"
+    seconds: float = 5.0
+    steps: int = 150
+    lr: float | None = None
+    init: str | Path | np.ndarray = "noise"
+    l2: float = 0.01
+    tv_time: float = 0.05
+    tv_freq: float = 0.05
+    clamp: bool = True
+    jitter: int = 1
+    noise: float = 0.1
+    transforms: tuple[str, ...] = ()
+    window_step: int = 11
+    griffin_lim_iters: int = 100
+    seed: int = 0
+    extra: dict = field(default_factory=dict, compare=False)  # room for new settings in the JSON
+
+    def check(self) -> "DreamSettings":
+        """Refuse any setting out of range (NaN and infinity never pass), before any work."""
+        get_param(self.param)
+        n_frames(self.seconds)
+        checks.count("steps", self.steps, 1, 100_000)
+        if self.lr is not None:
+            checks.number("lr", self.lr, lo=0, lo_open=True, hi=10)
+        for name in ("l2", "tv_time", "tv_freq"):
+            checks.number(name, getattr(self, name), lo=0, hi=1e3)
+        checks.count("jitter", self.jitter, 0, F.N_FRAMES)
+        checks.number("noise", self.noise, lo=0, hi=10)
+        checks.count("window_step", self.window_step, 1)
+        checks.count("griffin_lim_iters", self.griffin_lim_iters, 0, 100_000)
+        checks.count("seed", self.seed, 0, 2**32 - 1)
+        self.all_transforms()
+        return self
+
+    def all_transforms(self) -> list:
+        """The parameterisation's jitter and noise, then the named robustness transforms."""
+        return get_param(self.param).default_transforms(self.jitter, self.noise) + from_names(list(self.transforms))
+
+    def penalty(self) -> Objective | None:
+        return regulariser(self.l2, self.tv_time, self.tv_freq, self.clamp)
+
+    def start(self) -> str | np.ndarray:
+        """``init`` as render takes it: noise, silence or audio (a file is read here)."""
+        if isinstance(self.init, np.ndarray) or self.init in ("noise", "silence"):
+            return self.init
+        audio = F.load_audio(self.init)
+        if len(audio) > MAX_SECONDS * F.SAMPLE_RATE:
+            audio = audio[: int(MAX_SECONDS * F.SAMPLE_RATE)]
+        return audio
+
+    def to_json(self) -> dict:
+        """The settings as the dream JSON records them."""
+        d = {k: v for k, v in asdict(self).items() if k not in ("init", "extra", "griffin_lim_iters")}
+        d["transforms"] = list(self.transforms)
+        return {**d, **self.extra}
+
+
+def pick_genres(genre: str | Sequence[str], genres: Sequence[str]) -> list[str]:
+    """The genres ``genre`` names: one of ``genres`` (any case), ``all``, or a list of them."""
+    if not isinstance(genre, str):
+        return [g for name in genre for g in pick_genres(name, genres)]
+    if genre.lower() == "all":
+        return list(genres)
+    if genre.lower() in genres:
+        return [genre.lower()]
+    near = difflib.get_close_matches(genre.lower(), genres, n=1)
+    hint = f"did you mean '{near[0]}'? " if near else ""
+    raise AuralizeError(f"unknown genre {genre!r}; {hint}the model knows: {', '.join(genres)}, or 'all'",
+                        param="genre")
+
+
+#: The suffixes of one dream's files, in the order they are renamed into place (the JSON last).
+SUFFIXES = (".wav", "-22050.wav", ".npy", ".png", ".json")
+
+
+def files_of(stem: Path) -> dict[str, Path]:
+    """The files of the dream with this stem."""
+    wav = stem.with_suffix(".wav")
+    return {"wav": wav, "wav_22050": results.wav_22050(wav), "spectrogram": stem.with_suffix(".npy"),
+            "png": stem.with_suffix(".png"), "json": stem.with_suffix(".json")}
+
+
+def dream_stems(genres: Sequence[str], out: str | Path | None = None) -> list[Path]:
+    """Where each genre's dream goes, checked before any work.
+
+    One genre: ``out`` is the WAV path (default ``quintessential-<genre>.wav``); an existing
+    folder, or a path without ``.wav``, is a folder to write it into. Several genres: ``out`` is
+    a folder (default ``quintessential/``) of ``<genre>.wav`` and so on.
+    """
+    from ..io import ensure_writable
+
+    out = None if out is None else Path(out)
+    if len(genres) == 1:
+        wav = out or Path(f"quintessential-{genres[0]}.wav")
+        if wav.is_dir():
+            wav = wav / f"quintessential-{genres[0]}.wav"
+        elif wav.suffix.lower() != ".wav":
+            wav = wav.with_suffix(".wav")
+        stems = [wav.with_suffix("")]
+    else:
+        if out is not None and out.exists() and not out.is_dir():
+            raise AuralizeError(f"out must be a folder for several genres; {out} is a file", param="out")
+        folder = out or Path("quintessential")
+        stems = [folder / g for g in genres]
+    for stem in stems:
+        for path in files_of(stem).values():
+            if path.is_dir():
+                raise AuralizeError(f"{path} is a directory; the dream's files need that name (choose another out)",
+                                    param="out")
+    for folder in {stem.parent for stem in stems}:
+        ensure_writable(folder)
+    return stems
+
+
+def real_clips(data_dir: str | Path, genres: Sequence[str]) -> dict:
+    """One real clip's PSD per genre (the first track of the genre, middle clip), for the figures."""
+    from ..data import default_cache_dir, discover, track_psd
+
+    tracks, _ = discover(data_dir)
+    real = {}
+    for g in genres:
+        mine = [t for t in tracks if t.genre == g]
+        if mine:
+            try:
+                psd = track_psd(mine[0].path, default_cache_dir())
+                real[g] = psd[len(psd) // 2]
+            except AuralizeError as exc:
+                warnings.warn(str(exc))
+    return real
+
+
+def genre_objective(model: nn.Module, genre: str, target: Target = Target(), report=None) -> Objective:
+    """The objective of one genre's dream (see :class:`Target`); ``report``: neuron statistics."""
+    from ..neurons import check_layer, default_layer
+
+    target.check()
+    index = model.genres.index(genre)
+    if target.objective == "class":
+        return class_logprob(index, genre)
+    if target.objective == "logit":
+        return class_logit(index, genre)
+    layer, rule, unit = target.layer, target.rule, target.unit
+    if unit is None:
+        if report is None:
+            raise AuralizeError("the neuron objective needs neuron statistics: run 'auralize neurons CHECKPOINT "
+                                "--data DIR' first, give --unit, or use --objective class")
+        layer, rule, unit = report.layer, report.rule, report.top_unit(genre)
+    layer = layer or default_layer(model)
+    check_layer(model, layer)
+    size = model.forward_with_states(torch.zeros(1, F.N_FRAMES, F.N_BINS))[1][layer].shape[-1]
+    if not 0 <= unit < size:
+        raise AuralizeError(f"neuron {unit} is out of range for {layer}, which has {size} units (0-{size - 1})",
+                            param="unit")
+    obj = neuron(layer, unit, rule)
+    return obj + target.class_weight * class_logprob(index, genre) if target.class_weight else obj
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt in the block, so temporary files are cleaned up as for Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block is done; one that came meanwhile is delivered then."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+
+
+def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarray, description: str,
+                 curve: np.ndarray, settings: dict, real: np.ndarray | None) -> dict:
+    """Write one dream's files as a unit (see the module docstring); returns its summary."""
+    from ..io import atomic_path, atomic_save_npy, save_wav
+    from ..plots import dream_figure
+
+    files = files_of(stem)
+    # A signal waits until this dream's set is written (under a second), so no temporary file is lost.
+    with _signals_held(), contextlib.ExitStack() as stack:
+        # Entered JSON first, so the stack renames it last: a JSON means the set is complete.
+        tmp = {k: stack.enter_context(atomic_path(files[k])) for k in ("json", "png", "spectrogram", "wav_22050",
+                                                                        "wav")}
+        save_wav(tmp["wav"], audio, F.SAMPLE_RATE)
+        save_wav(tmp["wav_22050"], F.resample(audio, F.SAMPLE_RATE, 22050), 22050)
+        atomic_save_npy(tmp["spectrogram"], psd.astype(np.float32))
+        trip = round_trip(model, F.load_audio(tmp["wav"]), genre)  # the file as written, read back
+        dream_figure(psd, genre, tmp["png"], description, trip, real)
+        summary = {
+            "genre": genre, "checkpoint": str(getattr(model, "path", "")), "model": model.config.kind,
+            "objective": description, "settings": settings,
+            "objective_start": float(curve[0]), "objective_end": float(curve[-1]),
+            "objective_curve": [round(float(v), 5) for v in curve],
+            "round_trip": trip, "files": {k: str(v) for k, v in files.items() if k != "json"},
+        }
+        results.write(tmp["json"], "dream", summary)
+    return summary
+
+
+def make_audible(model: nn.Module | str | Path | None, genres: str | Sequence[str], out: str | Path | None = None, *,
+                 target: Target = Target(), settings: DreamSettings = DreamSettings(), report=None,
+                 data_dir: str | Path | None = None, progress: bool = False) -> list[dict]:
+    """Dream genres and write each one's files; returns one summary (the JSON's content) per genre.
+
+    Parameters
+    ----------
+    model : a loaded model, a checkpoint path, or ``None`` for the shipped LSTM
+    genres : a genre, ``all``, or a list of genres
+    out : WAV path for one genre, folder for several (see :func:`dream_stems`)
+    target, settings : what to maximise and how (:class:`Target`, :class:`DreamSettings`)
+    report : neuron statistics for the neuron objective (default: those saved beside the checkpoint)
+    data_dir : optional data folder; a real clip of each genre is drawn beside its dream
+    """
+    from ..checkpoint import load_model
+    from ..neurons import load_report
+
+    target.check()
+    settings.check()
+    if not isinstance(model, nn.Module):
+        from .. import default_checkpoint
+
+        model = load_model(model or default_checkpoint("lstm"))
+    names = pick_genres(genres, model.genres)
+    stems = dream_stems(names, out)
+    start = settings.start()
+    if report is None and target.objective == "neuron" and target.unit is None and getattr(model, "path", None):
+        report = load_report(model.path, target.layer)
+    objectives = [genre_objective(model, g, target, report) for g in names]
+    real = real_clips(data_dir, names) if data_dir else {}
+    with _sigterm_as_interrupt():
+        result = render(model, objectives, param=get_param(settings.param), transforms=settings.all_transforms(),
+                        penalty=settings.penalty(), seconds=settings.seconds, steps=settings.steps, lr=settings.lr,
+                        init=start, clamp=settings.clamp, window_step=settings.window_step, seed=settings.seed,
+                        progress=progress)
+        audio = to_audio(result, n_iter=settings.griffin_lim_iters, seed=settings.seed)
+        # The transforms' margin beyond `seconds` is not part of the dream.
+        psd = model.scaler.inverse(result.x[:, :n_frames(settings.seconds)].double()).numpy()
+        recorded = {**settings.to_json(), **result.settings}
+        return [_write_dream(model, genre, stem, audio[b], psd[b], result.descriptions[b], result.curve[:, b],
+                             recorded, real.get(genre)) for b, (genre, stem) in enumerate(zip(names, stems))]

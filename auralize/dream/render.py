@@ -1,0 +1,179 @@
+"""The render loop: gradient ascent on the input with the model's weights fixed.
+
+:func:`render` takes objects: a parameterisation class (:mod:`.params`), objectives
+(:mod:`.objectives`), transforms (:mod:`.transforms`) and a penalty. Each objective is one
+dream, optimised on its own with its own random generator seeded by ``seed``: a dream depends
+only on its seed and settings, never on the other dreams rendered with it (batching them would
+let BLAS round the shared products differently).
+
+Inputs longer than 5 s are optimised as a whole: each step cuts several 5-second windows spread
+over the dream, and the objective is their mean, so every window serves it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import checks
+from .. import features as F
+from .. import threads
+from ..errors import AuralizeError
+from ..invert import MAX_SECONDS
+from .objectives import Context, Objective, regulariser
+from .params import SpectrogramParam
+from .transforms import by_domain, margin as margin_of
+
+
+def n_frames(seconds: float) -> int:
+    """Frames of the front end for ``seconds`` of audio (5 s to 10 minutes)."""
+    checks.number("seconds", seconds, lo=F.CLIP_SECONDS, hi=MAX_SECONDS)
+    return 1 + (int(round(seconds * F.SAMPLE_RATE)) - F.N_FFT) // F.HOP
+
+
+@dataclass
+class DreamResult:
+    """The optimised inputs and how the objective rose, one row per dream."""
+
+    x: torch.Tensor  # (batch, frames, 513) model input, with the transforms' margin at the end
+    audio: torch.Tensor | None  # (batch, samples) for parameterisations that hold audio
+    curve: np.ndarray  # (steps, batch) objective per step
+    descriptions: list[str]
+    param: str
+    settings: dict = field(default_factory=dict)
+    params: list = field(default_factory=list, repr=False)  # the optimised Param modules
+
+
+class Adam:
+    """``torch.optim.Adam`` (defaults, CPU single-tensor update), written out step for step.
+
+    The same arithmetic in the same order, so dreams are bit-identical to it; but the first
+    use of ``torch.optim`` imports ``torch._dynamo`` (2.5 s of start-up), which a dream does not need.
+    """
+
+    def __init__(self, params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8) -> None:
+        self.params = [p for p in params if p.requires_grad]
+        self.lr, (self.beta1, self.beta2), self.eps = lr, betas, eps
+        self.exp_avg = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
+        self.exp_avg_sq = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
+        self.t = 0
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.t += 1
+        step = float(self.t)
+        for p, m, v in zip(self.params, self.exp_avg, self.exp_avg_sq):
+            if p.grad is None:
+                continue
+            m.lerp_(p.grad, 1 - self.beta1)
+            v.mul_(self.beta2).addcmul_(p.grad, p.grad, value=1 - self.beta2)
+            step_size = self.lr / (1 - self.beta1 ** step)
+            denom = (v.sqrt() / (1 - self.beta2 ** step) ** 0.5).add_(self.eps)
+            p.addcdiv_(m, denom, value=-step_size)
+
+
+DEFAULT_PENALTY = regulariser()
+
+
+def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, param: type = SpectrogramParam,
+           transforms: Sequence | None = None, penalty: Objective | None = DEFAULT_PENALTY, seconds: float = 5.0,
+           steps: int = 200, lr: float | None = None, init: str | np.ndarray = "noise", clamp: bool = True,
+           window_step: int = 11, seed: int = 0, progress: bool = False) -> DreamResult:
+    """Maximise each objective (one dream each) by gradient ascent on the input.
+
+    Parameters
+    ----------
+    model : trained model (its weights stay fixed)
+    objectives : one :class:`Objective` per dream
+    param : a parameterisation class (:data:`~auralize.dream.params.PARAMS`)
+    transforms : applied afresh at every step (default: the parameterisation's jitter and noise)
+    penalty : subtracted from every objective (default :func:`regulariser`); ``None`` for none
+    seconds : length of each dream; longer than 5 s optimises every 5-s window
+    steps, lr : Adam steps and learning rate (default: the parameterisation's)
+    init : ``noise``, ``silence`` or mono 4 kHz audio to start from
+    clamp : keep the input within the range of real inputs (where the parameterisation can)
+    window_step : frames between windows of a long dream
+    seed : same seed, same result
+    """
+    objectives = [objectives] if isinstance(objectives, Objective) else list(objectives)
+    if not objectives:
+        raise AuralizeError("objectives must hold at least one objective", param="objectives")
+    steps = checks.count("steps", steps, 1, 100_000)
+    lr = param.default_lr if lr is None else checks.number("lr", lr, lo=0, lo_open=True, hi=10)
+    window_step = checks.count("window_step", window_step, 1)
+    transforms = param.default_transforms(1, 0.1) if transforms is None else list(transforms)
+    on_audio, on_input = by_domain(transforms, param.has_audio)
+    margin = margin_of(transforms)
+    frames = n_frames(seconds) + margin
+    samples = int(round(seconds * F.SAMPLE_RATE)) + margin * F.HOP
+    count = 1 + max(0, frames - margin - F.N_FRAMES + window_step - 1) // window_step
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    lo, hi = model.scaler.bounds(torch.zeros(1))
+    curve = np.zeros((steps, len(objectives)))
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=steps * len(objectives), desc="dreaming", unit="step", leave=False)
+    pars = []
+    with threads.limited():
+        for b, objective in enumerate(objectives):
+            torch.manual_seed(seed)
+            generator = torch.Generator().manual_seed(seed)  # each dream its own: batch-mates never matter
+            par = param.initial(model, frames, samples, init, generator, clamp=clamp)
+            opt = Adam(par.parameters(), lr=lr)
+            for step in range(steps):
+                opt.zero_grad()
+                windows = par.windows(count, margin, on_audio, on_input, generator)
+                logits, states = model.forward_with_states(windows)
+                ctx = Context(logits, states, par, lo, hi)
+                score = objective(ctx)
+                loss = (penalty(ctx) - score) if penalty is not None else -score
+                loss.backward()
+                opt.step()
+                par.project()
+                curve[step, b] = float(score.detach())
+                if bar is not None:
+                    bar.update()
+            pars.append(par)
+    if bar is not None:
+        bar.close()
+    with torch.no_grad():
+        x = torch.cat([par().detach() for par in pars])
+        audio = torch.cat([par.audio().detach() for par in pars]) if hasattr(pars[0], "audio") else None
+    settings = {"param": param.name, "seconds": seconds, "steps": steps, "lr": lr,
+                "init": init if isinstance(init, str) else "audio", "window_step": window_step,
+                "windows_per_step": count, "seed": seed,
+                "transforms": [repr(t) for t in transforms],
+                "penalty": penalty.description if penalty is not None else None}
+    return DreamResult(x, audio, curve, [o.description for o in objectives], param.name, settings, pars)
+
+
+def to_audio(result: DreamResult, n_iter: int = 100, seed: int = 0) -> np.ndarray:
+    """Audio ``(batch, samples)`` of the dreams, exactly ``seconds`` long.
+
+    A waveform dream is its samples; a spectrogram dream goes through the inverse input scaling
+    to a PSD and through Griffin-Lim (each dream on its own, so it never depends on the others).
+    """
+    samples = int(round(result.settings["seconds"] * F.SAMPLE_RATE))
+    return np.concatenate([par.to_audio(n_iter, seed)[:, :samples] for par in result.params]).astype(np.float32)
+
+
+def round_trip(model: nn.Module, audio: np.ndarray, genre: str) -> dict:
+    """Classify audio as read back from disk: p(genre) per clip, its mean and the verdict."""
+    from ..evaluation import predict
+
+    with threads.limited():
+        pred = predict(model, audio)
+    p = pred.probabilities[:, model.genres.index(genre)]
+    return {"p_target_mean": float(p.mean()), "p_target_min": float(p.min()),
+            "p_target_per_clip": [round(float(v), 4) for v in p], "verdict": pred.genre}
