@@ -34,7 +34,7 @@ from auralize import features as F  # noqa: E402
 from auralize.errors import AuralizeError  # noqa: E402
 from auralize.io import atomic_write_text  # noqa: E402
 from auralize.panel.data import ClipSet, load_clips  # noqa: E402
-from auralize.panel.registry import JUDGES, PANEL  # noqa: E402
+from auralize.panel.registry import JUDGES, OUTSIDE_PANEL, PANEL  # noqa: E402
 from auralize.panel.scoring import build_reference, rows_table, score_row, temporal_table  # noqa: E402
 
 Rows = dict[str, list[tuple[str, np.ndarray]]]
@@ -63,7 +63,8 @@ def outside_note(scored: list[dict]) -> str:
                     if name in rows]
         panel = [k for k in scored[0]["judge_hits"] if k not in scored[0]["outside_judges"]]
         others = [f"{k} {sum(r['judge_hits'][k] for r in dreams)}" for k in panel] if dreams else []
-        notes.append(f"Outside the panel, `{j}` hears as the target " + ", ".join(figures)
+        notes.append(f"Outside the panel, `{j}`: {OUTSIDE_PANEL.get(j, '')} In this run it hears as the target "
+                     + ", ".join(figures)
                      + (f" (dream items heard as the target by the panel's judges: {', '.join(others)})" if others else "")
                      + ".")
     return " ".join(notes)
