@@ -10,7 +10,9 @@ shipped checkpoints' split (3 tracks per genre, one clip each):
 - the same clips through the paper-grid PSD and Griffin-Lim (100 iterations);
 - white noise, and noise with each genre's mean training spectrum (the lower bound).
 
-Writes ``docs/results/panel.md`` and ``panel.json``. Rows are pluggable: a study script imports
+The panel (``auralize.panel.PANEL``) votes; every other registered judge (``lstm-seed1``) is scored
+beside it, alone, so the table shows how each judge fails. Writes ``docs/results/panel.md`` and
+``panel.json``. Rows are pluggable: a study script imports
 :func:`reference_rows`, :func:`dream_row` and :func:`run`, and passes its own rows
 (``{name: [(genre, audio), ...]}``) to :func:`run`.
 """
@@ -32,10 +34,40 @@ from auralize import features as F  # noqa: E402
 from auralize.errors import AuralizeError  # noqa: E402
 from auralize.io import atomic_write_text  # noqa: E402
 from auralize.panel.data import ClipSet, load_clips  # noqa: E402
+from auralize.panel.registry import JUDGES, OUTSIDE_PANEL, PANEL  # noqa: E402
 from auralize.panel.scoring import build_reference, rows_table, score_row, temporal_table  # noqa: E402
 
 Rows = dict[str, list[tuple[str, np.ndarray]]]
 REAL = "real test clips"
+MEAN_NOISE = "noise with the genre's mean spectrum"
+
+
+def real_note(scored: list[dict]) -> str:
+    """How many real test clips each judge hears as their genre."""
+    real = next((r for r in scored if r["row"] == REAL), None)
+    if real is None:
+        return ""
+    return ("Real test clips heard as their genre, judge by judge: "
+            + ", ".join(f"{j} {n}/{real['n_items']}" for j, n in real["judge_hits"].items()) + ".")
+
+
+def outside_note(scored: list[dict]) -> str:
+    """Why the judges outside the panel are out of it, in this run's figures."""
+    rows = {r["row"]: r for r in scored}
+    dreams = [r for r in scored if r["row"].startswith("dreams")]
+    notes = []
+    for j in scored[0].get("outside_judges", []) if scored else []:
+        figures = [f"the dreams in {sum(r['judge_hits'][j] for r in dreams)} of {sum(r['n_items'] for r in dreams)} "
+                   "items"] if dreams else []
+        figures += [f"{name} in {rows[name]['judge_hits'][j]} of {rows[name]['n_items']}" for name in (MEAN_NOISE, REAL)
+                    if name in rows]
+        panel = [k for k in scored[0]["judge_hits"] if k not in scored[0]["outside_judges"]]
+        others = [f"{k} {sum(r['judge_hits'][k] for r in dreams)}" for k in panel] if dreams else []
+        notes.append(f"Outside the panel, `{j}`: {OUTSIDE_PANEL.get(j, '')} In this run it hears as the target "
+                     + ", ".join(figures)
+                     + (f" (dream items heard as the target by the panel's judges: {', '.join(others)})" if others else "")
+                     + ".")
+    return " ".join(notes)
 
 
 def test_clips(clips: ClipSet, per_genre: int = 3) -> list[tuple[str, np.ndarray]]:
@@ -105,7 +137,7 @@ def _command() -> str:
 
 def run(rows: Rows, clips: ClipSet, out: Path | None = None, note: str = "") -> list[dict]:
     """Score every row on the panel; write ``out`` (.md and .json) if given."""
-    ref = build_reference(clips)
+    ref = build_reference(clips, outside=[n for n in JUDGES if n not in PANEL])
     scored = []
     for name, items in rows.items():
         started = time.time()
@@ -118,15 +150,20 @@ def run(rows: Rows, clips: ClipSet, out: Path | None = None, note: str = "") -> 
 Made by `{_command()}`.
 
 Panel: {', '.join(j.name for j in ref.judges)} (trained/panel/, none is part of any dream's
-objective). Real clips come from the TEST part of the shipped checkpoints' track split (seed 0),
-held out from the dreaming models and the judges; distances are measured in the `cnn` judge's
+objective). Scored beside it, alone and without a vote: {', '.join(j.name for j in ref.outside) or 'none'}.
+{real_note(scored)}
+
+{outside_note(scored)}
+
+Real clips come from the TEST part of the shipped checkpoints' track split (seed 0), held out from the dreaming models and the judges; distances are measured in the `cnn` judge's
 64-unit penultimate layer against the TRAIN clips of each genre (kernel distance, KID's cubic
 kernel). A copy is an item nearer to a training clip than {ref.threshold:.3f}, the 5th percentile
 of the distances of real training clips to their nearest clip of another track. {note}
 
-- *panel majority = target*: items whose majority verdict (2 of 3 judges) is the target genre.
+- *panel majority = target*: items whose majority verdict (at least 2 of the 3 panel judges) is the target genre.
 - *genres (of 10)*: the same per genre, averaged over a genre's items.
-- *mean panel p(target)*: each judge's mean p(target) over the item's clips, averaged over judges and items.
+- *mean panel p(target)*: each panel judge's mean p(target) over the item's clips, averaged over panel judges and items.
+- *J hits*: items judge J alone hears as their target (its vote over the item's clips).
 - *nearest genre = target*: genres whose items, as a set, are nearest to real clips of their own genre.
 - temporal statistics (`auralize.panel.temporal`): modulation depth (dB), share of envelope modulation at
   2-8 Hz, onset-strength coefficient of variation, spectral flux.

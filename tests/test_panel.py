@@ -11,6 +11,7 @@ from auralize.panel import registry
 from auralize.panel.cnn import CNNJudge
 from auralize.panel.data import load_clips
 from auralize.panel.handmade import FeatureJudge
+from auralize.panel.melrnn import MelLSTM, MelLSTMJudge
 from auralize.panel.recurrent import RecurrentJudge
 from auralize.panel.temporal import STATS, temporal_stats
 from auralize.panel.training import score_judge
@@ -48,6 +49,7 @@ def tiny_panel(clips, tmp_path_factory):
     folder = tmp_path_factory.mktemp("panel")
     tiny = {"features": lambda: FeatureJudge.fit(clips, log=lambda m: None),
             "cnn": lambda: CNNJudge.fit(clips, epochs=2, width=4, log=lambda m: None),
+            "lstm-mel": lambda: MelLSTMJudge.fit(clips, epochs=2, hidden=8, layers=1, log=lambda m: None),
             "lstm-seed1": lambda: RecurrentJudge.fit(clips, hidden=8, layers=1, epochs=2, log=lambda m: None)}
     assert set(tiny) == set(panel.JUDGES)  # a new judge needs its tiny twin here
     for name, fit in tiny.items():
@@ -77,6 +79,20 @@ def test_shipped_judges_load_and_answer(name):
     assert registry.judge_path(name).with_suffix(".md").is_file()  # its model card
 
 
+def test_lstm_mel_hears_how_the_spectrum_moves_not_its_mean():
+    import torch
+
+    torch.manual_seed(0)
+    net = MelLSTM(3, hidden=8, layers=1).eval()
+    x = torch.randn(2, 64, 40)
+    offset = torch.randn(1, 64, 1) * 3  # another mean spectrum, the same movements
+    with torch.no_grad():
+        assert torch.allclose(net(x), net(x + offset), atol=1e-5)
+        assert not torch.allclose(net(x), net(x.flip(2) * 2), atol=1e-3)  # but it does hear the movements
+        uncentred = MelLSTM(3, hidden=8, layers=1, centre_bands=False).eval()
+        assert not torch.allclose(uncentred(x), uncentred(x + offset), atol=1e-3)
+
+
 def test_handmade_judge_separates_two_synthetic_genres(tmp_path):
     root = make_gtzan(tmp_path / "two", genres=("classical", "metal"), sr=4000)
     two = load_clips(root)
@@ -88,13 +104,20 @@ def test_handmade_judge_separates_two_synthetic_genres(tmp_path):
 def test_judge_api_verdicts(tiny_panel, clips):
     song = np.concatenate(list(clips.audio[:2]))
     [v] = panel.judge(song, genre="classical", folder=tiny_panel)
-    assert v.n_clips == 2 and [j.judge for j in v.verdicts] == list(panel.JUDGES)
+    assert v.n_clips == 2 and [j.judge for j in v.verdicts] == list(panel.PANEL)
     assert 0 <= v.p_target <= 1 and v.target == "classical"
     assert (v.majority is not None) == (v.votes * 2 > 3)
     d = v.to_dict()
     assert json.loads(json.dumps(d))["n_judges"] == 3
     two = panel.judge([song, song], judges="features,cnn", folder=tiny_panel)
     assert len(two) == 2 and len(two[0].verdicts) == 2
+    [outside] = panel.judge(song, judges="lstm-seed1", folder=tiny_panel)  # registered, usable, not in the panel
+    assert [j.judge for j in outside.verdicts] == ["lstm-seed1"]
+
+
+def test_default_panel_is_three_registered_judges_without_lstm_seed1():
+    assert len(panel.PANEL) == 3 and set(panel.PANEL) <= set(panel.JUDGES)
+    assert "lstm-seed1" in panel.JUDGES and "lstm-seed1" not in panel.PANEL
 
 
 def test_distances_zero_for_identical_sets_and_grow_with_a_shift():
@@ -153,7 +176,7 @@ def test_cli_judge_errors_are_one_line(tiny_panel, tmp_path):
 def test_score_row_flags_a_copied_training_clip(tiny_panel, clips):
     from auralize.panel.scoring import build_reference, rows_table, score_row
 
-    ref = build_reference(clips, folder=tiny_panel)
+    ref = build_reference(clips, folder=tiny_panel, outside=["lstm-seed1"])
     train = clips.split["train"]
     copy = [(clips.genres[clips.label[train[0]]], clips.audio[train[0]])]
     noise = [("metal", np.random.default_rng(0).standard_normal(20000).astype(np.float32) * 0.1)]
@@ -162,5 +185,8 @@ def test_score_row_flags_a_copied_training_clip(tiny_panel, clips):
     assert rows[0]["copies"] == 1 and rows[1]["copies"] == 0
     assert rows[0]["nearest_real_min"] == pytest.approx(0.0, abs=1e-5)
     assert set(rows[0]["temporal"]) == set(STATS)
+    assert set(rows[0]["judge_hits"]) == set(panel.PANEL) | {"lstm-seed1"}  # every judge's hits ...
+    assert [len(v["judges"]) for v in rows[0]["items"]] == [4]
+    assert rows[0]["outside_judges"] == ["lstm-seed1"]  # ... but only the panel votes
     table = rows_table(rows)
-    assert table.count("\n") == 3 and "| copy | 1 |" in table
+    assert table.count("\n") == 3 and "| copy | 1 |" in table and "lstm-seed1 hits (outside the panel)" in table

@@ -13,7 +13,7 @@ from ..evaluation import vote
 from ..io import atomic_write_text
 from .base import Judge
 from .data import SPLIT_SEED, ClipSet, load_clips
-from .registry import DEFAULT_SEEDS, check_name, judge_path
+from .registry import DEFAULT_SEEDS, OUTSIDE_PANEL, PANEL, check_name, judge_path
 
 
 @dataclass
@@ -65,7 +65,7 @@ def train_judge(name: str, data_dir: str | Path, out: str | Path | None = None, 
     """Train judge ``name`` on the track split (``split_seed``), write it to ``out`` (default the
     panel folder) with a model card beside it (``.md``), and score it on the valid and test parts.
 
-    ``seed`` defaults to the judge's own (1 for ``lstm-seed1``, else 0).
+    ``seed`` defaults to the judge's own (1 for the recurrent judges ``lstm-seed1`` and ``lstm-mel``, else 0).
     """
     cls = check_name(name)
     seed = DEFAULT_SEEDS.get(name, 0) if seed is None else seed
@@ -82,6 +82,13 @@ def train_judge(name: str, data_dir: str | Path, out: str | Path | None = None, 
     judge.save(out)
     card = atomic_write_text(out.with_suffix(".md"), model_card(name, judge, clips, scores, command, out))
     return TrainedJudge(judge, out, card, scores)
+
+
+def panel_section(name: str) -> str:
+    """The card's paragraph on whether the judge votes in the default panel, and why not."""
+    if name in PANEL:
+        return f"## In the default panel\n\nOne of the default panel's judges ({', '.join(PANEL)}; majority 2 of 3).\n"
+    return (f"## Not in the default panel\n\n{OUTSIDE_PANEL.get(name, 'Not one of ' + ', '.join(PANEL) + '.')}\n")
 
 
 def model_card(name: str, judge: Judge, clips: ClipSet, scores: list[JudgeScore], command: str, path: Path) -> str:
@@ -132,6 +139,7 @@ Test tracks, per genre:
 |---|---|---|---|
 {rows}
 
+{panel_section(name)}
 ## Limitations
 
 - {few}

@@ -11,7 +11,7 @@ import numpy as np
 from .. import features as F
 from ..errors import AuralizeError
 from ..evaluation import vote
-from .registry import JUDGES, check_name, load_judge
+from .registry import JUDGES, PANEL, check_name, load_judge
 
 AudioLike = str | Path | np.ndarray
 
@@ -80,9 +80,9 @@ class PanelVerdict:
 
 
 def judge_names(judges: str | Sequence[str] | None) -> list[str]:
-    """Judge names from a list or a comma-separated string (default: every registered judge)."""
+    """Judge names from a list or a comma-separated string (default: the panel, :data:`PANEL`)."""
     if judges is None:
-        return list(JUDGES)
+        return list(PANEL)
     names = [j.strip() for j in judges.split(",")] if isinstance(judges, str) else list(judges)
     names = [n for n in names if n]
     if not names:
@@ -106,7 +106,7 @@ def judge(audio_or_paths: AudioLike | Sequence[AudioLike], judges: str | Sequenc
     Parameters
     ----------
     audio_or_paths : an audio file, a mono 4 kHz array, or a list of them
-    judges : judge names (a list or ``"a,b"``); default every judge in :data:`JUDGES`
+    judges : judge names (a list or ``"a,b"``) from :data:`JUDGES`; default the panel, :data:`PANEL`
     genre : the target genre; each verdict then gives p(genre) per judge and whether the
         majority verdict is it
     folder : where the judges' files are (default ``trained/panel`` or ``$AURALIZE_PANEL``)
@@ -137,15 +137,18 @@ def judge(audio_or_paths: AudioLike | Sequence[AudioLike], judges: str | Sequenc
     return out
 
 
+def judge_verdict(judge, clips: np.ndarray, genre: str | None = None) -> JudgeVerdict:
+    """One loaded judge's verdict on clips ``(n_clips, 20000)``."""
+    probs = judge.probabilities(clips)
+    mean = probs.mean(0)
+    p_target = float(mean[judge.genres.index(genre)]) if genre in judge.genres else (0.0 if genre else None)
+    return JudgeVerdict(judge.name, judge.genres[vote(probs)], {g: float(p) for g, p in zip(judge.genres, mean)},
+                        p_target)
+
+
 def panel_verdict(name: str, clips: np.ndarray, judges: list, genre: str | None = None) -> PanelVerdict:
     """The panel's verdict on clips ``(n_clips, 20000)`` by loaded judges."""
-    verdicts = []
-    for j in judges:
-        probs = j.probabilities(clips)
-        mean = probs.mean(0)
-        p_target = float(mean[j.genres.index(genre)]) if genre in j.genres else (0.0 if genre else None)
-        verdicts.append(JudgeVerdict(j.name, j.genres[vote(probs)],
-                                     {g: float(p) for g, p in zip(j.genres, mean)}, p_target))
+    verdicts = [judge_verdict(j, clips, genre) for j in judges]
     genre_votes = Counter(v.genre for v in verdicts).most_common()
     top, votes = genre_votes[0]
     majority = top if votes * 2 > len(verdicts) else None
