@@ -39,6 +39,8 @@ _PUBLIC = {
     "invert": ["griffin_lim", "psd_to_audio"],
     "io": ["save_figure", "save_wav"],
     "plots": ["pyplot"],
+    "attribution": ["METHODS", "Explanation", "Method", "explain", "listened", "register_method", "save_explanation"],
+    "panel": ["JUDGES", "PANEL", "judge", "load_judge"],
 }
 _WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
 

@@ -400,7 +400,7 @@ def predict_cmd(songs, checkpoint, clips, out):
 
 
 def _method_choices():
-    from .explain import method_choices
+    from .attribution import method_choices
 
     return method_choices()
 
@@ -424,7 +424,7 @@ def _method_choices():
 def explain_cmd(song, checkpoint, method, noise_tunnel, target, steps, max_seconds, out, seed, quiet):
     """Per-clip genre probabilities, attributions over the spectrogram, and what the model listened to."""
     from . import default_checkpoint
-    from . import explain as ex
+    from . import attribution as ex
     from .checkpoint import load_model
     from .features import load_audio
 
@@ -434,7 +434,7 @@ def explain_cmd(song, checkpoint, method, noise_tunnel, target, steps, max_secon
     with echo_warnings():
         exp = ex.explain(model, audio, method, target, noise_tunnel, steps, seed=seed, progress=not quiet,
                          name=str(song), max_seconds=max_seconds, log=lambda m: click.echo(m, err=True))
-    files = ex.save(exp, out)
+    files = ex.save_explanation(exp, out)
     for i, p in enumerate(exp.probabilities):
         top = int(p.argmax())
         click.echo(f"clip {i + 1:3d} ({i * 5:4d}-{i * 5 + 5:4d} s): {exp.genres[top]:10s} {p[top]:.3f}")
@@ -458,18 +458,24 @@ def gallery_cmd(results_dir, out, neurons):
     click.echo(f"wrote {page}")
 
 
+def _judge_names() -> list[str]:
+    from .panel import JUDGES
+
+    return list(JUDGES)
+
+
 @cli.command("train-judge")
-@click.argument("name", metavar="NAME")
+@click.argument("name", type=LazyChoice(_judge_names))
 @DATA
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
               help="Where to write the judge (default trained/panel/<NAME>.<npz|pt>); its model card goes beside it.")
 @click.option("--split-seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
               help="Seed of the track split (0: the shipped checkpoints' split, whose test part stays held out).")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None,
-              help="Training seed (default 1 for lstm-seed1, else 0).")
+              help="Training seed (default: the judge's own, 1 for the recurrent judges, 0 otherwise).")
 @QUIET
 def train_judge_cmd(name, data_dir, out, split_seed, seed, quiet):
-    """Train a judge of the held-out listening panel (features, cnn, lstm-seed1)."""
+    """Train a judge of the held-out listening panel and write its model card."""
     from .panel import train_judge
 
     log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))

@@ -14,7 +14,7 @@ from . import features as F
 from .io import save_figure
 
 if TYPE_CHECKING:  # figures take results of these modules; importing them here would be circular
-    from .explain import Explanation
+    from .attribution import Explanation
     from .neurons import NeuronReport
 
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from auralize import data as D
 from auralize.cli import cli
 from auralize.errors import AuralizeError
-from auralize.explain import explain, listened
+from auralize.attribution import explain, listened
 from auralize.training import TrainSettings, train
 from conftest import synth_track
 
@@ -41,7 +41,7 @@ def test_attributions_shape_and_completeness(models, method):
     if method == "ig":  # completeness: attributions sum to f(x) - f(silence), up to the IG approximation
         import torch
 
-        from auralize.explain import silence_baseline
+        from auralize.attribution import silence_baseline
 
         x = torch.from_numpy(model.scaler.transform(exp.psd).astype(np.float32))
         with torch.no_grad():
@@ -117,7 +117,7 @@ def test_a_registered_method_is_one_entry(models, tmp_path):
     """Adding an attribution method is one register_method call: the CLI offers and runs it."""
     import torch
 
-    from auralize import explain as ex
+    from auralize import attribution as ex
 
     class Ones:  # a toy captum-style method: every input counts the same
         def __init__(self, model):

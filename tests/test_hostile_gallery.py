@@ -237,7 +237,7 @@ def test_12_bad_steps_is_one_line(tmp_path, song):
 def test_12_library_names_its_argument(song):
     from auralize import default_checkpoint, load_audio, load_model
     from auralize.errors import AuralizeError
-    from auralize.explain import explain
+    from auralize.attribution import explain
 
     with pytest.raises(AuralizeError, match="n_steps must be >= 1, got 0") as err:
         explain(load_model(default_checkpoint()), load_audio(song), n_steps=0)

@@ -5,7 +5,7 @@ its 22x513 input with an attribution method from :data:`METHODS` (Integrated Gra
 silence baseline, Saliency; either optionally smoothed by captum's NoiseTunnel). A method is one
 :class:`Method` entry: add one with :func:`register_method` and the ``explain`` command offers it.
 :func:`listened` makes the attribution audible without phase retrieval: the song's own STFT,
-masked by the positive attributions, inverted with the song's own phase. :func:`save` writes an
+masked by the positive attributions, inverted with the song's own phase. :func:`save_explanation` writes an
 explanation's files (the ``explanation`` result kind of :mod:`auralize.results`).
 """
 from __future__ import annotations
@@ -190,7 +190,7 @@ class Explanation:
                 + results.html_image(explanation_png(self, self.title()), "explanation figure") + "</div>")
 
 
-#: The files :func:`save` writes, by role; ``explain.json`` is written last, as the set's marker.
+#: The files :func:`save_explanation` writes, by role; ``explain.json`` is written last, as the set's marker.
 FILES = {"png": "explain.png", "wav": "listened.wav", "wav_22050": "listened-22050.wav",
          "attributions": "attributions.npy"}
 RESULT = "explain.json"
@@ -326,7 +326,7 @@ def default_folder(song: str | Path) -> Path:
 
 
 def check_folder(folder: str | Path) -> Path:
-    """``folder`` if it can hold the files of :func:`save`; creates nothing (so a failure leaves nothing).
+    """``folder`` if it can hold the files of :func:`save_explanation`; creates nothing (so a failure leaves nothing).
 
     Raises
     ------
@@ -342,7 +342,7 @@ def check_folder(folder: str | Path) -> Path:
     return folder
 
 
-def save(explanation: Explanation, folder: str | Path | None = None) -> dict[str, Path]:
+def save_explanation(explanation: Explanation, folder: str | Path | None = None) -> dict[str, Path]:
     """Write an explanation's files into ``folder`` (default :func:`default_folder`); returns them by role.
 
     ``explain.png`` (the figure), ``listened.wav`` and ``listened-22050.wav`` (what the model
