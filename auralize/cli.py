@@ -78,6 +78,7 @@ def _model_names() -> list[str]:
               help="Griffin-Lim iterations (spectrogram dreams).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
               help="Optional data folder: a real clip of the genre is drawn beside the dream.")
+@click.option("--no-panel", is_flag=True, help="Do not judge the dreams with the held-out listening panel.")
 @click.option("--threads", type=click.IntRange(1, 256), default=None,
               help="Threads for every command (default: 1 for the dream loop, Griffin-Lim and per-clip inference, "
                    "torch's own elsewhere; AURALIZE_THREADS or OMP_NUM_THREADS set it too).")
@@ -106,6 +107,7 @@ def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
     import time
 
     from .dream import DreamSettings, Target, make_audible
+    from .results import panel_line
 
     started = time.time()
     target = Target(o["objective"], o["layer"], o["unit"], o["rule"], o["class_weight"])
@@ -116,11 +118,12 @@ def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
                              griffin_lim_iters=o["iters"], seed=seed)
     with echo_warnings():
         summaries = make_audible(checkpoint, genre, out, target=target, settings=settings, data_dir=data_dir,
-                                 progress=not quiet)
+                                 panel=not o["no_panel"], progress=not quiet)
     for s in summaries:
         trip = s["round_trip"]
         click.echo(f"{s['genre']}: {s['files']['wav']}  objective {s['objective']}: "
-                   f"{s['objective_start']:.3f} -> {s['objective_end']:.3f}; round trip p({s['genre']}) = "
+                   f"{s['objective_start']:.3f} -> {s['objective_end']:.3f}")
+        click.echo(f"  {panel_line(s.get('panel'), s['genre'])}; same-model round trip p({s['genre']}) = "
                    f"{trip['p_target_mean']:.3f} (heard as {trip['verdict']})")
     first = Path(summaries[0]["files"]["wav"])
     click.echo(f"files ({time.time() - started:.1f} s): {first.parent.resolve()}/ "

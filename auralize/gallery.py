@@ -22,6 +22,7 @@ from urllib.parse import quote
 from . import results
 from .errors import AuralizeError
 from .io import atomic_write_text
+from .results import panel_line
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:1rem 1.5rem;
@@ -128,8 +129,9 @@ def _dream_card(folder: _Folder, path: Path, meta: dict) -> str | None:
         '<div class="card"><div class="row"><div>'
         f"<h3>{_e(rel)}</h3>"
         + _audio(wav, rel)
-        + f'<p>round trip p({_e(meta["genre"])}) = {_prob(trip["p_target_mean"])}{lowest}, heard as '
-        f'<b>{_e(trip["verdict"])}</b></p>'
+        + f'<p><b>{_e(panel_line(meta.get("panel"), meta["genre"]))}</b></p>'
+        f'<p class="muted">same-model round trip p({_e(meta["genre"])}) = {_prob(trip["p_target_mean"])}{lowest}, '
+        f'heard as {_e(trip["verdict"])}</p>'
         f'<p class="muted">objective: {_e(meta.get("objective", ""))}<br>{facts}<br>'
         f'model: {_e(meta.get("model", ""))} ({_e(meta.get("checkpoint", ""))})</p>'
         f'<p><a href="{_e(folder.href(path))}">{_e(rel)}</a></p>'

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import features as F
 from .io import save_figure
+from .results import panel_line
 
 if TYPE_CHECKING:  # figures take results of these modules; importing them here would be circular
     from .attribution import Explanation
@@ -74,10 +75,14 @@ def _db(psd: np.ndarray) -> np.ndarray:
 
 
 def dream_figure(psd: np.ndarray, genre: str, path: Path, description: str, trip: dict,
-                 real: np.ndarray | None = None) -> Path:
-    """The optimised spectrogram (dB), beside a real clip of the genre when one is given."""
+                 real: np.ndarray | None = None, panel: dict | None = None) -> Path:
+    """The optimised spectrogram (dB), beside a real clip of the genre when one is given.
+
+    The title gives what the held-out listening panel heard beside the same-model round trip.
+    """
     plt = pyplot()
-    panels = [(psd, f"dream: {description}\nround trip p({genre}) = {trip['p_target_mean']:.3f}")]
+    panels = [(psd, f"dream: {description}\n{panel_line(panel, genre)}\n"
+                    f"(same-model round trip p({genre}) = {trip['p_target_mean']:.3f})")]
     if real is not None:
         panels.append((real, f"a real {genre} clip"))
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)

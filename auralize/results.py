@@ -76,13 +76,18 @@ NEURON_REPORT = Fields({"layer": str, "rule": str, "quantile": float, "genres": 
                         "top": Each([Fields({"unit": int, "active_rate": float, "mean_activation": float},
                                             {"lift": float})])})
 
+#: What the held-out listening panel heard (``auralize.panel.PanelVerdict.to_dict``).
+PANEL_VERDICT = Fields({"votes": int, "n_judges": int, "judges": [Fields({"judge": str, "genre": str},
+                                                                         {"p_target": float})]},
+                       {"majority": str, "target": str, "p_target": float, "hit": bool, "agrees": bool})
+
 #: The schema of each kind of result: what a reader may rely on.
 SCHEMAS = {
     "dream": Fields({"genre": str, "round_trip": Fields({"p_target_mean": float, "verdict": str},
                                                         {"p_target_min": float, "p_target_per_clip": [float]})},
                     {"checkpoint": str, "model": str, "objective": str, "settings": Each(object),
                      "objective_start": float, "objective_end": float, "objective_curve": [float],
-                     "files": Each(str, nullable=True)}),
+                     "files": Each(str, nullable=True), "panel": PANEL_VERDICT}),
     "explanation": Fields({"genres": [str], "verdict": str, "method": str, "clip_probabilities": PROBABILITIES,
                            "files": Each(str, nullable=True)},
                           {"song": str, "checkpoint": str, "target": str, "seed": int, "attention": [[float]],
@@ -197,6 +202,16 @@ def kind_of(path: str | Path) -> str | None:
         return read(path)["kind"]
     except AuralizeError:
         return None
+
+
+def panel_line(panel: dict | None, genre: str) -> str:
+    """What the held-out panel heard, in a few words (for titles and printed summaries)."""
+    if not panel:
+        return "panel: not judged"
+    heard = f"{panel['majority']} ({panel['votes']} of {panel['n_judges']})" if panel.get("majority") else \
+        f"split (at most {panel['votes']} of {panel['n_judges']} agree)"
+    p = f", mean p({genre}) = {panel['p_target']:.3f}" if panel.get("p_target") is not None else ""
+    return f"held-out panel hears {heard}{p}"
 
 
 def wav_22050(wav: str | Path) -> Path:

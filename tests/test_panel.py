@@ -190,3 +190,35 @@ def test_score_row_flags_a_copied_training_clip(tiny_panel, clips):
     assert rows[0]["outside_judges"] == ["lstm-seed1"]  # ... but only the panel votes
     table = rows_table(rows)
     assert table.count("\n") == 3 and "| copy | 1 |" in table and "lstm-seed1 hits (outside the panel)" in table
+
+
+def test_every_dream_carries_the_panel_verdict(toy_checkpoint, tmp_path):
+    """The dream JSON, its figure and the gallery give what the held-out panel heard, beside the round trip."""
+    wav = tmp_path / "d" / "jazz.wav"
+    code, out, err = run(["--genre", "jazz", "--checkpoint", str(toy_checkpoint), "--objective", "class",
+                          "-o", str(wav), "--steps", "3", "--iters", "4", "--quiet"])
+    assert code == 0, err
+    assert "held-out panel hears" in out and "same-model round trip p(jazz)" in out
+    meta = json.loads(wav.with_suffix(".json").read_text())
+    verdict = meta["panel"]
+    assert verdict["target"] == "jazz" and verdict["n_judges"] == len(panel.PANEL)
+    assert [j["judge"] for j in verdict["judges"]] == list(panel.PANEL)
+    # The verdict is the panel's on the WAV as written, read back.
+    again = panel.judge(str(wav), genre="jazz")[0].to_dict()
+    assert again["majority"] == verdict["majority"] and abs(again["p_target"] - verdict["p_target"]) < 1e-9
+    code, out, err = run(["gallery", str(tmp_path / "d")])
+    assert code == 0, err
+    assert "held-out panel hears" in (tmp_path / "d" / "index.html").read_text()
+
+
+def test_dream_without_panel_files_warns_and_still_writes(toy_checkpoint, tmp_path):
+    wav = tmp_path / "jazz.wav"
+    code, out, err = run(["--genre", "jazz", "--checkpoint", str(toy_checkpoint), "--objective", "class",
+                          "-o", str(wav), "--steps", "2", "--iters", "2", "--quiet"],
+                         env={"AURALIZE_PANEL": str(tmp_path / "nowhere")})
+    assert code == 0, err
+    assert "no panel verdict" in err and "panel: not judged" in out
+    assert "panel" not in json.loads(wav.with_suffix(".json").read_text())
+    code, out, err = run(["--genre", "jazz", "--checkpoint", str(toy_checkpoint), "--objective", "class",
+                          "-o", str(wav), "--steps", "2", "--iters", "2", "--quiet", "--no-panel"])
+    assert code == 0 and "panel" not in json.loads(wav.with_suffix(".json").read_text())

@@ -269,8 +269,19 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
+def load_panel() -> list | None:
+    """The held-out listening panel's judges, or ``None`` (with a warning) when they are not there."""
+    from ..panel import PANEL, load_judge
+
+    try:
+        return [load_judge(name) for name in PANEL]
+    except AuralizeError as exc:
+        warnings.warn(f"no panel verdict for the dreams: {exc}")
+        return None
+
+
 def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarray, description: str,
-                 curve: np.ndarray, settings: dict, real: np.ndarray | None) -> dict:
+                 curve: np.ndarray, settings: dict, real: np.ndarray | None, judges: list | None) -> dict:
     """Write one dream's files as a unit (see the module docstring); returns its summary."""
     from ..io import atomic_path, atomic_save_npy, save_wav
     from ..plots import dream_figure
@@ -284,8 +295,14 @@ def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarr
         save_wav(tmp["wav"], audio, F.SAMPLE_RATE)
         save_wav(tmp["wav_22050"], F.resample(audio, F.SAMPLE_RATE, 22050), 22050)
         atomic_save_npy(tmp["spectrogram"], psd.astype(np.float32))
-        trip = round_trip(model, F.load_audio(tmp["wav"]), genre)  # the file as written, read back
-        dream_figure(psd, genre, tmp["png"], description, trip, real)
+        heard = F.load_audio(tmp["wav"])  # the file as written, read back
+        trip = round_trip(model, heard, genre)
+        panel = None
+        if judges:
+            from ..panel.verdict import panel_verdict
+
+            panel = panel_verdict(str(files["wav"]), F.split_clips(heard), judges, genre).to_dict()
+        dream_figure(psd, genre, tmp["png"], description, trip, real, panel)
         summary = {
             "genre": genre, "checkpoint": str(getattr(model, "path", "")), "model": model.config.kind,
             "objective": description, "settings": settings,
@@ -293,13 +310,15 @@ def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarr
             "objective_curve": [round(float(v), 5) for v in curve],
             "round_trip": trip, "files": {k: str(v) for k, v in files.items() if k != "json"},
         }
+        if panel is not None:
+            summary["panel"] = panel
         results.write(tmp["json"], "dream", summary)
     return summary
 
 
 def make_audible(model: nn.Module | str | Path | None, genres: str | Sequence[str], out: str | Path | None = None, *,
                  target: Target = Target(), settings: DreamSettings = DreamSettings(), report=None,
-                 data_dir: str | Path | None = None, progress: bool = False) -> list[dict]:
+                 data_dir: str | Path | None = None, panel: bool = True, progress: bool = False) -> list[dict]:
     """Dream genres and write each one's files; returns one summary (the JSON's content) per genre.
 
     Parameters
@@ -310,6 +329,8 @@ def make_audible(model: nn.Module | str | Path | None, genres: str | Sequence[st
     target, settings : what to maximise and how (:class:`Target`, :class:`DreamSettings`)
     report : neuron statistics for the neuron objective (default: those saved beside the checkpoint)
     data_dir : optional data folder; a real clip of each genre is drawn beside its dream
+    panel : judge each dream (the WAV as written, read back) with the held-out listening panel
+        (:data:`auralize.panel.PANEL`), whose models no dream is optimised against
     """
     from ..checkpoint import load_model
     from ..neurons import load_report
@@ -327,6 +348,7 @@ def make_audible(model: nn.Module | str | Path | None, genres: str | Sequence[st
         report = load_report(model.path, target.layer)
     objectives = [genre_objective(model, g, target, report) for g in names]
     real = real_clips(data_dir, names) if data_dir else {}
+    judges = load_panel() if panel else None
     with _sigterm_as_interrupt():
         result = render(model, objectives, param=get_param(settings.param), transforms=settings.all_transforms(),
                         penalty=settings.penalty(), seconds=settings.seconds, steps=settings.steps, lr=settings.lr,
@@ -337,4 +359,4 @@ def make_audible(model: nn.Module | str | Path | None, genres: str | Sequence[st
         psd = model.scaler.inverse(result.x[:, :n_frames(settings.seconds)].double()).numpy()
         recorded = {**settings.to_json(), **result.settings}
         return [_write_dream(model, genre, stem, audio[b], psd[b], result.descriptions[b], result.curve[:, b],
-                             recorded, real.get(genre)) for b, (genre, stem) in enumerate(zip(names, stems))]
+                             recorded, real.get(genre), judges) for b, (genre, stem) in enumerate(zip(names, stems))]
