@@ -129,3 +129,18 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def load_data(data_dir: Path, quiet: bool, genres: str | None = None):
+    from .data import load_dataset
+
+    """Load a data set for a command: its warnings on stderr as they happen, then what was found."""
+    wanted = None
+    if genres is not None:
+        wanted = [g.strip().lower() for g in genres.split(",") if g.strip()]
+        if not wanted:
+            raise click.BadParameter(f"{genres!r} names no genre; give comma-separated names", param_hint="'--genres'")
+    with echo_warnings():
+        data = load_dataset(data_dir, progress=not quiet)
+    if wanted:
+        data = data.only(wanted)
+    click.echo(data.summary(), err=True)
+    return data

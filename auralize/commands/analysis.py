@@ -1,0 +1,151 @@
+"""Commands that look inside a model or a sound: ``neurons``, ``weights``, ``invert``, ``explain``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..cli_options import (CHECKPOINT, DATA, QUIET, SEED, Finite, LazyChoice, echo_warnings, load_data, out_option)
+from ..errors import AuralizeError
+
+
+@click.command("neurons")
+@CHECKPOINT
+@DATA
+@click.option("--layer", "layers", multiple=True,
+              help="State to analyse (repeatable; default: the top layer and the first layer).")
+@click.option("--rule", type=click.Choice(["last", "mean", "max"]), default="mean", show_default=True,
+              help="Timestep rule: how a unit's activation over the 22 frames becomes one number.")
+@click.option("--quantile", type=Finite(lo=0, hi=1, lo_open=True, hi_open=True), default=0.9, show_default=True,
+              help="Active = above this quantile of the unit's own activations over all clips.")
+@click.option("-k", "--top", "k", type=click.IntRange(min=1), default=5, show_default=True, help="Neurons listed per genre.")
+@out_option("Folder for the heatmap PNG (default: beside the checkpoint).")
+@SEED
+@QUIET
+def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quiet):
+    """Per genre, the neurons most commonly active on the clips the model predicts as that genre.
+
+    Saves <checkpoint>.neurons.json (read by 'auralize --genre' and 'auralize weights') and a
+    genres x neurons heatmap PNG per layer.
+    """
+    from ..checkpoint import load_model
+    from ..neurons import save_reports, top_neurons
+    from ..plots import heatmap
+
+    model = load_model(checkpoint)
+    layers = list(layers) or [n for n in dict.fromkeys([model.default_layer(), model.input_layer]) if n]
+    for layer in layers:
+        model.check_layer(layer)  # before reading any data
+    data = load_data(data_dir, quiet)
+    x = model.scaler.transform(data.psd).astype("float32")
+    reports = [top_neurons(model, x, layer, rule, quantile, k) for layer in layers]
+    path = save_reports(checkpoint, reports)
+    out = out or checkpoint.parent
+    for r in reports:
+        png = heatmap(r, out / f"{checkpoint.stem}.neurons-{r.layer}.png")
+        click.echo(f"layer {r.layer} (rule {r.rule}, active above the unit's {r.quantile:.0%} quantile):")
+        for g, n in zip(r.genres, r.n_clips):
+            top = r.top(g, k)
+            listed = ", ".join(f"{t['unit']} ({t['active_rate']:.0%}, mean {t['mean_activation']:+.2f})" for t in top)
+            click.echo(f"  {g:10s} {int(n):5d} clips: {listed or 'no clip predicted'}")
+        click.echo(f"  heatmap: {png}")
+    click.echo(f"saved {path}")
+
+def _unit_list(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        units = [int(u) for u in value.split(",") if u.strip()]
+    except ValueError:
+        units = []
+    if not units or any(u < 0 for u in units):
+        raise click.BadParameter(f"{value!r} is not a comma-separated list of unit numbers (e.g. 3,17)")
+    return units
+
+@click.command("weights")
+@CHECKPOINT
+@click.option("--neurons", "units", default=None, callback=_unit_list,
+              help="Comma-separated first-layer units (default: each genre's top).")
+@click.option("--gate", type=click.Choice(["i", "f", "o", "g", "all"]), default="g", show_default=True,
+              help="LSTM gate whose weight rows to render (g: what the cell writes).")
+@click.option("--seconds", type=Finite(lo=1, hi=600), default=3.0, show_default=True)
+@click.option("--contrast", type=Finite(lo=0, lo_open=True), default=3.0, show_default=True,
+              help="Strongest weight mapped to this many standard deviations from the average spectrum.")
+@click.option("--iters", type=click.IntRange(1, 10000), default=100, show_default=True, help="Griffin-Lim iterations.")
+@out_option("Folder for the WAVs, PSDs and weights.json.", default=Path("weights"))
+@SEED
+def weights_cmd(checkpoint, units, gate, seconds, contrast, iters, out, seed):
+    """Render first-layer units' input-weight rows (513-bin spectral profiles) as sustained sounds."""
+    from ..checkpoint import load_model
+    from ..neurons import load_report
+    from ..weights import save_units, top_units
+
+    model = load_model(checkpoint)
+    owners: dict[int, list[str]] = {}
+    if units is None:
+        layer = model.weight_rows()[1]  # the state the rows feed (a model without them says so here)
+        report = load_report(checkpoint, layer)
+        if report is None:
+            raise AuralizeError(f"no neuron statistics for {layer} beside {checkpoint}; run 'auralize "
+                                "neurons CHECKPOINT --data DIR' first or give --neurons")
+        units, owners = top_units(report)
+    for row in save_units(model, units, out, gate, seconds, contrast, iters, seed, owners, checkpoint):
+        top_of = f" (top of {', '.join(row['top_of'])})" if row["top_of"] else ""
+        click.echo(f"unit {row['unit']} gate {row['gate']}{top_of}: {row['wav']}")
+    click.echo(f"saved {out / 'weights.json'}")
+
+@click.command("invert")
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
+              help="WAV path, or a folder to write <SPEC name>.wav into (default: SPEC with .wav).")
+@click.option("--iters", type=click.IntRange(0, 100_000), default=100, show_default=True,
+              help="Griffin-Lim iterations.")
+@SEED
+def invert_cmd(spec, out, iters, seed):
+    """Griffin-Lim: turn a saved spectrogram (.npy PSD, frames x 513) into a 4 kHz WAV."""
+    from ..invert import invert_file
+
+    done = invert_file(spec, out, n_iter=iters, seed=seed)
+    click.echo(f"wrote {done['wav']} ({done['seconds']:.2f} s); spectral convergence on the analysis grid "
+               f"{done['spectral_convergence']:.4f}")
+
+def _method_choices():
+    from ..attribution import method_choices
+
+    return method_choices()
+
+@click.command("explain")
+@click.argument("song", type=click.Path(path_type=Path))
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
+              help="Model to explain (default: the shipped trained/lstm.pt).")
+@click.option("--method", type=LazyChoice(_method_choices, case_sensitive=False), default="ig", show_default=True,
+              help="Attribution method (ig: Integrated Gradients from silence).")
+@click.option("--noise-tunnel", is_flag=True, help="Average attributions over noisy copies (SmoothGrad).")
+@click.option("--target", default=None, help="Genre to explain (default: the song's verdict).")
+@click.option("--steps", type=click.IntRange(1, 10_000), default=64, show_default=True,
+              help="Integrated Gradients steps.")
+@click.option("--max-seconds", type=Finite(lo=5), default=600, show_default=True,
+              help="Explain only the first this many seconds of a long song (a warning says so).")
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
+              help="Folder for the results (default: explain-<song name>/).")
+@SEED
+@QUIET
+def explain_cmd(song, checkpoint, method, noise_tunnel, target, steps, max_seconds, out, seed, quiet):
+    """Per-clip genre probabilities, attributions over the spectrogram, and what the model listened to."""
+    from .. import attribution as ex
+    from .. import default_checkpoint
+    from ..checkpoint import load_model
+    from ..features import load_audio
+
+    out = ex.check_folder(out or ex.default_folder(song))  # creates nothing: a failure leaves no folder
+    model = load_model(checkpoint or default_checkpoint("lstm"))
+    audio = load_audio(song)
+    with echo_warnings():
+        exp = ex.explain(model, audio, method, target, noise_tunnel, steps, seed=seed, progress=not quiet,
+                         name=str(song), max_seconds=max_seconds, log=lambda m: click.echo(m, err=True))
+    files = ex.save_explanation(exp, out)
+    for i, p in enumerate(exp.probabilities):
+        top = int(p.argmax())
+        click.echo(f"clip {i + 1:3d} ({i * 5:4d}-{i * 5 + 5:4d} s): {exp.genres[top]:10s} {p[top]:.3f}")
+    click.echo(f"verdict: {exp.verdict}")
+    click.echo(f"files: {out}/ [{', '.join(p.name for p in files.values())}]")

@@ -1,0 +1,173 @@
+"""Commands that train, evaluate and describe models: ``train``, ``evaluate``, ``reproduce``, ``info``, ``predict``."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..cli_options import (CHECKPOINT, DATA, GENRES_OPT, NO_RANDOMNESS_SEED, QUIET, SEED, SEED_TYPE, SPLIT, Finite,
+                           LazyChoice, load_data, out_option)
+
+
+def _model_names() -> list[str]:
+    from ..models import model_names
+
+    return model_names()
+
+@click.command("train")
+@click.option("--model", "kind", type=LazyChoice(_model_names), required=True, help="Which model kind (the model registry).")
+@DATA
+@SPLIT
+@click.option("--hidden", type=click.IntRange(0, 4096), default=0, help="Hidden units (default: the paper's best for the model).")
+@click.option("--layers", type=click.IntRange(0, 16), default=0, help="Recurrent layers (default: 2).")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum epochs (default 60; early stopping after --patience).")
+@click.option("--patience", type=click.IntRange(min=1), default=20, show_default=True, help="Stop after this many epochs without validation gain.")
+@click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default=None, help="adam (default) or sgd (the paper's, with --lr 1.0).")
+@click.option("--lr", type=Finite(lo=0, lo_open=True), default=None, help="Learning rate (default 1e-3 for adam).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
+@click.option("--dropout", type=Finite(lo=0, hi=1, hi_open=True), default=0.2, show_default=True)
+@click.option("--weight-decay", type=Finite(lo=0), default=0.0, show_default=True, help="L2 penalty on the weights.")
+@click.option("--compression", type=click.Choice(["log", "none"]), default="log", show_default=True,
+              help="log: log PSD; none: the paper's raw PSD.")
+@click.option("--input-norm", type=click.Choice(["level", "none"]), default="level", show_default=True,
+              help="level: the model removes each clip's mean log level first (generalises across artists).")
+@click.option("--norm", type=click.Choice(["bin", "global"]), default="bin", show_default=True,
+              help="Normalise each frequency bin (bin) or with one scalar mean and std (global, the authors').")
+@click.option("--variant", type=click.Choice(["paper", "authors"]), default="paper", show_default=True,
+              help="paper: the equations; authors: the departures of the authors' code.")
+@click.option("--no-augment", is_flag=True, help="Turn off random gain and time/frequency masks.")
+@GENRES_OPT
+@out_option("Checkpoint path (default runs/<model>-<split>-seed<seed>.pt).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from <out>.resume.pt.")
+@SEED
+@click.option("--split-seed", type=SEED_TYPE, default=None,
+              help="Seed of the track split (default: --seed), to train other initialisations on one split.")
+@QUIET
+def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer, lr, batch_size, dropout,
+              weight_decay, compression, input_norm, norm, variant, no_augment, genres, out, resume, seed,
+              split_seed, quiet):
+    """Train one model and save its best checkpoint."""
+    from ..training import TrainSettings, check_out, train
+
+    out = check_out(out or Path("runs") / f"{kind}-{split}-seed{seed}.pt")
+    data = load_data(data_dir, quiet, genres)
+    settings = TrainSettings(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, patience=patience,
+                             weight_decay=weight_decay, augment=not no_augment)
+    command = "auralize " + " ".join(sys.argv[1:])
+    try:
+        result = train(kind, data, split, hidden=hidden, layers=layers, variant=variant, dropout=dropout,
+                       compression=compression, per_bin=norm == "bin", input_norm=input_norm, settings=settings,
+                       seed=seed, split_seed=split_seed, out=out, resume=resume,
+                       progress=not quiet, log=lambda m: click.echo(m, err=True), meta={"command": command})
+    except KeyboardInterrupt:
+        saved = out.with_suffix(".resume.pt")
+        hint = (f"rerun the same command with --resume to continue from {saved}" if saved.exists()
+                else "no epoch had finished, nothing to resume")
+        click.echo(f"auralize: interrupted; {hint}", err=True)
+        sys.exit(130)
+    click.echo(f"saved {result.path} (coverage: {result.model.meta['coverage']})")
+
+@click.command("evaluate")
+@CHECKPOINT
+@DATA
+@SPLIT
+@click.option("--part", type=click.Choice(["train", "valid", "test"]), default="test", show_default=True)
+@out_option("Folder for the confusion-matrix PNG and JSON (default: beside the checkpoint).")
+@click.option("--seed", type=SEED_TYPE, default=None,
+              help="Seed of the track split (default: the one the checkpoint was trained with).")
+@QUIET
+def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
+    """Clip and track accuracy, per genre, and a confusion matrix of a checkpoint."""
+    from ..checkpoint import load_model
+    from ..data import GENRES
+    from ..evaluation import evaluate
+
+    model = load_model(checkpoint)
+    data = load_data(data_dir, quiet, ",".join(model.genres) if set(model.genres) != set(GENRES) else None)
+    ev = evaluate(model, data, split, part, seed=seed)
+    png, _ = ev.save(out or checkpoint.parent, f"{checkpoint.stem}-{split}-{part}",
+                     f"{checkpoint.name}: {split} split, {part} clips (acc {ev.clip_accuracy:.3f})")
+    click.echo(ev.coverage)
+    click.echo(f"{part}: {ev.n_clips} clips, {ev.n_tracks} tracks")
+    click.echo(f"clip accuracy  {ev.clip_accuracy:.3f}")
+    click.echo(f"track accuracy {ev.track_accuracy:.3f}")
+    click.echo(ev.table())
+    click.echo(f"confusion matrix: {png}")
+
+@click.command("reproduce")
+@DATA
+@click.option("--split", type=click.Choice(["clip", "filtered", "track"]), default="filtered", show_default=True)
+@out_option("Folder for the tables, figures and checkpoints.", default=Path("docs/results"))
+@click.option("--models", default=None, help="Comma-separated model kinds (default: all registered: the paper's six).")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum epochs of the neural models.")
+@click.option("--input-norm", type=click.Choice(["level", "none"]), default="level", show_default=True,
+              help="level: every model removes each clip's mean log level first.")
+@GENRES_OPT
+@SEED
+@QUIET
+def reproduce_cmd(data_dir, split, out, models, epochs, input_norm, genres, seed, quiet):
+    """Train and evaluate all six of the paper's models; write a table beside the paper's."""
+    from ..models import model_kind
+    from ..reproduce import reproduce
+
+    kinds = None if models is None else [model_kind(m.strip()).name for m in models.split(",") if m.strip()]
+    data = load_data(data_dir, quiet, genres)
+    name = split if not genres else f"{split}-{len(data.genres)}genres"
+    table = reproduce(data, split, out, models=kinds, seed=seed, epochs=epochs, progress=not quiet,
+                      log=lambda m: click.echo(m, err=True), name=name, input_norm=input_norm)
+    click.echo(table.read_text())
+    click.echo(f"written: {table}")
+
+@click.command("info")
+@CHECKPOINT
+@NO_RANDOMNESS_SEED
+def info_cmd(checkpoint):
+    """What a checkpoint is: model, genres, front end, split and how it was trained."""
+    from ..checkpoint import load_model
+    from ..neurons import neurons_path
+
+    model = load_model(checkpoint)
+    cfg, meta = model.config, model.meta
+    click.echo(f"{checkpoint}: {cfg.kind} {model.size_label()}".rstrip())
+    click.echo(f"  variant {cfg.variant}, input normalisation {cfg.input_norm}, dropout {cfg.dropout}")
+    click.echo(f"  genres: {', '.join(model.genres)}")
+    click.echo(f"  input: compression {model.scaler.compression}, {'per-bin' if model.scaler.per_bin else 'global'} "
+               "mean and std of the training clips")
+    if meta:
+        click.echo(f"  split: {meta.get('coverage', meta.get('split', '?'))}")
+        click.echo(f"  best epoch {meta.get('best_epoch')}, validation clip accuracy {meta.get('best_valid_acc', 0):.3f}")
+        click.echo(f"  made by: {meta.get('command', '?')}")
+    path = neurons_path(checkpoint)
+    click.echo(f"  neuron statistics: {path if path.exists() else 'none (run auralize neurons)'}")
+    states = model.state_names()
+    if states:
+        click.echo(f"  states: {', '.join(states)}")
+
+@click.command("predict")
+@click.argument("songs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
+              help="Model (default: the shipped trained/lstm.pt).")
+@click.option("--clips", is_flag=True, help="Also list every 5-s clip's genre.")
+@out_option("Also write the table: .json or .csv (one row per song, with its clips' genres).")
+@NO_RANDOMNESS_SEED
+def predict_cmd(songs, checkpoint, clips, out):
+    """Classify songs: the genre of each (a vote of its 5-s clips) and its probability."""
+    from .. import default_checkpoint
+    from ..checkpoint import load_model
+    from ..evaluation import predict, prediction_format, save_predictions
+
+    if out is not None:
+        prediction_format(out)  # an unknown format fails before any work
+    model = load_model(checkpoint or default_checkpoint("lstm"))
+    predictions = []
+    for song in songs:
+        pred = predict(model, song)
+        predictions.append((song, pred))
+        click.echo(f"{song}: {pred.genre} (mean p {pred.probability:.3f} over {len(pred.probabilities)} clips)")
+        if clips:
+            for i, p in enumerate(pred.probabilities):
+                top = int(p.argmax())
+                click.echo(f"  clip {i + 1:3d} ({i * 5:4d}-{i * 5 + 5:4d} s): {model.genres[top]:10s} {p[top]:.3f}")
+    if out is not None:
+        click.echo(f"saved {save_predictions(predictions, out)}")
