@@ -6,7 +6,6 @@ use it too, so figures render the same on a machine without a screen.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,9 +13,8 @@ from . import features as F
 from .io import save_figure
 from .results import panel_line
 
-if TYPE_CHECKING:  # figures take results of these modules; importing them here would be circular
-    from .attribution import Explanation
-    from .neurons import NeuronReport
+# Figures sit below the modules whose results they draw (a neuron report, an explanation): they read
+# those results by their fields and import neither module, so no import runs back up.
 
 
 def pyplot():
@@ -52,7 +50,7 @@ def confusion_figure(confusion: np.ndarray, genres, path: str | Path, title: str
     return save_figure(path, fig)
 
 
-def heatmap(report: NeuronReport, path: str | Path, k: int | None = None) -> Path:
+def heatmap(report, path: str | Path, k: int | None = None) -> Path:
     """Genres x neurons heatmap of active rates over the union of every genre's top neurons."""
     units = []
     for g in report.genres:
@@ -110,17 +108,17 @@ def png_bytes(fig) -> bytes:
     return buf.getvalue()
 
 
-def explanation_figure(exp: Explanation, path: str | Path, title: str = "") -> Path:
+def explanation_figure(exp, path: str | Path, title: str = "") -> Path:
     """Song overview: genre probabilities per clip, spectrogram, attributions, attention; saved as PNG."""
     return save_figure(path, _explanation(exp, title))
 
 
-def explanation_png(exp: Explanation, title: str = "") -> bytes:
+def explanation_png(exp, title: str = "") -> bytes:
     """The figure of :func:`explanation_figure` as PNG bytes."""
     return png_bytes(_explanation(exp, title))
 
 
-def _explanation(exp: Explanation, title: str):
+def _explanation(exp, title: str):
     plt = pyplot()
     n = len(exp.psd)
     rows = 4 if exp.attention is not None else 3
