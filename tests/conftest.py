@@ -90,3 +90,22 @@ def toy_checkpoint(tmp_path_factory):
     psd = F.spectrogram(rng.standard_normal((8, 20000)) * 0.1 * rng.uniform(0.1, 1, (8, 1)))
     attach(model, F.InputScaler().fit(psd), GENRES)
     return save_checkpoint(tmp_path_factory.mktemp("toy") / "toy.pt", model)
+
+
+def run_cli(args, env=None):
+    """Run ``auralize ARGS`` through click's test runner; returns (exit code, stdout, stderr)."""
+    from click.testing import CliRunner
+
+    from auralize.cli import cli
+
+    result = CliRunner(env=env).invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def one_line_error(code, err, *needles):
+    """Exit code 2 and one line on stderr, 'auralize: error: ...', holding every needle; no traceback."""
+    assert code == 2, err
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("auralize: error:"), err
+    assert all(n in lines[0] for n in needles), err
+    assert "Traceback" not in err

@@ -2,24 +2,12 @@
 import json
 
 import pytest
-from click.testing import CliRunner
 
 import auralize
 from auralize.cli import cli
 
 
-def run(args):
-    """Run ``auralize ARGS`` through click's test runner; returns (exit code, stdout, stderr)."""
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def one_line_error(code, err, needle):
-    assert code == 2, err
-    lines = [line for line in err.strip().splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("auralize: error:"), err
-    assert needle in lines[0], err
-    assert "Traceback" not in err
+from conftest import one_line_error, run_cli as run  # noqa: E402
 
 
 def test_train_then_evaluate(gtzan_dir, tmp_path):

@@ -7,6 +7,7 @@ import soundfile as sf
 import torch
 from click.testing import CliRunner
 
+from conftest import one_line_error, run_cli
 from auralize import data as D
 from auralize import features as F
 from auralize.checkpoint import load_model
@@ -84,8 +85,7 @@ def test_genre_objective_errors(tiny):
 
 
 def invoke(*args):
-    result = CliRunner().invoke(cli, list(args))
-    return result.exit_code, result.stdout, result.stderr
+    return run_cli(args)
 
 
 def test_genre_dream_writes_everything_and_is_deterministic(tiny, tmp_path, gtzan_dir):
@@ -136,10 +136,7 @@ def test_weights_command(tiny, tmp_path):
     assert code == 2 and "out of range" in err
 
 
-def one_line(code, err, needle):
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("auralize: error:") and needle in lines[0], err
+one_line = one_line_error
 
 
 def test_bad_input(tiny, tmp_path):

@@ -4,14 +4,12 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-from click.testing import CliRunner
 
 from auralize import data as D
-from auralize.cli import cli
 from auralize.errors import AuralizeError
 from auralize.attribution import explain, listened
 from auralize.training import TrainSettings, train
-from conftest import synth_track
+from conftest import one_line_error, run_cli, synth_track
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +23,7 @@ def models(gtzan_dir, tmp_path_factory):
 
 
 def invoke(*args):
-    r = CliRunner().invoke(cli, list(args))
-    return r.exit_code, r.stdout, r.stderr
+    return run_cli(args)
 
 
 @pytest.mark.parametrize("method", ["ig", "saliency"])
@@ -74,10 +71,7 @@ def test_explain_command_writes_everything(models, tmp_path):
     assert sf.info(str(tmp_path / "e" / "listened.wav")).frames == 40000
 
 
-def one_line(code, err, needle):
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("auralize: error:") and needle in lines[0], err
+one_line = one_line_error
 
 
 def test_bad_songs(models, tmp_path):

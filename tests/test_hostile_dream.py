@@ -8,17 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from auralize.cli import cli
+from conftest import run_cli
 from auralize.errors import AuralizeError
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def invoke(*args, env=None):
-    result = CliRunner().invoke(cli, [str(a) for a in args], env=env)
-    return result.exit_code, result.stdout, result.stderr
+    return run_cli(args, env)
 
 
 def one_line(result, *needles):

@@ -13,11 +13,9 @@ import subprocess
 import numpy as np
 import pytest
 import soundfile as sf
-from click.testing import CliRunner
 
 from auralize import results as R
-from auralize.cli import cli
-from conftest import synth_track
+from conftest import one_line_error, run_cli, synth_track
 
 # Each would change the page's title or write PWNED into it if it ran; the word is built by the
 # script, so it appears in the page only if a script from the data ran.
@@ -28,14 +26,10 @@ PAYLOADS = ["<img src=x onerror=\"document.title='PW'+'NED'\">",
 
 
 def invoke(*args):
-    r = CliRunner().invoke(cli, [str(a) for a in args])
-    return r.exit_code, r.stdout, r.stderr
+    return run_cli(args)
 
 
-def one_line(code, err, needle):
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("auralize: error:") and needle in lines[0], err
+one_line = one_line_error
 
 
 def _tone(path, sr=4000, seconds=1.0):

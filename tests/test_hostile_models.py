@@ -10,18 +10,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from click.testing import CliRunner
 
 from auralize import data as D
-from auralize.cli import cli
 from auralize.training import TrainSettings, train
 from test_cli import one_line_error
 from test_training import interrupt_at
 
 
-def run(args):
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
+from conftest import run_cli as run  # noqa: E402
 
 
 @pytest.fixture(scope="module")

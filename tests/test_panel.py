@@ -3,10 +3,8 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from auralize import panel
-from auralize.cli import cli
 from auralize.panel import registry
 from auralize.panel.cnn import CNNJudge
 from auralize.panel.data import load_clips
@@ -15,19 +13,10 @@ from auralize.panel.melrnn import MelLSTM, MelLSTMJudge
 from auralize.panel.recurrent import RecurrentJudge
 from auralize.panel.temporal import STATS, temporal_stats
 from auralize.panel.training import score_judge
-from conftest import make_gtzan, synth_track
+from conftest import make_gtzan, one_line_error, run_cli, synth_track
 
 
-def run(args, env=None):
-    result = CliRunner(env=env).invoke(cli, args, catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def one_line_error(code, err, needle):
-    assert code == 2, err
-    lines = [line for line in err.strip().splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("auralize: error:"), err
-    assert needle in lines[0], err
+run = run_cli
 
 
 @pytest.fixture(scope="session")

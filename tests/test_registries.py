@@ -5,10 +5,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from click.testing import CliRunner
 from torch import nn
 
-from auralize.cli import cli
 from auralize.models import MODELS, Classifier, ModelKind, normalise_input, register
 
 
@@ -39,9 +37,7 @@ def toy_kind():
     MODELS.pop("meanpool")
 
 
-def run(args):
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
+from conftest import run_cli as run  # noqa: E402
 
 
 def test_a_registered_kind_runs_through_the_cli(toy_kind, gtzan_dir, tmp_path):
