@@ -23,13 +23,13 @@ TRAINED_DIR = Path(__file__).resolve().parent.parent / "trained"
 #: one entry here.
 _PUBLIC = {
     "checkpoint": ["load_model", "save_checkpoint"],
-    "data": ["GENRES", "Dataset", "discover", "load_dataset", "make_split"],
+    "data": ["GENRES", "Dataset", "Split", "discover", "load_dataset", "make_split"],
     "errors": ["AuralizeError"],
     "evaluation": ["evaluate", "predict"],
     "features": ["HOP", "InputScaler", "N_BINS", "N_FFT", "N_FRAMES", "SAMPLE_RATE", "TorchSpectrogram", "load_audio",
                  "spectrogram", "split_clips", "torch_spectrogram"],
     "models": ["ModelConfig", "build_model"],
-    "neurons": ["load_report", "top_neurons"],
+    "neurons": ["NeuronReport", "ablate", "activations", "load_report", "top_neurons"],
     "training": ["TrainSettings", "train"],
     "dream": ["Compose", "Context", "Dither", "DreamResult", "DreamSettings", "FreqMask", "FreqShift", "Gain",
               "InputNoise", "Jitter", "Noise", "Objective", "PARAMS", "Param", "Shift", "SpectrogramParam",

@@ -12,9 +12,7 @@ import sys
 import numpy as np
 
 import auralize
-from auralize.io import save_figure
-from auralize.neurons import activations
-from auralize.plots import pyplot
+from auralize import activations, pyplot, save_figure
 
 from _common import finish, inputs, options, setup
 

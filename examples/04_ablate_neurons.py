@@ -1,7 +1,7 @@
 """Study 4: silence a genre's top neurons and watch per-genre accuracy and confidence change.
 
 The genre's ``--k`` most commonly active neurons are ablated (their output is 0 at every frame,
-also to their own recurrence, see auralize.neurons.ablate); as a control, ``k`` random other
+also to their own recurrence, see auralize.ablate); as a control, ``k`` random other
 neurons of the same layer. If the top neurons matter for their genre, that genre's accuracy and
 its mean probability on its own clips should drop more than the others' and more than under the
 control. ``--k 1`` is the single top neuron.
@@ -13,9 +13,7 @@ import sys
 import numpy as np
 
 import auralize
-from auralize.io import save_figure
-from auralize.neurons import ablate, load_report
-from auralize.plots import pyplot
+from auralize import ablate, load_report, pyplot, save_figure
 
 from _common import finish, options, setup
 
@@ -23,7 +21,7 @@ from _common import finish, options, setup
 def per_genre(model, data, split):
     """The evaluation, and per genre (clip accuracy, mean probability of the true genre)."""
     if split is None:  # synthetic data: all clips
-        from auralize.data import Split
+        from auralize import Split
 
         split = Split("all", {"test": np.arange(len(data.psd))}, "all clips")
     ev = auralize.evaluate(model, data, split, "test")
