@@ -78,11 +78,20 @@ def dream_figure(psd: np.ndarray, genre: str, path: Path, description: str, trip
 
     The title gives what the held-out listening panel heard beside the same-model round trip.
     """
+    title = (f"dream: {description}\n{panel_line(panel, genre)}\n"
+             f"(same-model round trip p({genre}) = {trip['p_target_mean']:.3f})")
+    return save_figure(path, _spectrograms([(psd, title)] + ([(real, f"a real {genre} clip")] if real is not None
+                                                             else [])))
+
+
+def spectrogram_png(psd: np.ndarray, title: str = "") -> bytes:
+    """One PSD ``(frames, 513)`` in dB as PNG bytes (for inline HTML)."""
+    return png_bytes(_spectrograms([(psd, title)]))
+
+
+def _spectrograms(panels: list):
+    """PSDs ``(frames, 513)`` side by side in dB on one colour scale; ``panels``: (psd, title) pairs."""
     plt = pyplot()
-    panels = [(psd, f"dream: {description}\n{panel_line(panel, genre)}\n"
-                    f"(same-model round trip p({genre}) = {trip['p_target_mean']:.3f})")]
-    if real is not None:
-        panels.append((real, f"a real {genre} clip"))
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
     hop_s = F.HOP / F.SAMPLE_RATE
     vmax = max(_db(p).max() for p, _ in panels)
@@ -93,7 +102,7 @@ def dream_figure(psd: np.ndarray, genre: str, path: Path, description: str, trip
         ax.set_xlabel("time (s)")
     axes[0][0].set_ylabel("frequency (Hz)")
     fig.colorbar(im, ax=axes[0].tolist(), label="PSD (dB)")
-    return save_figure(path, fig)
+    return fig
 
 
 def png_bytes(fig) -> bytes:

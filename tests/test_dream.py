@@ -251,3 +251,11 @@ def test_toy_param_is_one_registry_entry(tiny, tmp_path):
         PARAMS.pop("toy-smooth")
     code, _, err = invoke("--genre", "rock", "--checkpoint", str(tiny), "--param", "toy-smooth")
     assert code == 2 and "toy-smooth" in err
+
+
+def test_dream_result_shows_itself_in_a_notebook(tiny):
+    model = load_model(tiny)
+    dream = render(model, [class_logprob(0, "classical")], steps=2)
+    page = dream._repr_html_()
+    assert page.count("<audio") == 1 and page.count("<img") == 1 and "log p(classical)" in page
+    assert dream.psd().shape == (1, 22, 513)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import os
 import signal
 import threading
 import warnings
@@ -257,16 +258,24 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM wait until the block is done; one that came meanwhile is delivered then."""
-    held = {signal.SIGINT, signal.SIGTERM}
+    """SIGINT and SIGTERM wait until the block is done; one that came meanwhile is acted on then.
+
+    Python handlers, not a signal mask: a mask covers only the main thread, and a signal that
+    reaches one of torch's or numba's worker threads would still run its handler mid-block.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    arrived: list[int] = []
+    before = {sig: signal.signal(sig, lambda signum, frame: arrived.append(signum))
+              for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+        if arrived:
+            os.kill(os.getpid(), arrived[0])  # now, under the handler that was in force before
 
 
 def load_panel() -> list | None:
@@ -355,8 +364,7 @@ def make_audible(model: nn.Module | str | Path | None, genres: str | Sequence[st
                         init=start, clamp=settings.clamp, window_step=settings.window_step, seed=settings.seed,
                         progress=progress)
         audio = to_audio(result, n_iter=settings.griffin_lim_iters, seed=settings.seed)
-        # The transforms' margin beyond `seconds` is not part of the dream.
-        psd = model.scaler.inverse(result.x[:, :n_frames(settings.seconds)].double()).numpy()
+        psd = result.psd()
         recorded = {**settings.to_json(), **result.settings}
         return [_write_dream(model, genre, stem, audio[b], psd[b], result.descriptions[b], result.curve[:, b],
                              recorded, real.get(genre), judges) for b, (genre, stem) in enumerate(zip(names, stems))]

@@ -46,6 +46,26 @@ class DreamResult:
     settings: dict = field(default_factory=dict)
     params: list = field(default_factory=list, repr=False)  # the optimised Param modules
 
+    def psd(self) -> np.ndarray:
+        """The dreams' PSDs ``(batch, frames, 513)``, without the transforms' margin."""
+        frames = n_frames(self.settings["seconds"])
+        scaler = self.params[0].scaler
+        return scaler.inverse(self.x[:, :frames].double()).numpy()
+
+    def _repr_html_(self) -> str:
+        """In a notebook: each dream's objective, a player and its spectrogram."""
+        import html
+
+        from ..plots import spectrogram_png
+        from ..results import html_image, html_player
+
+        audio, psd = to_audio(self), self.psd()
+        return "".join(
+            f"<div><p><b>{html.escape(d)}</b> ({self.param}; objective {self.curve[0, b]:.3f} -> "
+            f"{self.curve[-1, b]:.3f})</p>{html_player(audio[b], F.SAMPLE_RATE, d)}"
+            f"{html_image(spectrogram_png(psd[b], d), 'spectrogram of the dream')}</div>"
+            for b, d in enumerate(self.descriptions))
+
 
 class Adam:
     """``torch.optim.Adam`` (defaults, CPU single-tensor update), written out step for step.
