@@ -1,9 +1,12 @@
 """The held-out listening panel on dreams and on reference rows (issue 8): one table.
 
+    python benchmarks/bench_panel.py --data ../shared/gtzan4k --seeds 0,1,2 [--pure-neuron]
     python benchmarks/bench_panel.py --data ../shared/gtzan4k --dreams DIR0 --dreams DIR1 ...
 
-Each ``--dreams DIR`` is a folder of ``<genre>.wav`` (e.g. ``python -m auralize --genre all --seed S
--o DIR``) and becomes one row. The reference rows use real clips of the held-out TEST part of the
+``--seeds`` makes the default dreams itself (``auralize --genre all --seed S``, timed; with
+``--pure-neuron`` also ``--class-weight 0``), one row per seed; each ``--dreams DIR`` is a folder
+of ``<genre>.wav`` made otherwise and becomes one row. Dream rows are checked against issue 8's
+targets (printed and written under the table). The reference rows use real clips of the held-out TEST part of the
 shipped checkpoints' split (3 tracks per genre, one clip each):
 
 - real test clips (the upper bound);
@@ -123,6 +126,46 @@ def dream_row(folder: str | Path, genres) -> list[tuple[str, np.ndarray]]:
     return items
 
 
+def make_dreams(seed: int, folder: Path, extra: list[str]) -> float:
+    """``auralize --genre all --seed SEED -o FOLDER [EXTRA]`` in a fresh process; returns its seconds."""
+    import subprocess
+
+    started = time.time()
+    subprocess.run([sys.executable, "-m", "auralize", "--genre", "all", "--seed", str(seed), "-o", str(folder),
+                    "--quiet", "--no-panel", *extra], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return time.time() - started
+
+
+def round_trips(folder: Path) -> list[float]:
+    """The same-model round trip p(target) of each dream in ``folder`` (from its JSON)."""
+    from auralize import results
+
+    return [results.read(p, "dream")["round_trip"]["p_target_mean"] for p in sorted(folder.glob("*.json"))]
+
+
+def targets(scored: list[dict], trips: dict[str, list[float]]) -> str:
+    """Issue 8's targets for the dream rows, each met or not, in this run's figures."""
+    dreams = [r for r in scored if r["row"] in trips]
+    if not dreams:
+        return ""
+    lowest = {r["row"]: min(trips[r["row"]]) for r in dreams}
+    checks = [
+        ("panel majority = G for at least 8 of 10 genres on every seed",
+         all(r["panel_hits"] >= 8 for r in dreams), ", ".join(f"{r['panel_hits']}" for r in dreams)),
+        ("mean panel p(G) at least 0.5", all(r["mean_p_target"] >= 0.5 for r in dreams),
+         ", ".join(f"{r['mean_p_target']:.3f}" for r in dreams)),
+        ("nearest genre by distance = G for at least 8 of 10", all(r["nearest_hits"] >= 8 for r in dreams),
+         ", ".join(f"{r['nearest_hits']}" for r in dreams)),
+        ("no dream nearer to a training clip than the 5th percentile of real-to-real distances",
+         all(r["copies"] == 0 for r in dreams), ", ".join(f"{r['copies']} copies" for r in dreams)),
+        ("same-model round trip p(G) at least 0.9 for every dream", all(v >= 0.9 for v in lowest.values()),
+         ", ".join(f"lowest {v:.3f}" for v in lowest.values())),
+    ]
+    lines = ["| target | met | figures (one per dream row) |", "|---|---|---|"]
+    lines += [f"| {name} | {'yes' if ok else '**no**'} | {figures} |" for name, ok, figures in checks]
+    return "\n".join(lines)
+
+
 def _command() -> str:
     """This run's command line, without the ``--note`` (which the page quotes in full)."""
     args, shown = sys.argv[1:], []
@@ -135,8 +178,12 @@ def _command() -> str:
     return shlex.join(["python", "benchmarks/bench_panel.py"] + shown)
 
 
-def run(rows: Rows, clips: ClipSet, out: Path | None = None, note: str = "") -> list[dict]:
-    """Score every row on the panel; write ``out`` (.md and .json) if given."""
+def run(rows: Rows, clips: ClipSet, out: Path | None = None, note: str = "",
+        trips: dict[str, list[float]] | None = None) -> list[dict]:
+    """Score every row on the panel; write ``out`` (.md and .json) if given.
+
+    ``trips``: for dream rows, each dream's same-model round trip, to check issue 8's targets.
+    """
     ref = build_reference(clips, outside=[n for n in JUDGES if n not in PANEL])
     scored = []
     for name, items in rows.items():
@@ -144,6 +191,7 @@ def run(rows: Rows, clips: ClipSet, out: Path | None = None, note: str = "") -> 
         scored.append(score_row(name, items, ref))
         print(f"{name}: {scored[-1]['panel_hits']}/{len(items)} ({time.time() - started:.1f} s)", file=sys.stderr)
     table = rows_table(scored)
+    goals = targets(scored, trips or {})
     if out is not None:
         text = f"""# The held-out listening panel on dreams and reference rows
 
@@ -170,6 +218,8 @@ of the distances of real training clips to their nearest clip of another track. 
 
 {table}
 
+{"## Issue 8's targets" + chr(10) + chr(10) + goals if goals else ""}
+
 ## Temporal statistics per genre, beside real clips
 
 {temporal_table(scored, REAL)}
@@ -177,6 +227,8 @@ of the distances of real training clips to their nearest clip of another track. 
         atomic_write_text(out.with_suffix(".md"), text)
         atomic_write_text(out.with_suffix(".json"), json.dumps(scored, indent=1))
     print(table)
+    if goals:
+        print(goals)
     return scored
 
 
@@ -184,15 +236,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="folder of genre folders (GTZAN at 4 kHz)")
     parser.add_argument("--dreams", type=Path, action="append", default=[], help="folder of <genre>.wav (repeatable)")
+    parser.add_argument("--seeds", default="", help="make the default dreams for these seeds (e.g. 0,1,2) and score them")
+    parser.add_argument("--pure-neuron", action="store_true", help="with --seeds: also the --class-weight 0 dreams")
     parser.add_argument("--per-genre", type=int, default=3, help="real test clips per genre in the reference rows")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("-o", "--out", type=Path, default=ROOT / "docs" / "results" / "panel.md")
     parser.add_argument("--note", default="", help="a sentence on how the dreams were made")
     args = parser.parse_args()
+    import tempfile
+
     clips = load_clips(args.data)
     rows = {f"dreams {d.name}": dream_row(d, clips.genres) for d in args.dreams}
+    trips = {f"dreams {d.name}": round_trips(d) for d in args.dreams if any(d.glob("*.json"))}
+    work = Path(tempfile.mkdtemp(prefix="bench-panel-"))
+    variants = [("default", [])] + ([("pure neuron", ["--class-weight", "0"])] if args.pure_neuron else [])
+    for seed in [int(s) for s in args.seeds.split(",") if s.strip()]:
+        for label, extra in variants:
+            folder = work / f"{label.replace(' ', '-')}-seed{seed}"
+            seconds = make_dreams(seed, folder, extra)
+            name = f"{label} dreams, seed {seed}"
+            rows[name], trips[name] = dream_row(folder, clips.genres), round_trips(folder)
+            print(f"{name}: made in {seconds:.1f} s", file=sys.stderr)
+    note = args.note
+    if args.seeds and not note:
+        note = (f"Dreams: `auralize --genre all --seed S` with the defaults, for S in {args.seeds}"
+                + (" (and with `--class-weight 0`, the pure neuron objective)" if args.pure_neuron else "")
+                + ", judged as the WAVs read back from disk.")
     rows.update(reference_rows(clips, args.per_genre, args.seed))
-    run(rows, clips, args.out, args.note)
+    run(rows, clips, args.out, note, trips)
 
 
 if __name__ == "__main__":
