@@ -1,0 +1,414 @@
+"""Which dream recipe does the held-out listening panel hear as the genre? (issue 8, part 2)
+
+For each candidate recipe and seed, dream all ten genres (5 s each, from noise), write every
+dream as a 16-bit WAV, read it back from disk and let the panel judge it
+(:func:`auralize.panel.judge`), beside the same-model round trip. Reference rows (real test clips,
+the same clips through the paper-grid PSD and Griffin-Lim, white noise, noise with each genre's
+mean spectrum) are measured the same way.
+
+    python scripts/dream_study.py --data /work/shared/gtzan4k --seeds 0,1,2
+
+Rules that keep it honest: every dream starts from noise and never sees a real clip of its
+target genre (the statistics candidate matches the dreaming model's state statistics over the
+genre's training clips, nothing else); no panel judge is a dreaming model or part of any
+objective; the panel hears the WAV as written.
+
+The candidate recipes are small pieces meant to become entries of the dream package
+(``auralize.dream``): a parameterisation (:class:`FineMagnitude`), a transform
+(:func:`waveform_transforms`), objectives (:func:`class_score`, :func:`state_statistics`).
+Rows already in the JSON are kept, so an interrupted study resumes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from auralize import features as F
+from auralize.checkpoint import load_model
+from auralize.data import load_dataset, make_split
+from auralize.dream import class_logprob, genre_objective, render, round_trip, to_audio
+from auralize.invert import psd_to_audio
+from auralize.io import atomic_write_text, save_wav
+from auralize.neurons import load_report
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAINED = ROOT / "trained"
+SECONDS = 5.0
+FINE_FFT, FINE_HOP = 512, 128  # the fine grid: real clips through it and Griffin-Lim keep their genre
+
+
+# --- parameterisation: a log-magnitude on the fine grid, phase by Griffin-Lim inside the loop ---
+
+def _fine_window() -> torch.Tensor:
+    return torch.hann_window(FINE_FFT, dtype=torch.float32)
+
+
+def fine_stft(x: torch.Tensor) -> torch.Tensor:
+    return torch.stft(x, FINE_FFT, FINE_HOP, window=_fine_window(), center=True, return_complex=True)
+
+
+def fine_istft(spec: torch.Tensor, length: int) -> torch.Tensor:
+    return torch.istft(spec, FINE_FFT, FINE_HOP, window=_fine_window(), center=True, length=length)
+
+
+class FineMagnitude(nn.Module):
+    """Optimise a log-magnitude ``(batch, 257, frames)`` on a 512/128 STFT grid.
+
+    The audio is the inverse STFT of that magnitude with the current phase; after every step
+    the phase takes one Griffin-Lim update (no gradient), so the model always hears a signal
+    close to the consistent one the dream will be written as. The model reads the audio
+    through the paper's front end, so it still sees 22x513 PSDs, while the audio is shaped
+    four times finer in time than those frames.
+    """
+
+    def __init__(self, batch: int, samples: int, generator: torch.Generator, level: float = 0.05) -> None:
+        super().__init__()
+        spec = fine_stft(level * torch.randn(batch, samples, generator=generator))
+        self.samples = samples
+        self.logmag = nn.Parameter(torch.log(spec.abs() + 1e-5))
+        self.phase = spec / spec.abs().clamp(min=1e-12)
+
+    def audio(self) -> torch.Tensor:
+        return fine_istft(torch.exp(self.logmag) * self.phase, self.samples)
+
+    @torch.no_grad()
+    def update_phase(self, iters: int = 1) -> None:
+        for _ in range(iters):
+            rebuilt = fine_stft(self.audio())
+            self.phase = rebuilt / rebuilt.abs().clamp(min=1e-12)
+
+    def penalty(self, tv_time: float, tv_freq: float) -> torch.Tensor:
+        m = self.logmag
+        return tv_time * (m[..., 1:] - m[..., :-1]).abs().mean((1, 2)) \
+            + tv_freq * (m[:, 1:] - m[:, :-1]).abs().mean((1, 2))
+
+
+# --- transforms: what must not undo the dream, drawn anew every step and averaged over copies ---
+
+def waveform_transforms(audio: torch.Tensor, copies: int, generator: torch.Generator, shift: bool = True,
+                        gain_db: float = 6.0, snr_db: tuple[float, float] | None = (10.0, 30.0)) -> torch.Tensor:
+    """``copies`` transformed 5-s clips of each signal ``(batch, samples)`` -> ``(batch * copies, 20000)``.
+
+    A random sub-frame time shift (a crop at any of the first ``samples - 20000`` offsets, so
+    the front end frames the audio differently), a gain within +-``gain_db`` and white noise at
+    a random SNR within ``snr_db``.
+    """
+    b, n = audio.shape
+    span = n - F.CLIP_SAMPLES
+    starts = torch.randint(0, span + 1, (b * copies,), generator=generator) if shift and span > 0 \
+        else torch.zeros(b * copies, dtype=torch.long)
+    rows = audio.repeat_interleave(copies, 0)
+    idx = starts[:, None] + torch.arange(F.CLIP_SAMPLES)[None]
+    clips = torch.gather(rows, 1, idx)
+    if gain_db:
+        clips = clips * 10 ** ((torch.rand(b * copies, 1, generator=generator) * 2 - 1) * gain_db / 20)
+    if snr_db:
+        snr = snr_db[0] + (snr_db[1] - snr_db[0]) * torch.rand(b * copies, 1, generator=generator)
+        rms = clips.detach().pow(2).mean(1, keepdim=True).sqrt()
+        clips = clips + rms * 10 ** (-snr / 20) * torch.randn(clips.shape, generator=generator)
+    return clips
+
+
+def input_masks(x: torch.Tensor, generator: torch.Generator, max_frames: int = 3, max_bins: int = 60) -> torch.Tensor:
+    """One random time mask (up to ``max_frames``) and frequency mask (up to ``max_bins``) per input."""
+    b, t, f = x.shape
+    t0, tw = torch.randint(0, t, (b, 1, 1), generator=generator), torch.randint(0, max_frames + 1, (b, 1, 1), generator=generator)
+    f0, fw = torch.randint(0, f, (b, 1, 1), generator=generator), torch.randint(0, max_bins + 1, (b, 1, 1), generator=generator)
+    steps, bins = torch.arange(t).view(1, t, 1), torch.arange(f).view(1, 1, f)
+    return x.masked_fill(((steps >= t0) & (steps < t0 + tw)) | ((bins >= f0) & (bins < f0 + fw)), 0.0)
+
+
+# --- objectives over a batch of copies: (batch * copies, ...) -> per-dream score (batch,) ---
+
+def class_score(logits: torch.Tensor, targets: torch.Tensor, copies: int) -> torch.Tensor:
+    """Mean over copies of log p(target)."""
+    lp = torch.log_softmax(logits, 1).gather(1, targets.repeat_interleave(copies)[:, None])[:, 0]
+    return lp.view(-1, copies).mean(1)
+
+
+def gram(h: torch.Tensor) -> torch.Tensor:
+    """Gram matrix over time of states ``(n, T, H)`` -> ``(n, H, H)``."""
+    return h.transpose(1, 2) @ h / h.shape[1]
+
+
+def state_statistics(model: nn.Module, x: np.ndarray, layer: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean state and mean Gram matrix over time of ``layer`` on model inputs ``x`` (n, 22, 513)."""
+    with torch.no_grad():
+        h = torch.cat([model.forward_with_states(torch.from_numpy(x[i:i + 256]))[1][layer]
+                       for i in range(0, len(x), 256)])
+    return h.mean((0, 1)), gram(h).mean(0)
+
+
+def statistics_score(states: dict, layer: str, targets_mean: torch.Tensor, targets_gram: torch.Tensor,
+                     copies: int) -> torch.Tensor:
+    """Minus the relative squared distance of the copies' mean state and Gram matrix to the genre's."""
+    h = states[layer]
+    mean = h.mean(1).view(-1, copies, h.shape[-1]).mean(1)
+    g = gram(h).view(-1, copies, h.shape[-1], h.shape[-1]).mean(1)
+    d_mean = (mean - targets_mean).pow(2).sum(1) / targets_mean.pow(2).sum(1)
+    d_gram = (g - targets_gram).pow(2).sum((1, 2)) / targets_gram.pow(2).sum((1, 2))
+    return -(d_mean + d_gram)
+
+
+# --- the fine-grid render loop ---
+
+def render_fine(models: list[nn.Module], genres: list[str], *, seed: int, steps: int = 150, lr: float = 0.05,
+                copies: int = 4, transforms: bool = True, tv_time: float = 0.02, tv_freq: float = 0.02,
+                class_weight: float = 1.0, stats: dict | None = None, stats_weight: float = 0.0,
+                layer: str = "layer2.h", final_iters: int = 100) -> np.ndarray:
+    """Dream ``genres`` (one each, batched) on the fine grid through the mean of ``models``' scores.
+
+    Returns audio ``(len(genres), 20000)``. ``stats``: per-genre (mean, Gram) targets of the
+    first model's ``layer`` (the statistics objective, weighted ``stats_weight``).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    for m in models:
+        m.eval()
+        for p in m.parameters():
+            p.requires_grad_(False)
+    shift = F.HOP if transforms else 0
+    par = FineMagnitude(len(genres), F.CLIP_SAMPLES + shift, generator)
+    opt = torch.optim.Adam(par.parameters(), lr=lr)
+    targets = torch.tensor([models[0].genres.index(g) for g in genres])
+    if stats:
+        s_mean = torch.stack([stats[g][0] for g in genres])
+        s_gram = torch.stack([stats[g][1] for g in genres])
+    k = copies if transforms else 1
+    for _ in range(steps):
+        opt.zero_grad()
+        audio = par.audio()
+        clips = waveform_transforms(audio, k, generator) if transforms else audio[:, :F.CLIP_SAMPLES]
+        psd = F.torch_spectrogram(clips)
+        score = 0.0
+        for i, m in enumerate(models):
+            x = m.scaler.transform(psd)
+            lo, hi = m.scaler.bounds(x)
+            pen = (torch.relu(x - hi) + torch.relu(lo - x)).pow(2).mean((1, 2)).view(-1, k).mean(1)
+            xin = input_masks(x, generator) if transforms else x
+            logits, states = m.forward_with_states(xin)
+            s = class_weight * class_score(logits, targets, k) if class_weight else 0.0
+            if stats and i == 0:
+                s = s + stats_weight * statistics_score(states, layer, s_mean, s_gram, k)
+            score = score + (s - pen) / len(models)
+        loss = (par.penalty(tv_time, tv_freq) - score).sum()
+        loss.backward()
+        opt.step()
+        par.update_phase()
+    par.update_phase(final_iters)
+    with torch.no_grad():
+        audio = par.audio()[:, :F.CLIP_SAMPLES]
+    peak = audio.abs().amax(1, keepdim=True).clamp(min=1e-12)
+    return (audio * torch.clamp(0.99 / peak, max=1.0)).numpy().astype(np.float32)
+
+
+# --- candidates: name -> (description, dreaming models, function(genres, seed) -> audio) ---
+
+def _spec_class(model, genres, seed, steps):
+    objectives = [class_logprob(model.genres.index(g), g) for g in genres]
+    result = render(model, objectives, param="spectrogram", seconds=SECONDS, steps=steps, seed=seed)
+    return to_audio(result, model, SECONDS, seed=seed)
+
+
+def _spec_neuron(model, genres, seed, steps, class_weight):
+    report = load_report(model.path)
+    objectives = [genre_objective(model, g, "neuron", report, class_weight=class_weight) for g in genres]
+    result = render(model, objectives, param="spectrogram", seconds=SECONDS, steps=steps, seed=seed)
+    return to_audio(result, model, SECONDS, seed=seed)
+
+
+def candidates(args, data) -> dict:
+    lstm = lambda: load_model(TRAINED / "lstm.pt")  # noqa: E731
+    robust = lambda: load_model(args.robust)  # noqa: E731
+    ensemble = lambda: [load_model(TRAINED / f"{k}.pt") for k in ("lstm", "attention", "rnn")] + [robust()]  # noqa: E731
+    steps = args.steps
+
+    def stats_of(model):
+        split = make_split(data, "track", seed=0)
+        ids = split["train"]
+        x = model.scaler.transform(data.psd[ids]).astype(np.float32)
+        labels = data.label[ids]
+        return {g: state_statistics(model, x[labels == data.genres.index(g)], "layer2.h") for g in data.genres}
+
+    return {
+        "today-default": ("shipped LSTM, neuron + class objective, paper-grid spectrogram, Griffin-Lim (today's "
+                          "`auralize --genre G`)", lstm, lambda m, g, s: _spec_neuron(m, g, s, steps, 1.0)),
+        "paper-neuron": ("shipped LSTM, the paper's pure neuron objective (--class-weight 0), paper grid",
+                         lstm, lambda m, g, s: _spec_neuron(m, g, s, steps, 0.0)),
+        "lstm-class-spec": ("shipped LSTM, class objective, paper-grid spectrogram", lstm,
+                            lambda m, g, s: _spec_class(m, g, s, steps)),
+        "robust-spec": ("(a) robust LSTM, class objective, paper-grid spectrogram, Griffin-Lim", robust,
+                        lambda m, g, s: _spec_class(m, g, s, steps)),
+        "robust-fine": ("(c) robust LSTM, class objective, 512/128 log-magnitude, Griffin-Lim in the loop",
+                        robust, lambda m, g, s: render_fine([m], g, seed=s, steps=steps, transforms=False)),
+        "robust-fine-tr": ("(b+c) robust LSTM, fine grid + transforms (sub-frame shift, gain, noise 10-30 dB, "
+                           "masks; 4 copies)", robust, lambda m, g, s: render_fine([m], g, seed=s, steps=steps)),
+        "lstm-fine-tr": ("shipped LSTM, fine grid + transforms", lstm,
+                         lambda m, g, s: render_fine([m], g, seed=s, steps=steps)),
+        "ensemble-fine-tr": ("(d) ensemble lstm+attention+rnn+robust (mean log p), fine grid + transforms",
+                             ensemble, lambda ms, g, s: render_fine(ms, g, seed=s, steps=steps)),
+        "robust-stats": ("(e) robust LSTM, match layer-2 mean and Gram matrix of the genre's training clips, "
+                         "no class term, fine grid + transforms", robust,
+                         lambda m, g, s: render_fine([m], g, seed=s, steps=steps, class_weight=0.0,
+                                                     stats=stats_of(m), stats_weight=1.0)),
+        "robust-stats-class": ("(e) the same plus the class term", robust,
+                               lambda m, g, s: render_fine([m], g, seed=s, steps=steps, stats=stats_of(m),
+                                                           stats_weight=1.0)),
+    }
+
+
+# --- reference rows ---
+
+def reference_audio(data, per_genre: int, seed: int = 0) -> dict[str, list[tuple[str, np.ndarray]]]:
+    """(target genre, 5-s clip) lists: real test clips (the middle clip of the first test tracks of
+    each genre), the same through the paper-grid PSD and Griffin-Lim, white noise, and noise with
+    each genre's mean training spectrum."""
+    split = make_split(data, "track", seed=0)
+    test_tracks = sorted(set(data.track[split["test"]].tolist()))
+    real = []
+    for g in data.genres:
+        mine = [t for t in test_tracks if data.tracks[t].genre == g][:per_genre]
+        for t in mine:
+            clips = F.split_clips(F.load_audio(data.tracks[t].path))
+            real.append((g, clips[len(clips) // 2]))
+    resynth = [(g, np.asarray(psd_to_audio(F.spectrogram(c)[None], n_iter=100, seed=0))[0, :F.CLIP_SAMPLES])
+               for g, c in real]
+    rng = np.random.default_rng(seed)
+    white = [(g, (0.1 * rng.standard_normal(F.CLIP_SAMPLES)).astype(np.float32)) for g in data.genres]
+    freqs = np.fft.rfftfreq(F.CLIP_SAMPLES, 1 / F.SAMPLE_RATE)
+    bins = np.fft.rfftfreq(F.N_FFT, 1 / F.SAMPLE_RATE)
+    shaped = []
+    for g in data.genres:
+        mean_psd = data.psd[split["train"]][data.label[split["train"]] == data.genres.index(g)].mean((0, 1))
+        spec = np.fft.rfft(rng.standard_normal(F.CLIP_SAMPLES)) * np.sqrt(np.interp(freqs, bins, mean_psd))
+        y = np.fft.irfft(spec, F.CLIP_SAMPLES)
+        shaped.append((g, (0.1 * y / np.sqrt(np.mean(y ** 2))).astype(np.float32)))
+    return {"real test clips": real, "real clips -> paper-grid PSD -> Griffin-Lim": resynth,
+            "white noise": white, "mean-spectrum noise": shaped}
+
+
+# --- measuring ---
+
+def measure(items: list[tuple[str, np.ndarray]], folder: Path, models: list[nn.Module] | None, panel_dir) -> dict:
+    """Write each clip as a WAV, read it back, and score it by the panel (and the same models)."""
+    from auralize import panel
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i, (genre, audio) in enumerate(items):
+        wav = save_wav(folder / f"{i:02d}-{genre}.wav", audio, F.SAMPLE_RATE)
+        verdict = panel.judge([wav], genre=genre, folder=panel_dir)[0]
+        row = {"genre": genre, "wav": str(wav), "majority": verdict.majority, "hit": bool(verdict.hit),
+               "p_target": verdict.p_target,
+               "judges": {v.judge: {"genre": v.genre, "p_target": v.p_target} for v in verdict.verdicts}}
+        if models:
+            back = F.load_audio(wav)
+            trips = [round_trip(m, back, genre)["p_target_mean"] for m in models]
+            row["round_trip"] = float(np.mean(trips))
+        rows.append(row)
+    judges = list(rows[0]["judges"])
+    summary = {
+        "n": len(rows), "hits": sum(r["hit"] for r in rows),
+        "genres_hit": sorted({r["genre"] for r in rows if r["hit"]}),
+        "mean_p_target": float(np.mean([r["p_target"] for r in rows])),
+        "judge_hits": {j: sum(r["judges"][j]["genre"] == r["genre"] for r in rows) for j in judges},
+        "judge_p_target": {j: float(np.mean([r["judges"][j]["p_target"] for r in rows])) for j in judges},
+        "rows": rows,
+    }
+    if models:
+        trips = [r["round_trip"] for r in rows]
+        summary.update(round_trip_mean=float(np.mean(trips)), round_trip_min=float(np.min(trips)),
+                       round_trip_hits=int(sum(p >= 0.5 for p in trips)))
+    return summary
+
+
+def table(results: dict) -> str:
+    """Markdown table of every row in ``results``."""
+    judges = []
+    for r in results.values():
+        for j in r["judge_hits"]:
+            if j not in judges:
+                judges.append(j)
+    head = ["row", "seed", "panel hits", "mean panel p(G)", *[f"{j} hits" for j in judges],
+            "round trip p (mean / min)", "seconds"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key, r in results.items():
+        name, _, seed = key.rpartition("@")
+        trip = f"{r['round_trip_mean']:.3f} / {r['round_trip_min']:.3f}" if "round_trip_mean" in r else "-"
+        secs = f"{r['seconds']:.0f}" if "seconds" in r else "-"
+        lines.append(f"| {name} | {seed} | {r['hits']} / {r['n']} | {r['mean_p_target']:.3f} | "
+                     + " | ".join(f"{r['judge_hits'].get(j, '-')} / {r['n']}" for j in judges)
+                     + f" | {trip} | {secs} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--seeds", default="0")
+    ap.add_argument("--candidates", default="all", help="comma-separated names, or all")
+    ap.add_argument("--steps", type=int, default=150)
+    ap.add_argument("--robust", type=Path, default=TRAINED / "lstm-robust.pt")
+    ap.add_argument("--panel", type=Path, default=None, help="folder of the panel's judges (default trained/panel)")
+    ap.add_argument("--references", type=int, default=3, help="real clips per genre in the reference rows (0: none)")
+    ap.add_argument("--json", type=Path, default=ROOT / "docs/results/dream-study.json")
+    ap.add_argument("--wavs", type=Path, default=ROOT / "runs/dream-study", help="where the WAVs go (not the repo)")
+    ap.add_argument("--redo", action="store_true", help="measure rows again that the JSON already holds")
+    args = ap.parse_args()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    data = load_dataset(args.data, progress=False)
+    results = json.loads(args.json.read_text())["rows"] if args.json.is_file() else {}
+
+    def save():
+        payload = {"command": "python scripts/dream_study.py " + " ".join(_argv()), "rows": results}
+        atomic_write_text(args.json, json.dumps(payload, indent=1))
+
+    if args.references:
+        refs = reference_audio(data, args.references)
+        for name, items in refs.items():
+            key = f"{name}@-"
+            if key in results and not args.redo:
+                continue
+            results[key] = measure(items, args.wavs / "references" / name.replace(" ", "_").replace(">", ""), None,
+                                   args.panel)
+            save()
+            print(f"{name}: {results[key]['hits']}/{results[key]['n']}, p {results[key]['mean_p_target']:.3f}",
+                  flush=True)
+    known = candidates(args, data)
+    names = list(known) if args.candidates == "all" else [c.strip() for c in args.candidates.split(",")]
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        for name in names:
+            key = f"{name}@{seed}"
+            if key in results and not args.redo:
+                continue
+            description, load, dream = known[name]
+            models = load()
+            started = time.time()
+            audio = dream(models, list(data.genres), seed)
+            seconds = time.time() - started
+            members = models if isinstance(models, list) else [models]
+            results[key] = {"description": description, "seconds": seconds,
+                            **measure(list(zip(data.genres, audio)), args.wavs / f"{name}-seed{seed}", members,
+                                      args.panel)}
+            save()
+            r = results[key]
+            print(f"{key}: panel {r['hits']}/10 {r['genres_hit']}, p {r['mean_p_target']:.3f}, "
+                  f"judges {r['judge_hits']}, round trip {r['round_trip_mean']:.3f} (min {r['round_trip_min']:.3f}), "
+                  f"{seconds:.0f} s", flush=True)
+    print(table(results))
+
+
+def _argv() -> list[str]:
+    import sys
+
+    return sys.argv[1:]
+
+
+if __name__ == "__main__":
+    main()
