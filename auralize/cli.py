@@ -533,3 +533,43 @@ def gallery_cmd(results_dir, out, neurons):
             raise AuralizeError(f"neuron statistics not found: {n}; run 'auralize neurons' first")
     page = write_gallery(results_dir, out, neurons=list(neurons) or None)
     click.echo(f"wrote {page}")
+
+
+@cli.command("train-judge")
+@click.argument("name", metavar="NAME")
+@DATA
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
+              help="Where to write the judge (default trained/panel/<NAME>.<npz|pt>); its model card goes beside it.")
+@click.option("--split-seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Seed of the track split (0: the shipped checkpoints' split, whose test part stays held out).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None,
+              help="Training seed (default 1 for lstm-seed1, else 0).")
+@QUIET
+def train_judge_cmd(name, data_dir, out, split_seed, seed, quiet):
+    """Train a judge of the held-out listening panel (features, cnn, lstm-seed1)."""
+    from .panel import train_judge
+
+    log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
+    trained = train_judge(name, data_dir, out, seed=seed, split_seed=split_seed,
+                          command="auralize " + " ".join(sys.argv[1:]), log=log)
+    for score in trained.scores:
+        click.echo("\n".join(score.lines()))
+    click.echo(f"saved {trained.path} and {trained.card}")
+
+
+@cli.command("judge")
+@click.argument("wavs", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="WAV...")
+@click.option("--judges", default=None, help="Comma-separated judges (default: the whole panel).")
+@click.option("--genre", default=None, help="Target genre: print each judge's p(genre) and whether the panel hears it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
+@NO_RANDOMNESS_SEED
+def judge_cmd(wavs, judges, genre, as_json):
+    """What the held-out listening panel hears in audio: each judge's verdict and p(genre)."""
+    from .panel import judge
+
+    verdicts = judge(list(wavs), judges=judges, genre=genre.lower() if genre else None)
+    if as_json:
+        click.echo(json.dumps([v.to_dict() for v in verdicts], indent=1))
+        return
+    for v in verdicts:
+        click.echo(v.summary())

@@ -1,0 +1,145 @@
+"""Train a judge on the shipped checkpoints' split, score it on the held-out test part, write it
+and its model card."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..data import part_genre_counts
+from ..evaluation import vote
+from ..io import atomic_write_text
+from .base import Judge
+from .data import SPLIT_SEED, ClipSet, load_clips
+from .registry import DEFAULT_SEEDS, check_name, judge_path
+
+
+@dataclass
+class JudgeScore:
+    """Accuracy of a judge on one part of the split."""
+
+    part: str
+    clip_accuracy: float
+    track_accuracy: float
+    n_clips: int
+    n_tracks: int
+    per_genre: dict[str, tuple[int, float]]  # genre -> (tracks, track accuracy)
+
+    def lines(self) -> list[str]:
+        return [f"{self.part}: {self.n_clips} clips, {self.n_tracks} tracks",
+                f"clip accuracy  {self.clip_accuracy:.3f}", f"track accuracy {self.track_accuracy:.3f}"]
+
+
+def score_judge(judge: Judge, clips: ClipSet, part: str = "test") -> JudgeScore:
+    """Clip accuracy and track accuracy (vote over a track's clips) on one part."""
+    ids = clips.split[part]
+    probs = judge.probabilities(clips.audio[ids])
+    labels, tracks = clips.label[ids], clips.track[ids]
+    index = [judge.genres.index(g) for g in clips.genres]  # the judge's genre order may differ
+    probs = probs[:, index]
+    clip_acc = float((probs.argmax(1) == labels).mean()) if len(ids) else float("nan")
+    track_hits, per_genre = {}, {}
+    for t in np.unique(tracks):
+        track_hits[t] = vote(probs[tracks == t]) == labels[tracks == t][0]
+    for g, name in enumerate(clips.genres):
+        mine = [hit for t, hit in track_hits.items() if clips.dataset.track_labels()[t] == g]
+        if mine:
+            per_genre[name] = (len(mine), float(np.mean(mine)))
+    track_acc = float(np.mean(list(track_hits.values()))) if track_hits else float("nan")
+    return JudgeScore(part, clip_acc, track_acc, len(ids), len(track_hits), per_genre)
+
+
+@dataclass
+class TrainedJudge:
+    judge: Judge
+    path: Path
+    card: Path
+    scores: list[JudgeScore]
+
+
+def train_judge(name: str, data_dir: str | Path, out: str | Path | None = None, seed: int | None = None,
+                split_seed: int = SPLIT_SEED, command: str = "",
+                log: Callable[[str], None] = print) -> TrainedJudge:
+    """Train judge ``name`` on the track split (``split_seed``), write it to ``out`` (default the
+    panel folder) with a model card beside it (``.md``), and score it on the valid and test parts.
+
+    ``seed`` defaults to the judge's own (1 for ``lstm-seed1``, else 0).
+    """
+    cls = check_name(name)
+    seed = DEFAULT_SEEDS.get(name, 0) if seed is None else seed
+    out = Path(out) if out else judge_path(name)
+    clips = load_clips(data_dir, split_seed)
+    log(clips.dataset.summary())
+    log(clips.split.coverage)
+    judge = cls.fit(clips, seed=seed, log=log)
+    judge.name = name
+    judge.meta.update({"judge": name, "seed": seed, "split": clips.split.coverage, "command": command})
+    scores = [score_judge(judge, clips, part) for part in ("valid", "test")]
+    judge.meta["scores"] = {s.part: {"clip_accuracy": s.clip_accuracy, "track_accuracy": s.track_accuracy}
+                            for s in scores}
+    judge.save(out)
+    card = atomic_write_text(out.with_suffix(".md"), model_card(name, judge, clips, scores, command, out))
+    return TrainedJudge(judge, out, card, scores)
+
+
+def model_card(name: str, judge: Judge, clips: ClipSet, scores: list[JudgeScore], command: str, path: Path) -> str:
+    """The Markdown model card of a trained judge."""
+    test = next(s for s in scores if s.part == "test")
+    size = path.stat().st_size / 1e6 if path.exists() else 0.0
+    counts = part_genre_counts(clips.dataset, clips.split["train"])
+    rows = "\n".join(f"| {g} | {n} | {acc:.3f} | {'too few tracks to mean much' if n < 5 else ''} |"
+                     for g, (n, acc) in test.per_genre.items())
+    metrics = "\n".join(line for s in scores for line in s.lines())
+    small = {g: n for g, n in counts.items() if n < 20}
+    few = (f"{len(small)} genres have fewer than 20 training tracks ({', '.join(f'{g} {n}' for g, n in small.items())}); "
+           "the judge knows them from few songs." if small else "Every genre has at least 20 training tracks.")
+    return f"""# Panel judge `{name}` (`trained/panel/{path.name}`)
+
+A held-out listener of auralize's listening panel (issue 8): no dream is optimised against it.
+{judge.description}. {size:.2f} MB; loads with `auralize.panel.load_judge("{name}")` (no pickle).
+
+## Made by
+
+```
+{command}
+```
+
+Seed {judge.meta.get('seed')}. Trained on the TRAIN part of the shipped checkpoints' split, chosen on
+its VALID part; the TEST part is held out from the dreaming models and from every judge.
+
+## Data and split
+
+{clips.dataset.summary()}.
+
+Split: **{clips.split.coverage}** (`auralize.make_split(data, "track", seed=0)`, the split of
+`trained/lstm.pt`).
+
+Training tracks per genre: {", ".join(f"{g} {n}" for g, n in counts.items())}.
+
+## Metrics
+
+The command above prints:
+
+```
+{metrics}
+```
+
+Test tracks, per genre:
+
+| genre | tracks | track acc | note |
+|---|---|---|---|
+{rows}
+
+## Limitations
+
+- {few}
+- 4 kHz audio: nothing above 2 kHz is heard.
+- A judge is evidence, not a listener: the panel's worth is that its judges fail in different ways.
+
+## Licence of the data
+
+GTZAN's copyright status is unclear; it is used for research only. This file holds learned
+parameters (and feature standardisation statistics), nothing from which the audio could be rebuilt.
+"""

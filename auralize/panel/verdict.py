@@ -1,0 +1,151 @@
+"""``judge(...)``: what the held-out panel hears in audio, judge by judge, and whether it agrees."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .. import features as F
+from ..errors import AuralizeError
+from ..evaluation import vote
+from .registry import JUDGES, check_name, load_judge
+
+AudioLike = str | Path | np.ndarray
+
+
+@dataclass
+class JudgeVerdict:
+    """One judge on one piece of audio: its vote over the 5-s clips and its mean probabilities."""
+
+    judge: str
+    genre: str  # the clips' vote
+    probabilities: dict[str, float]  # mean over clips
+    p_target: float | None = None  # mean p(target genre) when a target was given
+
+    def to_dict(self) -> dict:
+        return {"judge": self.judge, "genre": self.genre, "p_target": self.p_target,
+                "probabilities": self.probabilities}
+
+
+@dataclass
+class PanelVerdict:
+    """The panel on one piece of audio."""
+
+    name: str
+    verdicts: list[JudgeVerdict]
+    target: str | None = None
+    majority: str | None = None  # the genre more than half the judges vote for, else None
+    votes: int = 0  # judges voting for the most voted genre
+    n_clips: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def agrees(self) -> bool:
+        """More than half of the judges give the same verdict."""
+        return self.majority is not None
+
+    @property
+    def hit(self) -> bool | None:
+        """The majority verdict is the target (``None`` without a target)."""
+        return None if self.target is None else self.majority == self.target
+
+    @property
+    def p_target(self) -> float | None:
+        """Mean over judges of p(target)."""
+        ps = [v.p_target for v in self.verdicts if v.p_target is not None]
+        return float(np.mean(ps)) if ps and self.target is not None else None
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "target": self.target, "majority": self.majority, "votes": self.votes,
+                "n_judges": len(self.verdicts), "agrees": self.agrees, "hit": self.hit, "p_target": self.p_target,
+                "n_clips": self.n_clips, "judges": [v.to_dict() for v in self.verdicts]}
+
+    def summary(self) -> str:
+        """One line per judge and one for the panel."""
+        lines = []
+        for v in self.verdicts:
+            p = f"p({self.target}) {v.p_target:.3f}" if v.p_target is not None else \
+                f"p({v.genre}) {v.probabilities[v.genre]:.3f}"
+            lines.append(f"  {v.judge:12s} {v.genre:10s} {p}")
+        top = Counter(v.genre for v in self.verdicts).most_common(1)[0][0] if self.verdicts else "-"
+        panel = (f"panel agrees: {self.majority} ({self.votes} of {len(self.verdicts)} judges)" if self.agrees
+                 else f"panel split: at most {self.votes} of {len(self.verdicts)} judges on one genre ({top})")
+        if self.target is not None:
+            panel += f"; mean p({self.target}) {self.p_target:.3f}"
+        return "\n".join([f"{self.name} ({self.n_clips} clips of 5 s)"] + lines + ["  " + panel])
+
+
+def judge_names(judges: str | Sequence[str] | None) -> list[str]:
+    """Judge names from a list or a comma-separated string (default: every registered judge)."""
+    if judges is None:
+        return list(JUDGES)
+    names = [j.strip() for j in judges.split(",")] if isinstance(judges, str) else list(judges)
+    names = [n for n in names if n]
+    if not names:
+        raise AuralizeError("judges must name at least one judge; choose from " + ", ".join(JUDGES), param="judges")
+    for n in names:
+        check_name(n)
+    return names
+
+
+def read_audio(item: AudioLike, name: str = "audio") -> tuple[str, np.ndarray]:
+    """(name, mono 4 kHz audio) of a path or an array (taken to be 4 kHz already)."""
+    if isinstance(item, (str, Path)):
+        return str(item), F.load_audio(item)
+    return name, np.asarray(item, dtype=np.float32)
+
+
+def judge(audio_or_paths: AudioLike | Sequence[AudioLike], judges: str | Sequence[str] | None = None,
+          genre: str | None = None, folder: str | Path | None = None) -> list[PanelVerdict]:
+    """What the held-out listening panel hears in audio.
+
+    Parameters
+    ----------
+    audio_or_paths : an audio file, a mono 4 kHz array, or a list of them
+    judges : judge names (a list or ``"a,b"``); default every judge in :data:`JUDGES`
+    genre : the target genre; each verdict then gives p(genre) per judge and whether the
+        majority verdict is it
+    folder : where the judges' files are (default ``trained/panel`` or ``$AURALIZE_PANEL``)
+
+    Returns
+    -------
+    list of PanelVerdict
+        One per input, in order.
+
+    Raises
+    ------
+    AuralizeError
+        For audio that cannot be read, is shorter than one clip, silent or not finite; an
+        unknown judge or genre; a judge file that is missing.
+    """
+    names = judge_names(judges)
+    loaded = [load_judge(n, folder) for n in names]
+    if genre is not None and not any(genre in j.genres for j in loaded):
+        raise AuralizeError(f"unknown genre {genre!r}; the judges know: {', '.join(loaded[0].genres)}", param="genre")
+    single = isinstance(audio_or_paths, (str, Path)) or (isinstance(audio_or_paths, np.ndarray)
+                                                         and audio_or_paths.ndim == 1)
+    items = [audio_or_paths] if single else list(audio_or_paths)
+    out = []
+    for number, item in enumerate(items):
+        name, audio = read_audio(item, f"audio {number}")
+        clips = F.split_clips(F.require_audible(audio, name), name)
+        out.append(panel_verdict(name, clips, loaded, genre))
+    return out
+
+
+def panel_verdict(name: str, clips: np.ndarray, judges: list, genre: str | None = None) -> PanelVerdict:
+    """The panel's verdict on clips ``(n_clips, 20000)`` by loaded judges."""
+    verdicts = []
+    for j in judges:
+        probs = j.probabilities(clips)
+        mean = probs.mean(0)
+        p_target = float(mean[j.genres.index(genre)]) if genre in j.genres else (0.0 if genre else None)
+        verdicts.append(JudgeVerdict(j.name, j.genres[vote(probs)],
+                                     {g: float(p) for g, p in zip(j.genres, mean)}, p_target))
+    genre_votes = Counter(v.genre for v in verdicts).most_common()
+    top, votes = genre_votes[0]
+    majority = top if votes * 2 > len(verdicts) else None
+    return PanelVerdict(name, verdicts, genre, majority, votes, len(clips))
