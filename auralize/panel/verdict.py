@@ -75,7 +75,8 @@ class PanelVerdict:
                  else f"panel split: at most {self.votes} of {len(self.verdicts)} judges on one genre ({top})")
         if self.target is not None:
             panel += f"; mean p({self.target}) {self.p_target:.3f}"
-        return "\n".join([f"{self.name} ({self.n_clips} clips of 5 s)"] + lines + ["  " + panel])
+        clips = f"{self.n_clips} clip{'s' if self.n_clips != 1 else ''} of 5 s"
+        return "\n".join([f"{self.name} ({clips})"] + lines + ["  " + panel])
 
 
 def judge_names(judges: str | Sequence[str] | None) -> list[str]:
