@@ -113,3 +113,18 @@ def warm_start(model: nn.Module, path) -> nn.Module:
                             "and seed", param="init_from")
     model.load_state_dict(payload["state_dict"])
     return model
+
+
+def robust_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, steps: int = 5,
+                    batch: int = 200, seed: int = 0) -> float:
+    """Clip accuracy on model inputs ``x`` under the L2 PGD adversary of RMS radius ``eps`` (0: clean)."""
+    checks.non_negative("eps", eps)
+    generator = torch.Generator().manual_seed(seed)
+    correct = 0
+    for i in range(0, len(x), batch):
+        xb, yb = x[i:i + batch], y[i:i + batch]
+        if eps > 0:
+            xb = pgd_l2(model, xb, yb, eps, steps, generator)
+        with torch.no_grad():
+            correct += int((model.eval()(xb).argmax(1) == yb).sum())
+    return correct / max(len(x), 1)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -29,15 +30,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from auralize import features as F
-from auralize.checkpoint import load_model
-from auralize.data import load_dataset, make_split
-from auralize.dream import class_logprob, genre_objective, render, round_trip, to_audio
-from auralize.invert import psd_to_audio
-from auralize.io import atomic_write_text, save_wav
-from auralize.neurons import load_report
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's auralize, not an installed one
+
+from auralize import features as F  # noqa: E402
+from auralize.checkpoint import load_model  # noqa: E402
+from auralize.data import make_split  # noqa: E402
+from auralize.dream import class_logprob, genre_objective, render, round_trip, to_audio  # noqa: E402
+from auralize.io import atomic_write_text, save_wav  # noqa: E402
+from auralize.neurons import load_report  # noqa: E402
+
 TRAINED = ROOT / "trained"
 SECONDS = 5.0
 FINE_FFT, FINE_HOP = 512, 128  # the fine grid: real clips through it and Griffin-Lim keep their genre
@@ -145,6 +147,14 @@ def state_statistics(model: nn.Module, x: np.ndarray, layer: str) -> tuple[torch
     return h.mean((0, 1)), gram(h).mean(0)
 
 
+def genre_statistics(model: nn.Module, data, layer: str = "layer2.h") -> dict:
+    """Per genre, :func:`state_statistics` over the genre's TRAINING clips (track split, seed 0)."""
+    ids = make_split(data, "track", seed=0)["train"]
+    x = model.scaler.transform(data.psd[ids]).astype(np.float32)
+    labels = data.label[ids]
+    return {g: state_statistics(model, x[labels == i], layer) for i, g in enumerate(data.genres)}
+
+
 def statistics_score(states: dict, layer: str, targets_mean: torch.Tensor, targets_gram: torch.Tensor,
                      copies: int) -> torch.Tensor:
     """Minus the relative squared distance of the copies' mean state and Gram matrix to the genre's."""
@@ -158,8 +168,9 @@ def statistics_score(states: dict, layer: str, targets_mean: torch.Tensor, targe
 
 # --- the fine-grid render loop ---
 
-def render_fine(models: list[nn.Module], genres: list[str], *, seed: int, steps: int = 150, lr: float = 0.05,
+def render_fine(models: list[nn.Module], genres: list[str], *, seed: int, steps: int = 150, lr: float = 0.1,
                 copies: int = 4, transforms: bool = True, tv_time: float = 0.02, tv_freq: float = 0.02,
+                init_level: float = 0.001, snr_db: tuple[float, float] = (10.0, 30.0),
                 class_weight: float = 1.0, stats: dict | None = None, stats_weight: float = 0.0,
                 layer: str = "layer2.h", final_iters: int = 100) -> np.ndarray:
     """Dream ``genres`` (one each, batched) on the fine grid through the mean of ``models``' scores.
@@ -174,7 +185,7 @@ def render_fine(models: list[nn.Module], genres: list[str], *, seed: int, steps:
         for p in m.parameters():
             p.requires_grad_(False)
     shift = F.HOP if transforms else 0
-    par = FineMagnitude(len(genres), F.CLIP_SAMPLES + shift, generator)
+    par = FineMagnitude(len(genres), F.CLIP_SAMPLES + shift, generator, init_level)
     opt = torch.optim.Adam(par.parameters(), lr=lr)
     targets = torch.tensor([models[0].genres.index(g) for g in genres])
     if stats:
@@ -184,7 +195,7 @@ def render_fine(models: list[nn.Module], genres: list[str], *, seed: int, steps:
     for _ in range(steps):
         opt.zero_grad()
         audio = par.audio()
-        clips = waveform_transforms(audio, k, generator) if transforms else audio[:, :F.CLIP_SAMPLES]
+        clips = waveform_transforms(audio, k, generator, snr_db=snr_db) if transforms else audio[:, :F.CLIP_SAMPLES]
         psd = F.torch_spectrogram(clips)
         score = 0.0
         for i, m in enumerate(models):
@@ -229,12 +240,7 @@ def candidates(args, data) -> dict:
     ensemble = lambda: [load_model(TRAINED / f"{k}.pt") for k in ("lstm", "attention", "rnn")] + [robust()]  # noqa: E731
     steps = args.steps
 
-    def stats_of(model):
-        split = make_split(data, "track", seed=0)
-        ids = split["train"]
-        x = model.scaler.transform(data.psd[ids]).astype(np.float32)
-        labels = data.label[ids]
-        return {g: state_statistics(model, x[labels == data.genres.index(g)], "layer2.h") for g in data.genres}
+    stats_of = lambda model: genre_statistics(model, data)  # noqa: E731
 
     return {
         "today-default": ("shipped LSTM, neuron + class objective, paper-grid spectrogram, Griffin-Lim (today's "
@@ -263,88 +269,66 @@ def candidates(args, data) -> dict:
     }
 
 
-# --- reference rows ---
+# --- measuring: the panel's scoring (benchmarks/bench_panel.py), on WAVs read back from disk ---
 
-def reference_audio(data, per_genre: int, seed: int = 0) -> dict[str, list[tuple[str, np.ndarray]]]:
-    """(target genre, 5-s clip) lists: real test clips (the middle clip of the first test tracks of
-    each genre), the same through the paper-grid PSD and Griffin-Lim, white noise, and noise with
-    each genre's mean training spectrum."""
-    split = make_split(data, "track", seed=0)
-    test_tracks = sorted(set(data.track[split["test"]].tolist()))
-    real = []
-    for g in data.genres:
-        mine = [t for t in test_tracks if data.tracks[t].genre == g][:per_genre]
-        for t in mine:
-            clips = F.split_clips(F.load_audio(data.tracks[t].path))
-            real.append((g, clips[len(clips) // 2]))
-    resynth = [(g, np.asarray(psd_to_audio(F.spectrogram(c)[None], n_iter=100, seed=0))[0, :F.CLIP_SAMPLES])
-               for g, c in real]
-    rng = np.random.default_rng(seed)
-    white = [(g, (0.1 * rng.standard_normal(F.CLIP_SAMPLES)).astype(np.float32)) for g in data.genres]
-    freqs = np.fft.rfftfreq(F.CLIP_SAMPLES, 1 / F.SAMPLE_RATE)
-    bins = np.fft.rfftfreq(F.N_FFT, 1 / F.SAMPLE_RATE)
-    shaped = []
-    for g in data.genres:
-        mean_psd = data.psd[split["train"]][data.label[split["train"]] == data.genres.index(g)].mean((0, 1))
-        spec = np.fft.rfft(rng.standard_normal(F.CLIP_SAMPLES)) * np.sqrt(np.interp(freqs, bins, mean_psd))
-        y = np.fft.irfft(spec, F.CLIP_SAMPLES)
-        shaped.append((g, (0.1 * y / np.sqrt(np.mean(y ** 2))).astype(np.float32)))
-    return {"real test clips": real, "real clips -> paper-grid PSD -> Griffin-Lim": resynth,
-            "white noise": white, "mean-spectrum noise": shaped}
+def _bench_panel():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_panel
+
+    return bench_panel
 
 
-# --- measuring ---
-
-def measure(items: list[tuple[str, np.ndarray]], folder: Path, models: list[nn.Module] | None, panel_dir) -> dict:
-    """Write each clip as a WAV, read it back, and score it by the panel (and the same models)."""
-    from auralize import panel
-
+def written(items: list[tuple[str, np.ndarray]], folder: Path) -> list[tuple[str, np.ndarray]]:
+    """Write each item as a 16-bit WAV and return what reading it back gives."""
     folder.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for i, (genre, audio) in enumerate(items):
-        wav = save_wav(folder / f"{i:02d}-{genre}.wav", audio, F.SAMPLE_RATE)
-        verdict = panel.judge([wav], genre=genre, folder=panel_dir)[0]
-        row = {"genre": genre, "wav": str(wav), "majority": verdict.majority, "hit": bool(verdict.hit),
-               "p_target": verdict.p_target,
-               "judges": {v.judge: {"genre": v.genre, "p_target": v.p_target} for v in verdict.verdicts}}
-        if models:
-            back = F.load_audio(wav)
-            trips = [round_trip(m, back, genre)["p_target_mean"] for m in models]
-            row["round_trip"] = float(np.mean(trips))
-        rows.append(row)
-    judges = list(rows[0]["judges"])
-    summary = {
-        "n": len(rows), "hits": sum(r["hit"] for r in rows),
-        "genres_hit": sorted({r["genre"] for r in rows if r["hit"]}),
-        "mean_p_target": float(np.mean([r["p_target"] for r in rows])),
-        "judge_hits": {j: sum(r["judges"][j]["genre"] == r["genre"] for r in rows) for j in judges},
-        "judge_p_target": {j: float(np.mean([r["judges"][j]["p_target"] for r in rows])) for j in judges},
-        "rows": rows,
-    }
+    return [(g, F.load_audio(save_wav(folder / f"{i:02d}-{g}.wav", a, F.SAMPLE_RATE))) for i, (g, a) in enumerate(items)]
+
+
+def measure(name: str, items: list[tuple[str, np.ndarray]], folder: Path, models: list[nn.Module] | None,
+            ref) -> dict:
+    """The panel's figures for one row (as bench_panel scores it), plus the same-model round trip."""
+    from auralize.panel.scoring import score_row
+
+    back = written(items, folder)
+    row = score_row(name, back, ref)
     if models:
-        trips = [r["round_trip"] for r in rows]
-        summary.update(round_trip_mean=float(np.mean(trips)), round_trip_min=float(np.min(trips)),
-                       round_trip_hits=int(sum(p >= 0.5 for p in trips)))
-    return summary
+        trips = np.array([[round_trip(m, a, g)["p_target_mean"] for m in models] for g, a in back]).mean(1)
+        row.update(round_trip_mean=float(trips.mean()), round_trip_min=float(trips.min()),
+                   round_trip_hits=int(np.sum(trips >= 0.5)), round_trip=[round(float(t), 4) for t in trips])
+    return row
 
 
 def table(results: dict) -> str:
-    """Markdown table of every row in ``results``."""
-    judges = []
-    for r in results.values():
-        for j in r["judge_hits"]:
-            if j not in judges:
-                judges.append(j)
-    head = ["row", "seed", "panel hits", "mean panel p(G)", *[f"{j} hits" for j in judges],
-            "round trip p (mean / min)", "seconds"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for key, r in results.items():
-        name, _, seed = key.rpartition("@")
+    """Markdown table of every row: the panel's columns, then the round trip and the dreaming time."""
+    from auralize.panel.scoring import rows_table
+
+    keys = list(results)
+    lines = rows_table([results[k] for k in keys]).splitlines()
+    lines[0] += " round trip p (mean / min) | seconds |"
+    lines[1] += "---|---|"
+    for i, k in enumerate(keys):
+        r = results[k]
         trip = f"{r['round_trip_mean']:.3f} / {r['round_trip_min']:.3f}" if "round_trip_mean" in r else "-"
         secs = f"{r['seconds']:.0f}" if "seconds" in r else "-"
-        lines.append(f"| {name} | {seed} | {r['hits']} / {r['n']} | {r['mean_p_target']:.3f} | "
-                     + " | ".join(f"{r['judge_hits'].get(j, '-')} / {r['n']}" for j in judges)
-                     + f" | {trip} | {secs} |")
+        lines[i + 2] += f" {trip} | {secs} |"
+    return "\n".join(lines)
+
+
+def robust_table(paths: list[Path], data, eps_list=(0.0, 0.05, 0.1)) -> str:
+    """Test-clip accuracy of checkpoints, clean and under L2 PGD (5 steps) of each RMS radius."""
+    from auralize.robust import robust_accuracy
+
+    ids = make_split(data, "track", seed=0)["test"]
+    y = torch.from_numpy(data.label[ids])
+    lines = ["| checkpoint | " + " | ".join(f"PGD eps {e:g}" if e else "clean" for e in eps_list) + " |",
+             "|---|" + "---|" * len(eps_list)]
+    for path in paths:
+        model = load_model(path)
+        x = torch.from_numpy(model.scaler.transform(data.psd[ids]).astype(np.float32))
+        lines.append(f"| {Path(path).name} | "
+                     + " | ".join(f"{robust_accuracy(model, x, y, e):.3f}" for e in eps_list) + " |")
     return "\n".join(lines)
 
 
@@ -355,36 +339,47 @@ def main() -> None:
     ap.add_argument("--candidates", default="all", help="comma-separated names, or all")
     ap.add_argument("--steps", type=int, default=150)
     ap.add_argument("--robust", type=Path, default=TRAINED / "lstm-robust.pt")
-    ap.add_argument("--panel", type=Path, default=None, help="folder of the panel's judges (default trained/panel)")
-    ap.add_argument("--references", type=int, default=3, help="real clips per genre in the reference rows (0: none)")
+    ap.add_argument("--per-genre", type=int, default=3, help="real test clips per genre in the reference rows")
     ap.add_argument("--json", type=Path, default=ROOT / "docs/results/dream-study.json")
     ap.add_argument("--wavs", type=Path, default=ROOT / "runs/dream-study", help="where the WAVs go (not the repo)")
     ap.add_argument("--redo", action="store_true", help="measure rows again that the JSON already holds")
+    ap.add_argument("--robust-accuracy", type=Path, nargs="+", default=None, metavar="CKPT",
+                    help="only print these checkpoints' test-clip accuracy, clean and under L2 PGD")
     args = ap.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    data = load_dataset(args.data, progress=False)
-    results = json.loads(args.json.read_text())["rows"] if args.json.is_file() else {}
+    if args.robust_accuracy:
+        from auralize.data import load_dataset
+
+        print(robust_table(args.robust_accuracy, load_dataset(args.data, progress=False)))
+        return
+    bench = _bench_panel()
+    from auralize.panel.data import load_clips
+    from auralize.panel.scoring import build_reference
+
+    clips = load_clips(args.data)
+    data = clips.dataset
+    ref = build_reference(clips)
+    saved = json.loads(args.json.read_text()) if args.json.is_file() else {}
+    results = saved.get("rows", {})
+    commands = saved.get("commands", [])
+    command = "python scripts/dream_study.py " + " ".join(sys.argv[1:])
+    if command not in commands:
+        commands.append(command)
 
     def save():
-        payload = {"command": "python scripts/dream_study.py " + " ".join(_argv()), "rows": results}
-        atomic_write_text(args.json, json.dumps(payload, indent=1))
+        atomic_write_text(args.json, json.dumps({"commands": commands, "rows": results}, indent=1))
 
-    if args.references:
-        refs = reference_audio(data, args.references)
-        for name, items in refs.items():
-            key = f"{name}@-"
-            if key in results and not args.redo:
+    if args.per_genre:
+        for name, items in bench.reference_rows(clips, args.per_genre).items():
+            if name in results and not args.redo:
                 continue
-            results[key] = measure(items, args.wavs / "references" / name.replace(" ", "_").replace(">", ""), None,
-                                   args.panel)
+            results[name] = measure(name, items, args.wavs / "references" / f"{len(results):02d}", None, ref)
             save()
-            print(f"{name}: {results[key]['hits']}/{results[key]['n']}, p {results[key]['mean_p_target']:.3f}",
-                  flush=True)
+            print(f"{name}: {results[name]['panel_hits']}/{results[name]['n_items']}", flush=True)
     known = candidates(args, data)
     names = list(known) if args.candidates == "all" else [c.strip() for c in args.candidates.split(",")]
     for seed in [int(s) for s in args.seeds.split(",")]:
         for name in names:
-            key = f"{name}@{seed}"
+            key = f"{name} (seed {seed})"
             if key in results and not args.redo:
                 continue
             description, load, dream = known[name]
@@ -393,21 +388,13 @@ def main() -> None:
             audio = dream(models, list(data.genres), seed)
             seconds = time.time() - started
             members = models if isinstance(models, list) else [models]
-            results[key] = {"description": description, "seconds": seconds,
-                            **measure(list(zip(data.genres, audio)), args.wavs / f"{name}-seed{seed}", members,
-                                      args.panel)}
+            row = measure(key, list(zip(data.genres, audio)), args.wavs / f"{name}-seed{seed}", members, ref)
+            results[key] = {"candidate": name, "seed": seed, "description": description, "seconds": seconds, **row}
             save()
-            r = results[key]
-            print(f"{key}: panel {r['hits']}/10 {r['genres_hit']}, p {r['mean_p_target']:.3f}, "
-                  f"judges {r['judge_hits']}, round trip {r['round_trip_mean']:.3f} (min {r['round_trip_min']:.3f}), "
-                  f"{seconds:.0f} s", flush=True)
+            print(f"{key}: panel {row['panel_hits']}/10, p {row['mean_p_target']:.3f}, judges {row['judge_hits']}, "
+                  f"round trip {row['round_trip_mean']:.3f} (min {row['round_trip_min']:.3f}), {seconds:.0f} s",
+                  flush=True)
     print(table(results))
-
-
-def _argv() -> list[str]:
-    import sys
-
-    return sys.argv[1:]
 
 
 if __name__ == "__main__":

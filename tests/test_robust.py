@@ -78,3 +78,12 @@ def test_fine_tuning_starts_from_the_checkpoint(ds, tmp_path):
     with pytest.raises(AuralizeError, match="other input scaling"):  # seed 1: another split, another scaler
         train("lstm", ds, "track", hidden=8, layers=1, seed=1, **QUIET,
               settings=TrainSettings(epochs=1, init_from=str(tmp_path / "base.pt")))
+
+
+def test_robust_accuracy_falls_under_attack():
+    model = _tiny_model()
+    x = torch.randn(6, 22, 513)
+    with torch.no_grad():
+        y = model(x).argmax(1)  # labels the model gets right
+    assert robust.robust_accuracy(model, x, y, 0.0) == 1.0
+    assert robust.robust_accuracy(model, x, y, 1.0) < 1.0
