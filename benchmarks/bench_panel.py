@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -90,6 +91,18 @@ def dream_row(folder: str | Path, genres) -> list[tuple[str, np.ndarray]]:
     return items
 
 
+def _command() -> str:
+    """This run's command line, without the ``--note`` (which the page quotes in full)."""
+    args, shown = sys.argv[1:], []
+    while args:
+        arg = args.pop(0)
+        if arg == "--note":
+            args = args[1:]
+        elif not arg.startswith("--note="):
+            shown.append(arg)
+    return shlex.join(["python", "benchmarks/bench_panel.py"] + shown)
+
+
 def run(rows: Rows, clips: ClipSet, out: Path | None = None, note: str = "") -> list[dict]:
     """Score every row on the panel; write ``out`` (.md and .json) if given."""
     ref = build_reference(clips)
@@ -102,7 +115,7 @@ def run(rows: Rows, clips: ClipSet, out: Path | None = None, note: str = "") -> 
     if out is not None:
         text = f"""# The held-out listening panel on dreams and reference rows
 
-Made by `{' '.join(['python', 'benchmarks/bench_panel.py'] + sys.argv[1:])}`.
+Made by `{_command()}`.
 
 Panel: {', '.join(j.name for j in ref.judges)} (trained/panel/, none is part of any dream's
 objective). Real clips come from the TEST part of the shipped checkpoints' track split (seed 0),

@@ -31,7 +31,14 @@ def one_line_error(code, err, needle):
 
 @pytest.fixture(scope="session")
 def clips(tmp_path_factory):
-    root = make_gtzan(tmp_path_factory.mktemp("panel-gtzan") / "genres", sr=4000)
+    """3 genres x 7 tracks x 2 clips, every track different (make_gtzan repeats a track per part)."""
+    import soundfile as sf
+
+    root = tmp_path_factory.mktemp("panel-gtzan") / "genres"
+    for genre in ("classical", "metal", "hiphop"):
+        (root / genre).mkdir(parents=True)
+        for i in range(7):
+            sf.write(root / genre / f"{genre}.{i:05d}.wav", synth_track(genre, i, 10.5, 4000), 4000)
     return load_clips(root)
 
 
@@ -141,3 +148,19 @@ def test_cli_judge_errors_are_one_line(tiny_panel, tmp_path):
     empty.mkdir()
     code, _, err = run(["judge", str(text), "--judges", "cnn"], env={"AURALIZE_PANEL": str(empty)})
     one_line_error(code, err, "auralize train-judge cnn --data")
+
+
+def test_score_row_flags_a_copied_training_clip(tiny_panel, clips):
+    from auralize.panel.scoring import build_reference, rows_table, score_row
+
+    ref = build_reference(clips, folder=tiny_panel)
+    train = clips.split["train"]
+    copy = [(clips.genres[clips.label[train[0]]], clips.audio[train[0]])]
+    noise = [("metal", np.random.default_rng(0).standard_normal(20000).astype(np.float32) * 0.1)]
+    rows = [score_row("copy", copy, ref), score_row("noise", noise, ref)]
+    assert ref.threshold > 0
+    assert rows[0]["copies"] == 1 and rows[1]["copies"] == 0
+    assert rows[0]["nearest_real_min"] == pytest.approx(0.0, abs=1e-5)
+    assert set(rows[0]["temporal"]) == set(STATS)
+    table = rows_table(rows)
+    assert table.count("\n") == 3 and "| copy | 1 |" in table

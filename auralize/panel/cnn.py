@@ -110,8 +110,8 @@ class CNNJudge(Judge):
         return cls(tuple(payload["genres"]), net, json.loads(payload["meta"]))
 
     @classmethod
-    def fit(cls, clips, seed: int = 0, log: Callable[[str], None] = print, epochs: int = 30,
-            patience: int = 8, width: int = 8) -> "CNNJudge":
+    def fit(cls, clips, seed: int = 0, log: Callable[[str], None] = print, epochs: int = 40,
+            patience: int = 15, width: int = 8) -> "CNNJudge":
         torch.manual_seed(seed)
         front = LogMel()
         x_train, y_train = clips.part("train")
@@ -121,10 +121,11 @@ class CNNJudge(Judge):
             m_valid = front(torch.from_numpy(x_valid)) if len(x_valid) else m_train[:0]
         yt = torch.from_numpy(y_train)
         counts = np.bincount(y_train, minlength=len(clips.genres)).astype(np.float64)
-        weight = torch.as_tensor(np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / len(counts), 0.0),
-                                 dtype=torch.float32)  # balanced: small genres count as much as large ones
+        # Half-way to balanced (square root): small genres count more, without drowning the large ones.
+        weight = torch.as_tensor(np.where(counts > 0, np.sqrt(counts.max() / np.maximum(counts, 1)), 0.0),
+                                 dtype=torch.float32)
         net = GenreCNN(len(clips.genres), width=width)
-        opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-3)
+        opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-3)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
         loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=0.05)
         gen = torch.Generator().manual_seed(seed)

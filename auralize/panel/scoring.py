@@ -88,7 +88,9 @@ def score_row(name: str, items: list[Item], ref: Reference) -> dict:
         "temporal": {k: float(np.mean([t[k] for t in temporal])) for k in STATS},
         "temporal_by_genre": {g: {k: float(np.mean([t[k] for t, tg in zip(temporal, targets) if tg == g]))
                                   for k in STATS} for g in genres},
-        "items": [v.to_dict() for v in verdicts],
+        "items": [{"target": v.target, "majority": v.majority, "votes": v.votes, "p_target": v.p_target,
+                   "judges": {j.judge: {"genre": j.genre, "p_target": j.p_target} for j in v.verdicts}}
+                  for v in verdicts],
     }
 
 
