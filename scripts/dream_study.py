@@ -69,9 +69,10 @@ class FineMagnitude(nn.Module):
     four times finer in time than those frames.
     """
 
-    def __init__(self, batch: int, samples: int, generator: torch.Generator, level: float = 0.05) -> None:
+    def __init__(self, start: torch.Tensor) -> None:
         super().__init__()
-        spec = fine_stft(level * torch.randn(batch, samples, generator=generator))
+        batch, samples = start.shape
+        spec = fine_stft(start)
         self.samples = samples
         self.logmag = nn.Parameter(torch.log(spec.abs() + 1e-5))
         self.phase = spec / spec.abs().clamp(min=1e-12)
@@ -89,6 +90,21 @@ class FineMagnitude(nn.Module):
         m = self.logmag
         return tv_time * (m[..., 1:] - m[..., :-1]).abs().mean((1, 2)) \
             + tv_freq * (m[:, 1:] - m[:, :-1]).abs().mean((1, 2))
+
+
+def average_spectrum_noise(model: nn.Module, batch: int, samples: int, generator: torch.Generator) -> torch.Tensor:
+    """Noise whose paper-grid PSD is the model's average training input (model input 0 in every bin).
+
+    The average over all genres, stored in the checkpoint's scaler: a genre-agnostic start, the
+    point today's L2 regulariser pulls towards.
+    """
+    spec = torch.fft.rfft(torch.randn(batch, samples, generator=generator, dtype=torch.float64))
+    freqs = np.fft.rfftfreq(samples, 1 / F.SAMPLE_RATE)
+    envelope = np.exp(np.interp(freqs, np.fft.rfftfreq(F.N_FFT, 1 / F.SAMPLE_RATE), model.scaler.mean) / 2)
+    y = torch.fft.irfft(spec * torch.from_numpy(envelope), samples)
+    x = model.scaler.transform(F.torch_spectrogram(y))
+    level = torch.exp(-(x * torch.from_numpy(np.asarray(model.scaler.std, np.float64))).mean((1, 2)) / 2)
+    return (y * level[:, None]).float()
 
 
 # --- transforms: what must not undo the dream, drawn anew every step and averaged over copies ---
@@ -169,8 +185,8 @@ def statistics_score(states: dict, layer: str, targets_mean: torch.Tensor, targe
 # --- the fine-grid render loop ---
 
 def render_fine(models: list[nn.Module], genres: list[str], *, seed: int, steps: int = 150, lr: float = 0.1,
-                copies: int = 4, transforms: bool = True, tv_time: float = 0.02, tv_freq: float = 0.02,
-                init_level: float = 0.001, snr_db: tuple[float, float] = (10.0, 30.0),
+                copies: int = 8, transforms: bool = True, tv_time: float = 0.02, tv_freq: float = 0.02,
+                init: str = "silence", l2: float = 0.0, snr_db: tuple[float, float] = (10.0, 30.0),
                 class_weight: float = 1.0, stats: dict | None = None, stats_weight: float = 0.0,
                 layer: str = "layer2.h", final_iters: int = 100) -> np.ndarray:
     """Dream ``genres`` (one each, batched) on the fine grid through the mean of ``models``' scores.
@@ -185,7 +201,10 @@ def render_fine(models: list[nn.Module], genres: list[str], *, seed: int, steps:
         for p in m.parameters():
             p.requires_grad_(False)
     shift = F.HOP if transforms else 0
-    par = FineMagnitude(len(genres), F.CLIP_SAMPLES + shift, generator, init_level)
+    samples = F.CLIP_SAMPLES + shift
+    start = average_spectrum_noise(models[0], len(genres), samples, generator) if init == "average" \
+        else 0.001 * torch.randn(len(genres), samples, generator=generator)  # near silence
+    par = FineMagnitude(start)
     opt = torch.optim.Adam(par.parameters(), lr=lr)
     targets = torch.tensor([models[0].genres.index(g) for g in genres])
     if stats:
@@ -201,7 +220,7 @@ def render_fine(models: list[nn.Module], genres: list[str], *, seed: int, steps:
         for i, m in enumerate(models):
             x = m.scaler.transform(psd)
             lo, hi = m.scaler.bounds(x)
-            pen = (torch.relu(x - hi) + torch.relu(lo - x)).pow(2).mean((1, 2)).view(-1, k).mean(1)
+            pen = ((torch.relu(x - hi) + torch.relu(lo - x)).pow(2) + l2 * x.pow(2)).mean((1, 2)).view(-1, k).mean(1)
             xin = input_masks(x, generator) if transforms else x
             logits, states = m.forward_with_states(xin)
             s = class_weight * class_score(logits, targets, k) if class_weight else 0.0
@@ -254,11 +273,14 @@ def candidates(args, data) -> dict:
         "robust-fine": ("(c) robust LSTM, class objective, 512/128 log-magnitude, Griffin-Lim in the loop",
                         robust, lambda m, g, s: render_fine([m], g, seed=s, steps=steps, transforms=False)),
         "robust-fine-tr": ("(b+c) robust LSTM, fine grid + transforms (sub-frame shift, gain, noise 10-30 dB, "
-                           "masks; 4 copies)", robust, lambda m, g, s: render_fine([m], g, seed=s, steps=steps)),
+                           "masks; 8 copies)", robust, lambda m, g, s: render_fine([m], g, seed=s, steps=steps)),
         "lstm-fine-tr": ("shipped LSTM, fine grid + transforms", lstm,
                          lambda m, g, s: render_fine([m], g, seed=s, steps=steps)),
-        "ensemble-fine-tr": ("(d) ensemble lstm+attention+rnn+robust (mean log p), fine grid + transforms",
-                             ensemble, lambda ms, g, s: render_fine(ms, g, seed=s, steps=steps)),
+        "ensemble-fine-tr": ("(d) ensemble lstm+attention+rnn+robust (mean log p), fine grid + transforms "
+                             "(4 copies)", ensemble, lambda ms, g, s: render_fine(ms, g, seed=s, steps=steps, copies=4)),
+        "robust-fine-tr-average": ("robust LSTM, fine grid + transforms, started from noise with the average "
+                                   "training spectrum (all genres) instead of near-silence", robust,
+                                   lambda m, g, s: render_fine([m], g, seed=s, steps=steps, init="average")),
         "robust-stats": ("(e) robust LSTM, match layer-2 mean and Gram matrix of the genre's training clips, "
                          "no class term, fine grid + transforms", robust,
                          lambda m, g, s: render_fine([m], g, seed=s, steps=steps, class_weight=0.0,
