@@ -338,6 +338,62 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def summary_table(results: dict) -> str:
+    """Per candidate over its seeds: panel hits per seed, mean panel p(G), judges' hits, round trip."""
+    by_name: dict[str, list[dict]] = {}
+    for r in results.values():
+        if "candidate" in r:
+            by_name.setdefault(r["candidate"], []).append(r)
+    judges = list(next(iter(results.values()))["judge_hits"])
+    lines = ["| candidate | seeds | panel hits per seed (of 10) | worst seed | mean panel p(G) | "
+             + " | ".join(f"{j} hits (sum)" for j in judges) + " | round trip p (mean / min) | seconds (10 genres) |",
+             "|" + "---|" * (8 + len(judges) - 1)]
+    order = sorted(by_name, key=lambda n: (-np.mean([r["panel_hits"] for r in by_name[n]]),
+                                           -np.mean([r["mean_p_target"] for r in by_name[n]])))
+    for name in order:
+        rows = sorted(by_name[name], key=lambda r: r["seed"])
+        n = sum(r["n_items"] for r in rows)
+        lines.append(
+            f"| {name} | {','.join(str(r['seed']) for r in rows)} | {' / '.join(str(r['panel_hits']) for r in rows)} | "
+            f"{min(r['panel_hits'] for r in rows)} | {np.mean([r['mean_p_target'] for r in rows]):.3f} | "
+            + " | ".join(f"{sum(r['judge_hits'][j] for r in rows)}/{n}" for j in judges)
+            + f" | {np.mean([r['round_trip_mean'] for r in rows]):.3f} / {min(r['round_trip_min'] for r in rows):.3f}"
+            f" | {np.mean([r['seconds'] for r in rows]):.0f} |")
+    return "\n".join(lines)
+
+
+def write_markdown(path: Path, results: dict, commands: list[str], descriptions: dict) -> Path:
+    """docs/results/dream-study.md: the summary per candidate, every row, and what each candidate is."""
+    refs = "\n".join(f"- `{n}`: {d}" for n, d in descriptions.items())
+    text = f"""# Dream study: which recipe does the held-out panel hear as the genre? (issue 8, part 2)
+
+Written by `scripts/dream_study.py` (rows kept across runs; commands, in order):
+
+{chr(10).join(f"    {c}" for c in commands)}
+
+Each candidate dreams all ten genres (5 s each, from near-silence or noise, never from a real
+clip) per seed; each dream is written as a 16-bit WAV, read back from disk and scored by the
+panel exactly as `benchmarks/bench_panel.py` scores its rows (`auralize.panel.scoring.score_row`):
+judges `features`, `cnn`, `lstm-seed1` (trained/panel/), majority = 2 of 3. No judge is a
+dreaming model or part of any objective. The round trip is the dreaming model's own p(G) on the
+WAV read back (for the ensemble, the mean over its members). Reference rows use 3 real TEST
+clips per genre of the shipped checkpoints' split (30 items), measured the same way.
+
+## Summary per candidate (sorted by mean panel hits)
+
+{summary_table(results)}
+
+## Every row (reference rows first)
+
+{table(results)}
+
+## Candidates
+
+{refs}
+"""
+    return atomic_write_text(path, text)
+
+
 def robust_table(paths: list[Path], data, eps_list=(0.0, 0.05, 0.1)) -> str:
     """Test-clip accuracy of checkpoints, clean and under L2 PGD (5 steps) of each RMS radius."""
     from auralize.robust import robust_accuracy
@@ -356,7 +412,7 @@ def robust_table(paths: list[Path], data, eps_list=(0.0, 0.05, 0.1)) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--data", type=Path, default=None, help="folder of genre folders (GTZAN at 4 kHz)")
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--candidates", default="all", help="comma-separated names, or all")
     ap.add_argument("--steps", type=int, default=150)
@@ -367,7 +423,21 @@ def main() -> None:
     ap.add_argument("--redo", action="store_true", help="measure rows again that the JSON already holds")
     ap.add_argument("--robust-accuracy", type=Path, nargs="+", default=None, metavar="CKPT",
                     help="only print these checkpoints' test-clip accuracy, clean and under L2 PGD")
+    ap.add_argument("--cold", metavar="GENRE", default=None,
+                    help="only dream GENRE with the winning recipe (robust-fine-tr) and time it, as "
+                         "'auralize --genre GENRE' would run it")
     args = ap.parse_args()
+    if args.cold:
+        started = time.time()
+        model = load_model(args.robust)
+        audio = render_fine([model], [args.cold], seed=0, steps=args.steps)
+        args.wavs.mkdir(parents=True, exist_ok=True)
+        wav = save_wav(args.wavs / f"cold-{args.cold}.wav", audio[0], F.SAMPLE_RATE)
+        trip = round_trip(model, F.load_audio(wav), args.cold)["p_target_mean"]
+        print(f"{wav}: round trip p({args.cold}) {trip:.3f}; {time.time() - started:.1f} s after imports")
+        return
+    if args.data is None:
+        ap.error("--data is required")
     if args.robust_accuracy:
         from auralize.data import load_dataset
 
@@ -399,9 +469,11 @@ def main() -> None:
             print(f"{name}: {results[name]['panel_hits']}/{results[name]['n_items']}", flush=True)
     known = candidates(args, data)
     names = list(known) if args.candidates == "all" else [c.strip() for c in args.candidates.split(",")]
+    # Another robust checkpoint makes rows of their own: "robust-fine-tr[lstm-pgd0.1-ft] (seed 0)".
+    suffix = "" if args.robust == TRAINED / "lstm-robust.pt" else f"[{args.robust.stem}]"
     for seed in [int(s) for s in args.seeds.split(",")]:
         for name in names:
-            key = f"{name} (seed {seed})"
+            key = f"{name}{suffix} (seed {seed})"
             if key in results and not args.redo:
                 continue
             description, load, dream = known[name]
@@ -411,11 +483,13 @@ def main() -> None:
             seconds = time.time() - started
             members = models if isinstance(models, list) else [models]
             row = measure(key, list(zip(data.genres, audio)), args.wavs / f"{name}-seed{seed}", members, ref)
-            results[key] = {"candidate": name, "seed": seed, "description": description, "seconds": seconds, **row}
+            results[key] = {"candidate": name + suffix, "seed": seed, "description": description, "seconds": seconds, **row}
             save()
             print(f"{key}: panel {row['panel_hits']}/10, p {row['mean_p_target']:.3f}, judges {row['judge_hits']}, "
                   f"round trip {row['round_trip_mean']:.3f} (min {row['round_trip_min']:.3f}), {seconds:.0f} s",
                   flush=True)
+    write_markdown(args.json.with_suffix(".md"), results, commands, {n: d for n, (d, _, _) in known.items()})
+    print(summary_table(results))
     print(table(results))
 
 
