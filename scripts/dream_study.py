@@ -38,7 +38,7 @@ from auralize.checkpoint import load_model  # noqa: E402
 from auralize.data import make_split  # noqa: E402
 from auralize.dream import class_logprob, genre_objective, render, round_trip, to_audio  # noqa: E402
 from auralize.io import atomic_write_text, save_wav  # noqa: E402
-from auralize.neurons import load_report  # noqa: E402
+from auralize.neurons import load_report, reduce_time  # noqa: E402
 
 TRAINED = ROOT / "trained"
 SECONDS = 5.0
@@ -188,11 +188,12 @@ def render_fine(models: list[nn.Module], genres: list[str], *, seed: int, steps:
                 copies: int = 8, transforms: bool = True, tv_time: float = 0.02, tv_freq: float = 0.02,
                 init: str = "silence", l2: float = 0.0, snr_db: tuple[float, float] = (10.0, 30.0),
                 class_weight: float = 1.0, stats: dict | None = None, stats_weight: float = 0.0,
-                layer: str = "layer2.h", final_iters: int = 100) -> np.ndarray:
+                layer: str = "layer2.h", final_iters: int = 100, neuron_report=None) -> np.ndarray:
     """Dream ``genres`` (one each, batched) on the fine grid through the mean of ``models``' scores.
 
     Returns audio ``(len(genres), 20000)``. ``stats``: per-genre (mean, Gram) targets of the
     first model's ``layer`` (the statistics objective, weighted ``stats_weight``).
+    ``neuron_report``: add the first model's top neuron of each genre (the paper's objective).
     """
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -226,6 +227,10 @@ def render_fine(models: list[nn.Module], genres: list[str], *, seed: int, steps:
             s = class_weight * class_score(logits, targets, k) if class_weight else 0.0
             if stats and i == 0:
                 s = s + stats_weight * statistics_score(states, layer, s_mean, s_gram, k)
+            if neuron_report is not None and i == 0:
+                acts = reduce_time(states[neuron_report.layer], neuron_report.rule)
+                units = torch.tensor([neuron_report.top_unit(g) for g in genres]).repeat_interleave(k)
+                s = s + acts.gather(1, units[:, None])[:, 0].view(-1, k).mean(1)
             score = score + (s - pen) / len(models)
         loss = (par.penalty(tv_time, tv_freq) - score).sum()
         loss.backward()
@@ -278,6 +283,10 @@ def candidates(args, data) -> dict:
                          lambda m, g, s: render_fine([m], g, seed=s, steps=steps)),
         "ensemble-fine-tr": ("(d) ensemble lstm+attention+rnn+robust (mean log p), fine grid + transforms "
                              "(4 copies)", ensemble, lambda ms, g, s: render_fine(ms, g, seed=s, steps=steps, copies=4)),
+        "robust-fine-tr-neuron": ("the winning recipe with the paper's pure neuron objective (the robust "
+                                  "model's top layer-2 neuron per genre, no class term)", robust,
+                                  lambda m, g, s: render_fine([m], g, seed=s, steps=steps, class_weight=0.0,
+                                                              neuron_report=load_report(m.path))),
         "robust-fine-tr-average": ("robust LSTM, fine grid + transforms, started from noise with the average "
                                    "training spectrum (all genres) instead of near-silence", robust,
                                    lambda m, g, s: render_fine([m], g, seed=s, steps=steps, init="average")),
@@ -350,6 +359,11 @@ def summary_table(results: dict) -> str:
              "|" + "---|" * (8 + len(judges) - 1)]
     order = sorted(by_name, key=lambda n: (-np.mean([r["panel_hits"] for r in by_name[n]]),
                                            -np.mean([r["mean_p_target"] for r in by_name[n]])))
+    for name, r in results.items():
+        if "candidate" not in r:  # a reference row: 3 clips per genre, so hits are of 30
+            lines.append(f"| *{name}* | - | {r['panel_hits']}/{r['n_items']} ({r['genres_hit']:.1f} genres of 10) | - | "
+                         f"{r['mean_p_target']:.3f} | " + " | ".join(f"{r['judge_hits'][j]}/{r['n_items']}" for j in judges)
+                         + " | - | - |")
     for name in order:
         rows = sorted(by_name[name], key=lambda r: r["seed"])
         n = sum(r["n_items"] for r in rows)
@@ -359,6 +373,21 @@ def summary_table(results: dict) -> str:
             + " | ".join(f"{sum(r['judge_hits'][j] for r in rows)}/{n}" for j in judges)
             + f" | {np.mean([r['round_trip_mean'] for r in rows]):.3f} / {min(r['round_trip_min'] for r in rows):.3f}"
             f" | {np.mean([r['seconds'] for r in rows]):.0f} |")
+    return "\n".join(lines)
+
+
+def genre_table(results: dict, candidates: list[str]) -> str:
+    """Per genre, the seeds on which the panel's majority heard it, for each of ``candidates``."""
+    from auralize.data import GENRES
+
+    lines = ["| candidate | " + " | ".join(GENRES) + " |", "|---|" + "---|" * len(GENRES)]
+    for name in candidates:
+        rows = sorted((r for r in results.values() if r.get("candidate") == name), key=lambda r: r["seed"])
+        hits = {g: 0 for g in GENRES}
+        for r in rows:
+            for item in r["items"]:
+                hits[item["target"]] += item["majority"] == item["target"]
+        lines.append(f"| {name} | " + " | ".join(f"{hits[g]}/{len(rows)}" for g in GENRES) + " |")
     return "\n".join(lines)
 
 
@@ -382,6 +411,13 @@ clips per genre of the shipped checkpoints' split (30 items), measured the same 
 ## Summary per candidate (sorted by mean panel hits)
 
 {summary_table(results)}
+
+Reference rows (in italics) hold 3 real clips per genre, so their hits are of 30.
+
+## Per genre: seeds on which the panel's majority heard the genre
+
+{genre_table(results, [n for n in ("robust-fine-tr", "robust-spec", "robust-fine", "today-default")
+                       if any(r.get("candidate") == n for r in results.values())])}
 
 ## Every row (reference rows first)
 
@@ -423,6 +459,7 @@ def main() -> None:
     ap.add_argument("--redo", action="store_true", help="measure rows again that the JSON already holds")
     ap.add_argument("--robust-accuracy", type=Path, nargs="+", default=None, metavar="CKPT",
                     help="only print these checkpoints' test-clip accuracy, clean and under L2 PGD")
+    ap.add_argument("--report-only", action="store_true", help="only rewrite the Markdown from the JSON")
     ap.add_argument("--cold", metavar="GENRE", default=None,
                     help="only dream GENRE with the winning recipe (robust-fine-tr) and time it, as "
                          "'auralize --genre GENRE' would run it")
@@ -435,6 +472,11 @@ def main() -> None:
         wav = save_wav(args.wavs / f"cold-{args.cold}.wav", audio[0], F.SAMPLE_RATE)
         trip = round_trip(model, F.load_audio(wav), args.cold)["p_target_mean"]
         print(f"{wav}: round trip p({args.cold}) {trip:.3f}; {time.time() - started:.1f} s after imports")
+        return
+    if args.report_only:
+        saved = json.loads(args.json.read_text())
+        print(write_markdown(args.json.with_suffix(".md"), saved["rows"], saved["commands"],
+                             {n: d for n, (d, _, _) in candidates(args, None).items()}))
         return
     if args.data is None:
         ap.error("--data is required")
