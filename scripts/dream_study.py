@@ -43,6 +43,8 @@ from auralize.neurons import load_report, reduce_time  # noqa: E402
 TRAINED = ROOT / "trained"
 SECONDS = 5.0
 FINE_FFT, FINE_HOP = 512, 128  # the fine grid: real clips through it and Griffin-Lim keep their genre
+#: The recipe the study recommends as the default of ``auralize --genre G`` (what --cold times).
+WINNER = "robust-fine-tr-fshift"
 
 
 # --- parameterisation: a log-magnitude on the fine grid, phase by Griffin-Lim inside the loop ---
@@ -109,13 +111,29 @@ def average_spectrum_noise(model: nn.Module, batch: int, samples: int, generator
 
 # --- transforms: what must not undo the dream, drawn anew every step and averaged over copies ---
 
+def frequency_shift(clips: torch.Tensor, hz: torch.Tensor) -> torch.Tensor:
+    """Move every component of clips ``(n, samples)`` up by ``hz`` ``(n, 1)`` (single-sideband, via
+    the analytic signal); negative values move down."""
+    n = clips.shape[-1]
+    h = torch.zeros(n)
+    h[0] = 1
+    h[1:(n + 1) // 2] = 2
+    if n % 2 == 0:
+        h[n // 2] = 1
+    analytic = torch.fft.ifft(torch.fft.fft(clips) * h)
+    t = torch.arange(n) / F.SAMPLE_RATE
+    return (analytic * torch.exp(2j * torch.pi * hz * t)).real
+
+
 def waveform_transforms(audio: torch.Tensor, copies: int, generator: torch.Generator, shift: bool = True,
-                        gain_db: float = 6.0, snr_db: tuple[float, float] | None = (10.0, 30.0)) -> torch.Tensor:
+                        gain_db: float = 6.0, snr_db: tuple[float, float] | None = (10.0, 30.0),
+                        shift_hz: float = 0.0, shifted_share: float = 1.0) -> torch.Tensor:
     """``copies`` transformed 5-s clips of each signal ``(batch, samples)`` -> ``(batch * copies, 20000)``.
 
     A random sub-frame time shift (a crop at any of the first ``samples - 20000`` offsets, so
     the front end frames the audio differently), a gain within +-``gain_db`` and white noise at
-    a random SNR within ``snr_db``.
+    a random SNR within ``snr_db``; with ``shift_hz``, a frequency shift within +-``shift_hz`` of
+    the first ``shifted_share`` of each signal's copies (the others keep their pitch).
     """
     b, n = audio.shape
     span = n - F.CLIP_SAMPLES
@@ -124,6 +142,10 @@ def waveform_transforms(audio: torch.Tensor, copies: int, generator: torch.Gener
     rows = audio.repeat_interleave(copies, 0)
     idx = starts[:, None] + torch.arange(F.CLIP_SAMPLES)[None]
     clips = torch.gather(rows, 1, idx)
+    if shift_hz:
+        hz = (torch.rand(b * copies, 1, generator=generator) * 2 - 1) * shift_hz
+        hz = hz * (torch.arange(b * copies) % copies < round(shifted_share * copies)).view(-1, 1)
+        clips = frequency_shift(clips, hz)
     if gain_db:
         clips = clips * 10 ** ((torch.rand(b * copies, 1, generator=generator) * 2 - 1) * gain_db / 20)
     if snr_db:
@@ -187,6 +209,7 @@ def statistics_score(states: dict, layer: str, targets_mean: torch.Tensor, targe
 def render_fine(models: list[nn.Module], genres: list[str], *, seed: int, steps: int = 150, lr: float = 0.1,
                 copies: int = 8, transforms: bool = True, tv_time: float = 0.02, tv_freq: float = 0.02,
                 init: str = "silence", l2: float = 0.0, snr_db: tuple[float, float] = (10.0, 30.0),
+                shift_hz: float = 0.0, shifted_share: float = 1.0, polish: int = 0,
                 class_weight: float = 1.0, stats: dict | None = None, stats_weight: float = 0.0,
                 layer: str = "layer2.h", final_iters: int = 100, neuron_report=None) -> np.ndarray:
     """Dream ``genres`` (one each, batched) on the fine grid through the mean of ``models``' scores.
@@ -212,10 +235,12 @@ def render_fine(models: list[nn.Module], genres: list[str], *, seed: int, steps:
         s_mean = torch.stack([stats[g][0] for g in genres])
         s_gram = torch.stack([stats[g][1] for g in genres])
     k = copies if transforms else 1
-    for _ in range(steps):
+    for step in range(steps):
         opt.zero_grad()
         audio = par.audio()
-        clips = waveform_transforms(audio, k, generator, snr_db=snr_db) if transforms else audio[:, :F.CLIP_SAMPLES]
+        hz = shift_hz if step < steps - polish else 0.0  # the last `polish` steps keep the pitch
+        clips = waveform_transforms(audio, k, generator, snr_db=snr_db, shift_hz=hz,
+                                                     shifted_share=shifted_share) if transforms else audio[:, :F.CLIP_SAMPLES]
         psd = F.torch_spectrogram(clips)
         score = 0.0
         for i, m in enumerate(models):
@@ -283,7 +308,17 @@ def candidates(args, data) -> dict:
                          lambda m, g, s: render_fine([m], g, seed=s, steps=steps)),
         "ensemble-fine-tr": ("(d) ensemble lstm+attention+rnn+robust (mean log p), fine grid + transforms "
                              "(4 copies)", ensemble, lambda ms, g, s: render_fine(ms, g, seed=s, steps=steps, copies=4)),
-        "robust-fine-tr-neuron": ("the winning recipe with the paper's pure neuron objective (the robust "
+        "robust-fine-tr-fshift": ("robust-fine-tr plus a random frequency shift within +-10 Hz of every copy",
+                                  robust, lambda m, g, s: render_fine([m], g, seed=s, steps=steps, shift_hz=10.0)),
+        "robust-fine-tr-fshift-half": ("robust-fine-tr plus a random frequency shift within +-10 Hz on "
+                                       "half of the copies", robust,
+                                       lambda m, g, s: render_fine([m], g, seed=s, steps=steps, shift_hz=10.0,
+                                                                   shifted_share=0.5)),
+        "robust-fine-tr-fshift-polish": ("robust-fine-tr-fshift with its last 30 of 150 steps without the frequency "
+                                         "shift", robust,
+                                         lambda m, g, s: render_fine([m], g, seed=s, steps=steps, shift_hz=10.0,
+                                                                     polish=30)),
+        "robust-fine-tr-neuron": ("robust-fine-tr with the paper's pure neuron objective (the robust "
                                   "model's top layer-2 neuron per genre, no class term)", robust,
                                   lambda m, g, s: render_fine([m], g, seed=s, steps=steps, class_weight=0.0,
                                                               neuron_report=load_report(m.path))),
@@ -408,6 +443,8 @@ dreaming model or part of any objective. The round trip is the dreaming model's 
 WAV read back (for the ensemble, the mean over its members). Reference rows use 3 real TEST
 clips per genre of the shipped checkpoints' split (30 items), measured the same way.
 
+The study's recommended default for `auralize --genre G`: `{WINNER}` ({descriptions.get(WINNER, "")}).
+
 ## Summary per candidate (sorted by mean panel hits)
 
 {summary_table(results)}
@@ -416,7 +453,7 @@ Reference rows (in italics) hold 3 real clips per genre, so their hits are of 30
 
 ## Per genre: seeds on which the panel's majority heard the genre
 
-{genre_table(results, [n for n in ("robust-fine-tr", "robust-spec", "robust-fine", "today-default")
+{genre_table(results, [n for n in (WINNER, "robust-fine-tr", "robust-spec", "robust-fine", "today-default")
                        if any(r.get("candidate") == n for r in results.values())])}
 
 ## Every row (reference rows first)
@@ -461,13 +498,14 @@ def main() -> None:
                     help="only print these checkpoints' test-clip accuracy, clean and under L2 PGD")
     ap.add_argument("--report-only", action="store_true", help="only rewrite the Markdown from the JSON")
     ap.add_argument("--cold", metavar="GENRE", default=None,
-                    help="only dream GENRE with the winning recipe (robust-fine-tr) and time it, as "
+                    help="only dream GENRE with the winning recipe (WINNER) and time it, as "
                          "'auralize --genre GENRE' would run it")
     args = ap.parse_args()
     if args.cold:
         started = time.time()
-        model = load_model(args.robust)
-        audio = render_fine([model], [args.cold], seed=0, steps=args.steps)
+        _, load, dream = candidates(args, None)[WINNER]
+        model = load()
+        audio = dream(model, [args.cold], 0)
         args.wavs.mkdir(parents=True, exist_ok=True)
         wav = save_wav(args.wavs / f"cold-{args.cold}.wav", audio[0], F.SAMPLE_RATE)
         trip = round_trip(model, F.load_audio(wav), args.cold)["p_target_mean"]
