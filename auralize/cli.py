@@ -185,7 +185,7 @@ def _real_clips(data_dir: Path, genres: list[str]) -> dict:
 @click.option("--no-augment", is_flag=True, help="Turn off random gain and time/frequency masks.")
 @click.option("--robust", type=click.Choice(["none", "noise", "pgd"]), default="none", show_default=True,
               help="Robust training: Gaussian noise or an L2 PGD adversary on each batch's input.")
-@click.option("--robust-eps", type=Finite(lo=0), default=0.25, show_default=True,
+@click.option("--robust-eps", type=Finite(lo=0), default=0.05, show_default=True,
               help="Size of the --robust perturbation, RMS per input element (input is normalised per bin).")
 @click.option("--init-from", type=click.Path(path_type=Path), default=None,
               help="Start from this checkpoint's weights (same model and split): fine-tuning.")

@@ -310,6 +310,8 @@ def candidates(args, data) -> dict:
                              "(4 copies)", ensemble, lambda ms, g, s: render_fine(ms, g, seed=s, steps=steps, copies=4)),
         "robust-fine-tr-fshift": ("robust-fine-tr plus a random frequency shift within +-10 Hz of every copy",
                                   robust, lambda m, g, s: render_fine([m], g, seed=s, steps=steps, shift_hz=10.0)),
+        "robust-fine-tr-fshift20": ("robust-fine-tr plus a random frequency shift within +-20 Hz of every copy",
+                                    robust, lambda m, g, s: render_fine([m], g, seed=s, steps=steps, shift_hz=20.0)),
         "robust-fine-tr-fshift-half": ("robust-fine-tr plus a random frequency shift within +-10 Hz on "
                                        "half of the copies", robust,
                                        lambda m, g, s: render_fine([m], g, seed=s, steps=steps, shift_hz=10.0,
