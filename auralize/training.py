@@ -35,6 +35,9 @@ class TrainSettings:
     weight_decay: float = 0.0
     c: float = 1.0  # SVM / softmax regularisation
     augment: bool = True  # random gain and time/frequency masks on training inputs (neural models)
+    robust: str = "none"  # "noise" or "pgd": perturb each batch's input (see auralize.robust)
+    robust_eps: float = 0.0  # RMS size of that perturbation per input element
+    init_from: str | None = None  # checkpoint whose weights start the run (fine-tuning)
 
     def check(self, neural: bool = True) -> "TrainSettings":
         """Self, if every number is in range (NaN and infinity never pass); else a one-line error."""
@@ -183,6 +186,11 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
         return TrainResult(model.eval(), history, 1, valid, out)
 
     model = attach(build_model(config), scaler, data.genres, meta)
+    from . import robust
+
+    robust.check(settings.robust, settings.robust_eps)
+    if settings.init_from:
+        robust.warm_start(model, settings.init_from)
     params = [p for p in model.parameters() if p.requires_grad]
     if settings.optimizer == "sgd":
         opt = torch.optim.SGD(params, lr=settings.lr, weight_decay=settings.weight_decay)
@@ -230,6 +238,7 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
         for ids in _batches(len(xt), settings.batch_size, generator):
             opt.zero_grad()
             xb = augment_batch(xt[ids], inv_std, generator) if settings.augment else xt[ids]
+            xb = robust.perturb_batch(model, xb, yt[ids], settings.robust, settings.robust_eps, generator)
             loss = loss_fn(model(xb), yt[ids])
             loss.backward()
             nn.utils.clip_grad_norm_(params, settings.clip_norm)

@@ -37,6 +37,12 @@ def _model_names() -> list[str]:
 @click.option("--variant", type=click.Choice(["paper", "authors"]), default="paper", show_default=True,
               help="paper: the equations; authors: the departures of the authors' code.")
 @click.option("--no-augment", is_flag=True, help="Turn off random gain and time/frequency masks.")
+@click.option("--robust", type=click.Choice(["none", "noise", "pgd"]), default="none", show_default=True,
+              help="Robust training: Gaussian noise or an L2 PGD adversary on each batch's input.")
+@click.option("--robust-eps", type=Finite(lo=0, hi=10), default=0.05, show_default=True,
+              help="Size of the --robust perturbation, RMS per input element (input is normalised per bin).")
+@click.option("--init-from", type=click.Path(path_type=Path), default=None,
+              help="Start from this checkpoint's weights (same model and split): fine-tuning.")
 @GENRES_OPT
 @out_option("Checkpoint path (default runs/<model>-<split>-seed<seed>.pt).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from <out>.resume.pt.")
@@ -45,15 +51,17 @@ def _model_names() -> list[str]:
               help="Seed of the track split (default: --seed), to train other initialisations on one split.")
 @QUIET
 def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer, lr, batch_size, dropout,
-              weight_decay, compression, input_norm, norm, variant, no_augment, genres, out, resume, seed,
-              split_seed, quiet):
+              weight_decay, compression, input_norm, norm, variant, no_augment, robust, robust_eps, init_from, genres,
+              out, resume, seed, split_seed, quiet):
     """Train one model and save its best checkpoint."""
     from ..training import TrainSettings, check_out, train
 
     out = check_out(out or Path("runs") / f"{kind}-{split}-seed{seed}.pt")
     data = load_data(data_dir, quiet, genres)
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, patience=patience,
-                             weight_decay=weight_decay, augment=not no_augment)
+                             weight_decay=weight_decay, augment=not no_augment, robust=robust,
+                             robust_eps=robust_eps if robust != "none" else 0.0,
+                             init_from=str(init_from) if init_from else None)
     command = "auralize " + " ".join(sys.argv[1:])
     try:
         result = train(kind, data, split, hidden=hidden, layers=layers, variant=variant, dropout=dropout,

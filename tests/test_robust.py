@@ -1,0 +1,89 @@
+import pytest
+import torch
+
+from auralize import data as D
+from auralize import robust
+from auralize.checkpoint import load_model
+from auralize.errors import AuralizeError
+from auralize.models import ModelConfig, build_model
+from auralize.training import TrainSettings, train
+
+QUIET = dict(progress=False, log=lambda m: None)
+
+
+@pytest.fixture(scope="module")
+def ds(gtzan_dir):
+    return D.load_dataset(gtzan_dir, progress=False)
+
+
+@pytest.mark.parametrize("kind", ["pgd", "noise"])
+def test_tiny_robust_run_lowers_the_loss(ds, kind):
+    settings = TrainSettings(epochs=6, batch_size=8, lr=5e-3, patience=99, robust=kind, robust_eps=0.1)
+    result = train("lstm", ds, "track", hidden=8, layers=1, settings=settings, seed=0, **QUIET)
+    losses = [h["loss"] for h in result.history]
+    assert losses[-1] < 0.7 * losses[0], losses
+    assert result.model.meta["settings"]["robust"] == kind
+
+
+def _tiny_model(seed=0):
+    torch.manual_seed(seed)
+    return build_model(ModelConfig(kind="lstm", n_classes=3, hidden=8, layers=1))
+
+
+def test_pgd_stays_in_the_ball_and_raises_the_loss():
+    model = _tiny_model()
+    x, y = torch.randn(4, 22, 513), torch.tensor([0, 1, 2, 0])
+    eps = 0.05
+    adv = robust.pgd_l2(model, x, y, eps, generator=torch.Generator().manual_seed(0))
+    radius = eps * (22 * 513) ** 0.5
+    assert torch.all((adv - x).flatten(1).norm(dim=1) <= radius * (1 + 1e-5))
+    ce = torch.nn.functional.cross_entropy
+    with torch.no_grad():
+        assert ce(model(adv), y) > ce(model(x), y)
+    assert all(p.grad is None for p in model.parameters())  # the attack leaves no weight gradient
+
+
+def test_perturbation_is_seeded_and_none_is_identity():
+    model, x, y = _tiny_model(), torch.randn(2, 22, 513), torch.tensor([0, 1])
+    for kind in ("noise", "pgd"):
+        a = robust.perturb_batch(model, x, y, kind, 0.1, torch.Generator().manual_seed(3))
+        b = robust.perturb_batch(model, x, y, kind, 0.1, torch.Generator().manual_seed(3))
+        assert torch.equal(a, b) and not torch.equal(a, x)
+    assert robust.perturb_batch(model, x, y, "none", 0.1, torch.Generator()) is x
+
+
+@pytest.mark.parametrize("kind, eps, param", [("fgsm", 0.1, "robust"), ("pgd", float("nan"), "robust_eps"),
+                                              ("pgd", -1.0, "robust_eps"), ("noise", 0.0, "robust_eps")])
+def test_bad_settings_name_the_argument(ds, kind, eps, param):
+    with pytest.raises(AuralizeError) as err:
+        train("lstm", ds, "track", hidden=4, layers=1, settings=TrainSettings(epochs=1, robust=kind, robust_eps=eps),
+              **QUIET)
+    assert err.value.param == param and param in str(err.value)
+
+
+def test_fine_tuning_starts_from_the_checkpoint(ds, tmp_path):
+    base = train("lstm", ds, "track", hidden=8, layers=1, settings=TrainSettings(epochs=2, batch_size=8), seed=0,
+                 out=tmp_path / "base.pt", **QUIET)
+    # lr 0: fine-tuning changes nothing, so the weights must be exactly the checkpoint's
+    tuned = train("lstm", ds, "track", hidden=8, layers=1, seed=0, **QUIET,
+                  settings=TrainSettings(epochs=1, lr=0.0, init_from=str(tmp_path / "base.pt"), robust="pgd",
+                                         robust_eps=0.1))
+    saved = load_model(tmp_path / "base.pt").state_dict()
+    assert all(torch.equal(v, saved[k]) for k, v in tuned.model.state_dict().items())
+    assert base.model is not tuned.model
+    with pytest.raises(AuralizeError, match="different architecture") as err:
+        train("lstm", ds, "track", hidden=4, layers=1, settings=TrainSettings(epochs=1, init_from=str(tmp_path / "base.pt")),
+              **QUIET)
+    assert err.value.param == "init_from"
+    with pytest.raises(AuralizeError, match="other input scaling"):  # seed 1: another split, another scaler
+        train("lstm", ds, "track", hidden=8, layers=1, seed=1, **QUIET,
+              settings=TrainSettings(epochs=1, init_from=str(tmp_path / "base.pt")))
+
+
+def test_robust_accuracy_falls_under_attack():
+    model = _tiny_model()
+    x = torch.randn(6, 22, 513)
+    with torch.no_grad():
+        y = model(x).argmax(1)  # labels the model gets right
+    assert robust.robust_accuracy(model, x, y, 0.0) == 1.0
+    assert robust.robust_accuracy(model, x, y, 1.0) < 1.0
