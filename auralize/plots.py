@@ -72,16 +72,27 @@ def _db(psd: np.ndarray) -> np.ndarray:
     return 10 * np.log10(np.maximum(psd, 1e-12))
 
 
-def dream_figure(psd: np.ndarray, genre: str, path: Path, description: str, trip: dict,
-                 real: np.ndarray | None = None, panel: dict | None = None) -> Path:
-    """The optimised spectrogram (dB), beside a real clip of the genre when one is given.
+def _time_line(stats: dict | None) -> str:
+    if not stats:
+        return ""
+    return (f"\nmodulation depth {stats['modulation_depth']:.1f} dB, onset CV {stats['onset_cv']:.2f}, "
+            f"flux {stats['spectral_flux']:.2f}")
 
-    The title gives what the held-out listening panel heard beside the same-model round trip.
+
+def dream_figure(psd: np.ndarray, genre: str, path: Path, description: str, trip: dict,
+                 real: np.ndarray | None = None, panel: dict | None = None, temporal: dict | None = None) -> Path:
+    """The optimised spectrogram (dB), beside a real clip's PSD of the genre when one is given.
+
+    The title gives what the held-out listening panel heard beside the same-model round trip, and
+    ``temporal`` (``{"dream": stats, "real": stats}``) how each changes over time.
     """
+    temporal = temporal or {}
     title = (f"dream: {description}\n{panel_line(panel, genre)}\n"
-             f"(same-model round trip p({genre}) = {trip['p_target_mean']:.3f})")
-    return save_figure(path, _spectrograms([(psd, title)] + ([(real, f"a real {genre} clip")] if real is not None
-                                                             else [])))
+             f"(same-model round trip p({genre}) = {trip['p_target_mean']:.3f}){_time_line(temporal.get('dream'))}")
+    panels = [(psd, title)]
+    if real is not None:
+        panels.append((real, f"a real {genre} clip{_time_line(temporal.get('real'))}"))
+    return save_figure(path, _spectrograms(panels))
 
 
 def spectrogram_png(psd: np.ndarray, title: str = "") -> bytes:

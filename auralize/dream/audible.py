@@ -196,9 +196,9 @@ def dream_stems(genres: Sequence[str], out: str | Path | None = None) -> list[Pa
     return stems
 
 
-def real_clips(data_dir: str | Path, genres: Sequence[str]) -> dict:
-    """One real clip's PSD per genre (the first track of the genre, middle clip), for the figures."""
-    from ..data import default_cache_dir, discover, track_psd
+def real_clips(data_dir: str | Path, genres: Sequence[str]) -> dict[str, np.ndarray]:
+    """One real clip per genre (the first track of the genre, its middle 5 s), drawn beside the dreams."""
+    from ..data import discover
 
     tracks, _ = discover(data_dir)
     real = {}
@@ -206,11 +206,18 @@ def real_clips(data_dir: str | Path, genres: Sequence[str]) -> dict:
         mine = [t for t in tracks if t.genre == g]
         if mine:
             try:
-                psd = track_psd(mine[0].path, default_cache_dir())
-                real[g] = psd[len(psd) // 2]
+                clips = F.split_clips(F.load_audio(mine[0].path), str(mine[0].path))
+                real[g] = clips[len(clips) // 2]
             except AuralizeError as exc:
                 warnings.warn(str(exc))
     return real
+
+
+def temporal(audio: np.ndarray) -> dict[str, float]:
+    """Temporal statistics of audio (mean over its 5-s clips): does it change over time as music does?"""
+    from ..panel.temporal import mean_temporal_stats
+
+    return {k: round(v, 4) for k, v in mean_temporal_stats(F.split_clips(audio)).items()}
 
 
 def genre_objective(model: nn.Module, genre: str, target: Target = Target(), report=None) -> Objective:
@@ -311,13 +318,16 @@ def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarr
             from ..panel.verdict import panel_verdict
 
             panel = panel_verdict(str(files["wav"]), F.split_clips(heard), judges, genre).to_dict()
-        dream_figure(psd, genre, tmp["png"], description, trip, real, panel)
+        time_stats = {"dream": temporal(heard), **({"real": temporal(real)} if real is not None else {})}
+        dream_figure(psd, genre, tmp["png"], description, trip, None if real is None else F.spectrogram(real),
+                     panel, time_stats)
         summary = {
             "genre": genre, "checkpoint": str(getattr(model, "path", "")), "model": model.config.kind,
             "objective": description, "settings": settings,
             "objective_start": float(curve[0]), "objective_end": float(curve[-1]),
             "objective_curve": [round(float(v), 5) for v in curve],
-            "round_trip": trip, "files": {k: str(v) for k, v in files.items() if k != "json"},
+            "round_trip": trip, "temporal": time_stats,
+            "files": {k: str(v) for k, v in files.items() if k != "json"},
         }
         if panel is not None:
             summary["panel"] = panel
