@@ -80,8 +80,8 @@ def load_model(path: str | Path) -> nn.Module:
         meta = json.loads(payload["meta"])
         if not isinstance(config, dict) or not isinstance(meta, dict):
             raise ValueError("not a JSON object")
-    except (TypeError, ValueError) as exc:
-        raise damaged(f"its config or meta is not valid JSON ({exc})") from None
+    except (TypeError, ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise damaged(f"its config or meta is not valid JSON ({type(exc).__name__})") from None
     try:
         config = ModelConfig(**config)
     except TypeError as exc:
@@ -91,8 +91,10 @@ def load_model(path: str | Path) -> nn.Module:
     genres = payload["genres"]
     if (not isinstance(genres, (list, tuple)) or not all(isinstance(g, str) and g for g in genres)
             or len(set(genres)) != len(genres) or len(genres) != config.n_classes):
-        raise damaged(f"it names {len(genres) if isinstance(genres, (list, tuple)) else 'no'} distinct genres "
-                      f"for a model with {config.n_classes} outputs")
+        named = len(set(genres)) if isinstance(genres, (list, tuple)) and all(isinstance(g, str) for g in genres) \
+            else "no"
+        raise damaged(f"its genre list ({named} distinct names) does not give one distinct genre to each of the "
+                      f"model's {config.n_classes} outputs")
     model = build_model(config)
     state = payload["state_dict"]
     expected = model.state_dict()

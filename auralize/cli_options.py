@@ -103,24 +103,28 @@ class AuralizeGroup(click.Group):
     """A group whose errors are one line on stderr with exit code 2, never a traceback."""
 
     def main(self, args=None, prog_name=None, **extra):
+        from .signals import Terminated, terminate_as_interrupt
+
         extra.pop("standalone_mode", None)
         try:
-            code = super().main(args=args, prog_name=prog_name or "auralize", standalone_mode=False, **extra)
+            with terminate_as_interrupt():  # SIGTERM cleans up and ends in one line, as Ctrl-C does
+                code = super().main(args=args, prog_name=prog_name or "auralize", standalone_mode=False, **extra)
         except AuralizeError as exc:
             message = str(exc)
             if exc.param and message.startswith(exc.param + " "):  # the library names arguments, we name flags
                 message = flag(exc.param) + message[len(exc.param):]
             _fail(message)
-        except click.exceptions.Abort:
-            click.echo("auralize: aborted", err=True)
-            sys.exit(130)
+        except click.exceptions.Abort as exc:  # click turns Ctrl-C into Abort
+            terminated = isinstance(exc.__context__, Terminated)
+            click.echo("auralize: terminated" if terminated else "auralize: aborted", err=True)
+            sys.exit(143 if terminated else 130)
         except click.ClickException as exc:
             ctx = getattr(exc, "ctx", None)
             where = f"auralize {ctx.info_name}" if ctx is not None and ctx.parent is not None else "auralize"
             _fail(f"{exc.format_message()} (see '{where} --help')".replace("\n", " "))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             click.echo("auralize: interrupted; rerun with --resume where the command has it", err=True)
-            sys.exit(130)
+            sys.exit(143 if isinstance(exc, Terminated) else 130)
         sys.exit(code if isinstance(code, int) else 0)
 
 

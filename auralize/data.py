@@ -151,9 +151,22 @@ def _audio_files(root: Path) -> list[Path]:
         dirnames.sort()
         folder = Path(dirpath)
         if folder == root:
+            for name in sorted(filenames):  # a genre folder that is a dangling link lands here
+                if (folder / name).is_symlink() and not (folder / name).exists():
+                    warnings.warn(f"{folder / name} is a link to nothing; left out", stacklevel=3)
             continue  # files directly in root have no genre folder
-        files += [folder / name for name in sorted(filenames)
-                  if Path(name).suffix.lower() in AUDIO_EXTENSIONS and not name.startswith(".")]
+        for name in sorted(filenames):
+            path = folder / name
+            if Path(name).suffix.lower() not in AUDIO_EXTENSIONS or name.startswith("."):
+                continue
+            try:  # a FIFO or a device would block the read forever (a dangling or unreadable file fails
+                special = path.exists() and not path.is_file()  # when read, and is reported then)
+            except OSError:
+                special = False
+            if special:
+                warnings.warn(f"{path} is not a regular file; left out", stacklevel=3)
+                continue
+            files.append(path)
     return files
 
 

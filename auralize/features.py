@@ -304,8 +304,9 @@ def require_audible(audio: np.ndarray, name: str = "audio") -> np.ndarray:
     audio = np.asarray(audio)
     if not np.all(np.isfinite(audio)):
         raise AuralizeError(f"{name} holds non-finite samples (NaN or infinity); give real audio")
-    if audio.size and np.sqrt(np.mean(audio.astype(np.float64) ** 2)) < SILENCE_RMS:
-        raise AuralizeError(f"{name} is silent (RMS below {SILENCE_RMS:g}); a genre verdict on silence "
+    # The front end removes each frame's mean, so a constant (a DC offset) is silence to it too.
+    if audio.size and np.std(audio.astype(np.float64)) < SILENCE_RMS:
+        raise AuralizeError(f"{name} is silent (RMS about its mean below {SILENCE_RMS:g}); a genre verdict on silence "
                             "means nothing")
     return audio
 

@@ -172,8 +172,12 @@ def read_psd(spec: str | Path) -> np.ndarray:
     if psd.dtype.kind not in "fiu":
         kind = "complex values" if psd.dtype.kind == "c" else f"values of type {psd.dtype}"
         raise AuralizeError(f"{spec} holds {kind}; {expected} (a power, not an STFT)")
-    if psd.ndim != 2 or psd.shape[1] != F.N_BINS or psd.shape[0] < 1 or not np.all(np.isfinite(psd)) or (psd < 0).any():
+    if psd.ndim != 2 or psd.shape[1] != F.N_BINS or psd.shape[0] < 1:
         raise AuralizeError(f"{spec} holds an array of shape {psd.shape}; {expected}")
+    if not np.all(np.isfinite(psd)):
+        raise AuralizeError(f"{spec} holds NaN or infinity; {expected}")
+    if (psd < 0).any():
+        raise AuralizeError(f"{spec} holds negative values (down to {psd.min():.3g}); {expected}")
     if n_samples(psd.shape[0]) > MAX_SECONDS * F.SAMPLE_RATE:
         raise AuralizeError(f"{spec} has {psd.shape[0]} frames ({n_samples(psd.shape[0]) / F.SAMPLE_RATE:.0f} s); "
                             f"at most {MAX_SECONDS / 60:g} minutes are inverted")

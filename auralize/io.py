@@ -24,6 +24,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     if path.is_dir():
         raise AuralizeError(f"{path} is a directory; give a file path to write")
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:  # mkdir would say only "File exists"
+        raise AuralizeError(f"cannot write {path}: {blocking} is a file, not a folder; choose another output path")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
@@ -44,6 +47,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 def ensure_writable(folder: str | Path) -> Path:
     """Create ``folder`` if needed and check a file can be written there, before long work starts."""
+    if Path(folder).exists() and not Path(folder).is_dir():
+        raise AuralizeError(f"cannot write into {folder}: it is a file, not a folder; choose another output path",
+                            param="out")
     with atomic_path(Path(folder) / ".auralize-write-check") as tmp:
         tmp.write_bytes(b"")
     (Path(folder) / ".auralize-write-check").unlink()

@@ -181,12 +181,15 @@ def read(path: str | Path, kind: str | None = None) -> dict:
         version, or if a field does not match its kind's schema (:data:`SCHEMAS`).
     """
     path = Path(path)
+    if path.exists() and not path.is_file():  # a FIFO would block the read forever
+        raise AuralizeError(f"{path} is not a regular file; a result file is a JSON file")
     try:
         data = json.loads(path.read_text(), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
     except FileNotFoundError:
         raise AuralizeError(f"result file not found: {path}") from None
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise AuralizeError(f"{path} is not a valid result file ({type(exc).__name__}: {exc})") from None
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: absurd nesting
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise AuralizeError(f"{path} is not a valid result file ({type(exc).__name__}: {why})") from None
     if not isinstance(data, dict) or data.get("kind") not in KINDS:
         raise NotAResult(f"{path} is not an auralize result file (no known 'kind')")
     if kind is not None and data["kind"] != kind:

@@ -90,28 +90,25 @@ def warm_start(model: nn.Module, path) -> nn.Module:
     The checkpoint must have the same architecture, genres and input scaling (the same split
     and seed give the same scaler), or the weights would read a different input.
     """
-    import json
-
     import numpy as np
 
-    from .checkpoint import read_checkpoint
-    from .features import InputScaler
+    from .checkpoint import load_model
 
-    payload = read_checkpoint(path)
-    config = json.loads(payload["config"])
+    source = load_model(path)  # validated: damaged, NaN or mismatched checkpoints are refused here
+    config = source.config.to_dict()
     if config != model.config.to_dict():
         differ = sorted(k for k in config if config[k] != model.config.to_dict().get(k))
         raise AuralizeError(f"init_from {path} is a different architecture ({', '.join(differ)} differ); "
                             "train with the same model, hidden, layers and variant", param="init_from")
-    if tuple(payload["genres"]) != tuple(model.genres):
-        raise AuralizeError(f"init_from {path} knows other genres ({', '.join(payload['genres'])})",
+    if tuple(source.genres) != tuple(model.genres):
+        raise AuralizeError(f"init_from {path} knows other genres ({', '.join(source.genres)})",
                             param="init_from")
-    theirs = InputScaler.from_state(payload["scaler"])
+    theirs = source.scaler
     if theirs.compression != model.scaler.compression or not np.allclose(theirs.mean, model.scaler.mean, atol=1e-4) \
             or not np.allclose(theirs.std, model.scaler.std, atol=1e-4):
         raise AuralizeError(f"init_from {path} was trained with other input scaling; use the same data, split "
                             "and seed", param="init_from")
-    model.load_state_dict(payload["state_dict"])
+    model.load_state_dict(source.state_dict())
     return model
 
 

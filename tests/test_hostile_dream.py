@@ -159,10 +159,13 @@ def test_item13_a_killed_dream_set_leaves_no_wav_without_its_json(toy_checkpoint
         _complete_sets(out)
         if proc.returncode != 0:
             killed_midway += 1
-            # 130: the CLI's one-line message; -sig: the signal came as the process was already exiting
-            assert proc.returncode in (130, -sig) and b"Traceback" not in err, err
-            assert proc.returncode != 130 or err.strip().splitlines()[-1] in (b"auralize: aborted", b"auralize: interrupted; rerun with "
-                                                    b"--resume where the command has it"), err
+            # 130 (SIGINT) or 143 (SIGTERM): the CLI's one-line message; -sig: the signal came as the
+            # process was already exiting
+            code = 128 + int(sig)
+            assert proc.returncode in (code, -sig) and b"Traceback" not in err, err
+            assert proc.returncode != code or err.strip().splitlines()[-1] in (
+                b"auralize: aborted", b"auralize: terminated",
+                b"auralize: interrupted; rerun with --resume where the command has it"), err
         assert len(list(out.glob("*.json"))) < 10 or proc.returncode == 0
     assert killed_midway, "the signal never arrived before the set was complete; the test proves nothing"
 

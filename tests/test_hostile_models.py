@@ -191,8 +191,8 @@ def _resize(p, hidden):
     (lambda p: p["state_dict"].pop("out.bias"), "out.bias is missing"),
     (lambda p: p.__setitem__("meta", "{not json"), "not valid JSON"),
     (lambda p: p.pop("scaler"), "it has no scaler"),
-    (lambda p: p.__setitem__("genres", []), "names 0 distinct genres for a model with 10 outputs"),
-    (lambda p: p.__setitem__("genres", ["blues", "jazz"]), "names 2 distinct genres"),
+    (lambda p: p.__setitem__("genres", []), "genre list (0 distinct names) does not give one distinct genre to each of the model's 10 outputs"),
+    (lambda p: p.__setitem__("genres", ["blues", "jazz"]), "genre list (2 distinct names)"),
     (lambda p: _resize(p, 10**6), "hidden must be"),
     (lambda p: p.__setitem__("config", p["config"].replace('"layers": 1', '"layers": 16').replace(
         '"mlp"', '"lstm"').replace('"hidden": 8', '"hidden": 4096')), "parameters; the limit is"),

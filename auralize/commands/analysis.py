@@ -29,6 +29,7 @@ def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quie
     genres x neurons heatmap PNG per layer.
     """
     from ..checkpoint import load_model
+    from ..io import ensure_writable
     from ..neurons import save_reports, top_neurons
     from ..plots import heatmap
 
@@ -36,11 +37,11 @@ def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quie
     layers = list(layers) or [n for n in dict.fromkeys([model.default_layer(), model.input_layer]) if n]
     for layer in layers:
         model.check_layer(layer)  # before reading any data
+    out = ensure_writable(out or checkpoint.parent)  # before any work or any file
     data = load_data(data_dir, quiet)
     x = model.scaler.transform(data.psd).astype("float32")
     reports = [top_neurons(model, x, layer, rule, quantile, k) for layer in layers]
     path = save_reports(checkpoint, reports)
-    out = out or checkpoint.parent
     for r in reports:
         png = heatmap(r, out / f"{checkpoint.stem}.neurons-{r.layer}.png")
         click.echo(f"layer {r.layer} (rule {r.rule}, active above the unit's {r.quantile:.0%} quantile):")
@@ -77,10 +78,12 @@ def _unit_list(ctx, param, value):
 def weights_cmd(checkpoint, units, gate, seconds, contrast, iters, out, seed):
     """Render first-layer units' input-weight rows (513-bin spectral profiles) as sustained sounds."""
     from ..checkpoint import load_model
+    from ..io import ensure_writable
     from ..neurons import load_report
     from ..weights import save_units, top_units
 
     model = load_model(checkpoint)
+    ensure_writable(out)
     owners: dict[int, list[str]] = {}
     if units is None:
         layer = model.weight_rows()[1]  # the state the rows feed (a model without them says so here)

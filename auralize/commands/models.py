@@ -19,8 +19,9 @@ def _model_names() -> list[str]:
 @click.option("--model", "kind", type=LazyChoice(_model_names), required=True, help="Which model kind (the model registry).")
 @DATA
 @SPLIT
-@click.option("--hidden", type=click.IntRange(0, 4096), default=0, help="Hidden units (default: the paper's best for the model).")
-@click.option("--layers", type=click.IntRange(0, 16), default=0, help="Recurrent layers (default: 2).")
+@click.option("--hidden", type=click.IntRange(1, 4096), default=None,
+              help="Hidden units (default: the paper's best for the model).")
+@click.option("--layers", type=click.IntRange(1, 16), default=None, help="Recurrent layers (default: 2).")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum epochs (default 60; early stopping after --patience).")
 @click.option("--patience", type=click.IntRange(min=1), default=20, show_default=True, help="Stop after this many epochs without validation gain.")
 @click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default=None, help="adam (default) or sgd (the paper's, with --lr 1.0).")
@@ -54,9 +55,12 @@ def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer
               weight_decay, compression, input_norm, norm, variant, no_augment, robust, robust_eps, init_from, genres,
               out, resume, seed, split_seed, quiet):
     """Train one model and save its best checkpoint."""
+    from ..checkpoint import load_model
     from ..training import TrainSettings, check_out, train
 
     out = check_out(out or Path("runs") / f"{kind}-{split}-seed{seed}.pt")
+    if init_from is not None:
+        load_model(init_from)  # a damaged checkpoint is refused before any data is read
     data = load_data(data_dir, quiet, genres)
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, patience=patience,
                              weight_decay=weight_decay, augment=not no_augment, robust=robust,
@@ -64,16 +68,19 @@ def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer
                              init_from=str(init_from) if init_from else None)
     command = "auralize " + " ".join(sys.argv[1:])
     try:
-        result = train(kind, data, split, hidden=hidden, layers=layers, variant=variant, dropout=dropout,
+        # hidden/layers 0: the model's default (the CLI accepts only positive sizes)
+        result = train(kind, data, split, hidden=hidden or 0, layers=layers or 0, variant=variant, dropout=dropout,
                        compression=compression, per_bin=norm == "bin", input_norm=input_norm, settings=settings,
                        seed=seed, split_seed=split_seed, out=out, resume=resume,
                        progress=not quiet, log=lambda m: click.echo(m, err=True), meta={"command": command})
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (signals.Terminated)
+        from ..signals import Terminated
+
         saved = out.with_suffix(".resume.pt")
         hint = (f"rerun the same command with --resume to continue from {saved}" if saved.exists()
                 else "no epoch had finished, nothing to resume")
         click.echo(f"auralize: interrupted; {hint}", err=True)
-        sys.exit(130)
+        sys.exit(143 if isinstance(exc, Terminated) else 130)
     click.echo(f"saved {result.path} (coverage: {result.model.meta['coverage']})")
 
 @click.command("evaluate")
@@ -90,11 +97,13 @@ def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
     from ..checkpoint import load_model
     from ..data import GENRES
     from ..evaluation import evaluate
+    from ..io import ensure_writable
 
     model = load_model(checkpoint)
+    out = ensure_writable(out or checkpoint.parent)  # before the work
     data = load_data(data_dir, quiet, ",".join(model.genres) if set(model.genres) != set(GENRES) else None)
     ev = evaluate(model, data, split, part, seed=seed)
-    png, _ = ev.save(out or checkpoint.parent, f"{checkpoint.stem}-{split}-{part}",
+    png, _ = ev.save(out, f"{checkpoint.stem}-{split}-{part}",
                      f"{checkpoint.name}: {split} split, {part} clips (acc {ev.clip_accuracy:.3f})")
     click.echo(ev.coverage)
     click.echo(f"{part}: {ev.n_clips} clips, {ev.n_tracks} tracks")

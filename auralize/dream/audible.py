@@ -16,19 +16,16 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import os
-import signal
-import threading
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from .. import checks
+from .. import checks, signals
 from .. import features as F
 from .. import results
 from ..errors import AuralizeError
@@ -246,45 +243,6 @@ def genre_objective(model: nn.Module, genre: str, target: Target = Target(), rep
     return obj + target.class_weight * class_logprob(index, genre) if target.class_weight else obj
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt in the block, so temporary files are cleaned up as for Ctrl-C."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    before = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, before)
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM wait until the block is done; one that came meanwhile is acted on then.
-
-    Python handlers, not a signal mask: a mask covers only the main thread, and a signal that
-    reaches one of torch's or numba's worker threads would still run its handler mid-block.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    arrived: list[int] = []
-    before = {sig: signal.signal(sig, lambda signum, frame: arrived.append(signum))
-              for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in before.items():
-            signal.signal(sig, handler)
-        if arrived:
-            os.kill(os.getpid(), arrived[0])  # now, under the handler that was in force before
-
-
 def load_panel() -> list | None:
     """The held-out listening panel's judges, or ``None`` (with a warning) when they are not there."""
     from ..panel import PANEL, load_judge
@@ -304,7 +262,7 @@ def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarr
 
     files = files_of(stem)
     # A signal waits until this dream's set is written (under a second), so no temporary file is lost.
-    with _signals_held(), contextlib.ExitStack() as stack:
+    with signals.held(), contextlib.ExitStack() as stack:
         # Entered JSON first, so the stack renames it last: a JSON means the set is complete.
         tmp = {k: stack.enter_context(atomic_path(files[k])) for k in ("json", "png", "spectrogram", "wav_22050",
                                                                         "wav")}
@@ -368,7 +326,7 @@ def make_audible(model: nn.Module | str | Path | None, genres: str | Sequence[st
     objectives = [genre_objective(model, g, target, report) for g in names]
     real = real_clips(data_dir, names) if data_dir else {}
     judges = load_panel() if panel else None
-    with _sigterm_as_interrupt():
+    with signals.terminate_as_interrupt():
         result = render(model, objectives, param=get_param(settings.param), transforms=settings.all_transforms(),
                         penalty=settings.penalty(), seconds=settings.seconds, steps=settings.steps, lr=settings.lr,
                         init=start, clamp=settings.clamp, window_step=settings.window_step, seed=settings.seed,

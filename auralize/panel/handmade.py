@@ -98,7 +98,7 @@ class FeatureJudge(Judge):
                     raise KeyError("format")
                 return cls(tuple(str(g) for g in z["genres"]), z["mean"], z["scale"], z["coef"], z["intercept"],
                            json.loads(str(z["meta"])))
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, RecursionError) as exc:
             raise AuralizeError(f"{path} is not a features judge auralize can read ({type(exc).__name__}); "
                                 "make one with 'auralize train-judge features'") from exc
 
