@@ -84,6 +84,27 @@ def summary(scored: dict, trips: dict, seconds: dict, names: list[str], seeds: l
     return "\n".join(lines)
 
 
+def robust_table(paths: list[Path], data_dir: Path, eps_list=(0.0, 0.05, 0.1)) -> str:
+    """Test-clip accuracy of checkpoints, clean and under L2 PGD (5 steps) of each RMS radius."""
+    import torch
+
+    from auralize.checkpoint import load_model
+    from auralize.data import load_dataset, make_split
+    from auralize.robust import robust_accuracy
+
+    data = load_dataset(data_dir, progress=False)
+    ids = make_split(data, "track", seed=0)["test"]
+    y = torch.from_numpy(data.label[ids])
+    lines = ["| checkpoint | " + " | ".join(f"PGD eps {e:g}" if e else "clean" for e in eps_list) + " |",
+             "|---|" + "---|" * len(eps_list)]
+    for path in paths:
+        model = load_model(path)
+        x = torch.from_numpy(model.scaler.transform(data.psd[ids]).astype(np.float32))
+        lines.append(f"| {Path(path).name} | " + " | ".join(f"{robust_accuracy(model, x, y, e):.3f}" for e in eps_list)
+                     + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, required=True, help="folder of genre folders (GTZAN at 4 kHz)")
@@ -93,7 +114,12 @@ def main() -> None:
     ap.add_argument("--wavs", type=Path, default=ROOT / "runs" / "dream-study", help="where the dreams go")
     ap.add_argument("--redo", action="store_true", help="make dreams again that the folder already holds")
     ap.add_argument("-o", "--out", type=Path, default=ROOT / "docs" / "results" / "dream-study.md")
+    ap.add_argument("--robust-accuracy", type=Path, nargs="+", default=None, metavar="CKPT",
+                    help="only print these checkpoints' test-clip accuracy, clean and under L2 PGD")
     args = ap.parse_args()
+    if args.robust_accuracy:
+        print(robust_table(args.robust_accuracy, args.data))
+        return
     names = [c.strip() for c in args.candidates.split(",") if c.strip()]
     unknown = [n for n in names if n not in CANDIDATES]
     if unknown:
