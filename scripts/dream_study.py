@@ -66,9 +66,10 @@ def make(name: str, seed: int, folder: Path, redo: bool) -> float | None:
 
 def summary(scored: dict, trips: dict, seconds: dict, names: list[str], seeds: list[int]) -> str:
     """Per candidate: panel hits per seed, mean p(G), each judge's hits, round trip, seconds."""
-    judges = list(next(iter(scored.values()))["judge_hits"])
+    first = next(iter(scored.values()))
+    judges, outside = list(first["judge_hits"]), set(first.get("outside_judges", ()))
     head = ("| candidate | panel hits per seed (of 10) | mean panel p(G) | "
-            + " | ".join(f"{j} hits" for j in judges)
+            + " | ".join(f"{j} hits" + (" (outside the panel)" if j in outside else "") for j in judges)
             + " | nearest genre = G (per seed) | copies | round trip p mean / min (per dream) | s per 10 genres |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for name in names:
@@ -105,6 +106,17 @@ def robust_table(paths: list[Path], data_dir: Path, eps_list=(0.0, 0.05, 0.1)) -
     return "\n".join(lines)
 
 
+def wav_row(folder: Path, genres) -> list:
+    """Every ``<genre>.wav`` or ``NN-<genre>.wav`` in ``folder`` (not the -22050 copies), read back."""
+    from auralize import features as F
+
+    items = [(p.stem.split("-")[-1], F.load_audio(p)) for p in sorted(folder.glob("*.wav"))
+             if p.stem.split("-")[-1] in genres]
+    if not items:
+        raise SystemExit(f"no <genre>.wav in {folder}")
+    return items
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, required=True, help="folder of genre folders (GTZAN at 4 kHz)")
@@ -114,6 +126,9 @@ def main() -> None:
     ap.add_argument("--wavs", type=Path, default=ROOT / "runs" / "dream-study", help="where the dreams go")
     ap.add_argument("--redo", action="store_true", help="make dreams again that the folder already holds")
     ap.add_argument("-o", "--out", type=Path, default=ROOT / "docs" / "results" / "dream-study.md")
+    ap.add_argument("--rescore", type=Path, action="append", default=[], metavar="DIR",
+                    help="also score a folder of WAVs made otherwise (e.g. by an earlier version), as a row of its own")
+    ap.add_argument("--note", default="", help="a paragraph for the page (e.g. where --rescore folders come from)")
     ap.add_argument("--robust-accuracy", type=Path, nargs="+", default=None, metavar="CKPT",
                     help="only print these checkpoints' test-clip accuracy, clean and under L2 PGD")
     args = ap.parse_args()
@@ -137,13 +152,18 @@ def main() -> None:
             rows[key], trips[key] = bench_panel.dream_row(folder, clips.genres), bench_panel.round_trips(folder)
             print(f"{key}: {'made in %.1f s' % made if made is not None else 'reused'}", file=sys.stderr, flush=True)
     refs = bench_panel.reference_rows(clips, args.per_genre)
-    scored = {r["row"]: r for r in bench_panel.run({**refs, **rows}, clips, trips=trips)}
+    extra = {f"rescored {d.parent.name}/{d.name}": wav_row(d, clips.genres) for d in args.rescore}
+    scored = {r["row"]: r for r in bench_panel.run({**refs, **rows, **extra}, clips, trips=trips)}
     goals = "\n\n".join(f"### {name}\n\n" + bench_panel.targets([scored[f"{name}, seed {s}"] for s in seeds],
                                                                {f"{name}, seed {s}": trips[f"{name}, seed {s}"]
                                                                 for s in seeds})
                         for name in names)
+    rescored = ("\nRows named `rescored DIR` are WAVs made elsewhere (given with `--rescore`), scored on the same panel; "
+                "they have no round trip and no timing here.\n" if extra else "")
+    rescored += f"\n{args.note}\n" if args.note else ""
     candidates = "\n".join(f"- `{n}`: {CANDIDATES[n][0]}.\n  `{command(CANDIDATES[n][1])}`" for n in names)
-    run_line = shlex.join(["python", "scripts/dream_study.py", *sys.argv[1:]]).replace(str(args.data), "../shared/gtzan4k")
+    shown = [a for i, a in enumerate(sys.argv[1:]) if a != "--note" and (i == 0 or sys.argv[i] != "--note")]
+    run_line = shlex.join(["python", "scripts/dream_study.py", *shown]).replace(str(args.data), "../shared/gtzan4k")
     text = f"""# Dream study on the current panel (issue 8, part 2)
 
 Made by (with `OMP_NUM_THREADS=1 nice -n 5`):
@@ -152,12 +172,14 @@ Made by (with `OMP_NUM_THREADS=1 nice -n 5`):
 
 which runs, for every candidate below and S in {args.seeds}, `auralize --genre all --seed S -o DIR --quiet
 --no-panel OPTIONS` in a fresh process (the seconds are that whole process, ten 5-s dreams, on a
-shared 2-core machine), then scores the WAVs as read back from disk with `benchmarks/bench_panel.py`'s
+shared 2-core machine, averaged over the seeds whose timing was recorded when their dreams were
+made; a folder reused from an interrupted run has none), then scores the WAVs as read back from disk with `benchmarks/bench_panel.py`'s
 `run`: panel {', '.join(j for j in next(iter(scored.values()))['judge_hits'] if j not in next(iter(scored.values())).get('outside_judges', []))}
 (majority 2 of 3; no judge is a dreaming model or part of any objective). Reference rows: 3 real
 TEST clips per genre (30 items). The round trip is each dream's own model p(G) from its JSON.
-Figures from an earlier panel (with `lstm-seed1` voting) are superseded and not repeated here.
-
+Figures from an earlier panel (with `lstm-seed1` voting) are superseded and not repeated here;
+`lstm-seed1` is still scored beside the panel, alone and without a vote.
+{rescored}
 ## Candidates
 
 {candidates}
