@@ -24,12 +24,13 @@ def _param_names() -> list[str]:
 @click.option("--objective", type=click.Choice(["neuron", "class", "logit"]), default="neuron", show_default=True,
               help="neuron: the genre's most commonly active neuron (the paper's); class: its log-probability.")
 @click.option("--param", type=LazyChoice(_param_names), default="spectrogram", show_default=True,
-              help="Optimise the 22x513 input (then Griffin-Lim) or the samples through the front end.")
+              help="Optimise the 22x513 input (then Griffin-Lim), the samples through the front end, or a fine "
+                   "512/128 STFT magnitude (Griffin-Lim in the loop).")
 @click.option("--seconds", type=Finite(lo=5, hi=600), default=5.0, show_default=True,
               help="Length of the dream, 5 s to 10 minutes; every 5-s window serves the objective.")
 @click.option("--steps", type=click.IntRange(1, 100_000), default=150, show_default=True, help="Gradient-ascent steps.")
 @click.option("--lr", type=Finite(lo=0, lo_open=True, hi=10), default=None,
-              help="Adam learning rate (default 0.1 spectrogram, 0.005 waveform).")
+              help="Adam learning rate (default 0.1 spectrogram and fine, 0.005 waveform).")
 @click.option("--init", default="noise", show_default=True, help="noise, silence, or an audio file to start from.")
 @click.option("--layer", default=None, help="Neuron objective: state name (default: the saved statistics' layer).")
 @click.option("--unit", type=click.IntRange(0), default=None,
@@ -48,9 +49,12 @@ def _param_names() -> list[str]:
 @click.option("--noise", type=Finite(lo=0, hi=10), default=0.1, show_default=True,
               help="Random input noise (spectrogram) or gain jitter and dither (waveform) each step.")
 @click.option("--transforms", default="", help="Extra robustness transforms each step, comma-separated: "
-              "shift, gain, noise, freq-shift, time-mask, freq-mask (see auralize.TRANSFORMS).")
+              "shift, gain, noise, freq-shift, time-mask, freq-mask (see auralize.TRANSFORMS); NAME:VALUE sets "
+              "its first setting (freq-mask:60).")
+@click.option("--copies", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Transformed copies averaged at every step.")
 @click.option("--iters", type=click.IntRange(0, 100_000), default=100, show_default=True,
-              help="Griffin-Lim iterations (spectrogram dreams).")
+              help="Griffin-Lim iterations (spectrogram dreams; fine: after the ascent).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
               help="Optional data folder: a real clip of the genre is drawn beside the dream.")
 @click.option("--no-panel", is_flag=True, help="Do not judge the dreams with the held-out listening panel.")
@@ -90,7 +94,7 @@ def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
                              l2=o["l2"], tv_time=o["tv_time"], tv_freq=o["tv_freq"], clamp=not o["no_clamp"],
                              jitter=o["jitter"], noise=o["noise"],
                              transforms=tuple(t.strip() for t in o["transforms"].split(",") if t.strip()),
-                             griffin_lim_iters=o["iters"], seed=seed)
+                             copies=o["copies"], griffin_lim_iters=o["iters"], seed=seed)
     with echo_warnings():
         summaries = make_audible(checkpoint, genre, out, target=target, settings=settings, data_dir=data_dir,
                                  panel=not o["no_panel"], progress=not quiet)

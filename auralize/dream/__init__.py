@@ -1,7 +1,7 @@
 """Dreams: gradient ascent on a model's input, after Lucid's ``optvis``.
 
 - :mod:`.objectives`: what to maximise (:class:`Objective`, neurons, classes, penalties);
-- :mod:`.params`: what is optimised (:data:`PARAMS`: spectrogram, waveform);
+- :mod:`.params`: what is optimised (:data:`PARAMS`: spectrogram, waveform, fine);
 - :mod:`.transforms`: random, seeded changes at every step (:data:`TRANSFORMS`);
 - :mod:`.render`: the loop (:func:`render`), and audio of its result (:func:`to_audio`);
 - :mod:`.audible`: a genre to files, end to end (:func:`make_audible`).
@@ -9,13 +9,13 @@
 from .audible import DreamSettings, Target, dream_stems, genre_objective, make_audible, pick_genres, real_clips
 from .objectives import (Context, Objective, class_logit, class_logprob, l2, neuron, out_of_range, regulariser,
                          tv_freq, tv_time)
-from .params import PARAMS, Param, SpectrogramParam, WaveformParam, get_param, register_param
+from .params import PARAMS, FineParam, Param, SpectrogramParam, WaveformParam, get_param, register_param
 from .render import DreamResult, n_frames, render, round_trip, to_audio
 from .transforms import (TRANSFORMS, Compose, Dither, FreqMask, FreqShift, Gain, InputNoise, Jitter, Noise, Shift,
                          TimeMask, from_names, register_transform)
 
 __all__ = [
-    "Compose", "Context", "Dither", "DreamResult", "DreamSettings", "FreqMask", "FreqShift", "Gain", "InputNoise",
+    "Compose", "Context", "Dither", "DreamResult", "DreamSettings", "FineParam", "FreqMask", "FreqShift", "Gain", "InputNoise",
     "Jitter", "Noise", "Objective", "PARAMS", "Param", "Shift", "SpectrogramParam", "TRANSFORMS", "Target",
     "TimeMask", "WaveformParam", "class_logit", "class_logprob", "dream_stems", "from_names", "genre_objective",
     "get_param", "l2", "make_audible", "n_frames", "neuron", "out_of_range", "pick_genres", "real_clips",

@@ -75,7 +75,8 @@ class DreamSettings:
     ``l2``/``tv_time``/``tv_freq`` weigh the penalties; ``clamp`` keeps the input within the
     range of real inputs; ``jitter`` (frames, at most one clip: 22) and ``noise`` set the
     parameterisation's default transforms and ``transforms`` adds robustness transforms by name
-    (:data:`~auralize.dream.transforms.TRANSFORMS`). ``init`` is ``noise``, ``silence``, mono
+    (:data:`~auralize.dream.transforms.TRANSFORMS`; ``name:value`` sets a transform's first setting);
+    ``copies`` transformed copies are averaged at every step. ``init`` is ``noise``, ``silence``, mono
     4 kHz audio or the path of an audio file.
     """
 
@@ -92,6 +93,7 @@ class DreamSettings:
     noise: float = 0.1
     transforms: tuple[str, ...] = ()
     window_step: int = 11
+    copies: int = 1
     griffin_lim_iters: int = 100
     seed: int = 0
     extra: dict = field(default_factory=dict, compare=False)  # room for new settings in the JSON
@@ -108,6 +110,7 @@ class DreamSettings:
         checks.count("jitter", self.jitter, 0, F.N_FRAMES)
         checks.number("noise", self.noise, lo=0, hi=10)
         checks.count("window_step", self.window_step, 1)
+        checks.count("copies", self.copies, 1, 256)
         checks.count("griffin_lim_iters", self.griffin_lim_iters, 0, 100_000)
         checks.count("seed", self.seed, 0, 2**32 - 1)
         self.all_transforms()
@@ -329,7 +332,8 @@ def make_audible(model: nn.Module | str | Path | None, genres: str | Sequence[st
     with signals.terminate_as_interrupt():
         result = render(model, objectives, param=get_param(settings.param), transforms=settings.all_transforms(),
                         penalty=settings.penalty(), seconds=settings.seconds, steps=settings.steps, lr=settings.lr,
-                        init=start, clamp=settings.clamp, window_step=settings.window_step, seed=settings.seed,
+                        init=start, clamp=settings.clamp, window_step=settings.window_step, copies=settings.copies,
+                        seed=settings.seed,
                         progress=progress)
         audio = to_audio(result, n_iter=settings.griffin_lim_iters, seed=settings.seed)
         psd = result.psd()

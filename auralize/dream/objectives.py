@@ -39,6 +39,13 @@ class Context:
             self._x = self._full_input()
         return self._x
 
+    @property
+    def grid(self) -> torch.Tensor:
+        """What the total-variation penalties smooth ``(1, frames, bins)``: the model input, or the
+        parameterisation's own finer grid when it has one (``grid()``, e.g. the fine log-magnitude)."""
+        own = getattr(self._full_input, "grid", None)
+        return own() if callable(own) else self.x
+
 
 def _value(term, ctx: Context):
     return term(ctx) if isinstance(term, Objective) else term
@@ -120,13 +127,13 @@ def l2() -> Objective:
 
 
 def tv_time() -> Objective:
-    """Mean absolute difference between neighbouring frames (a penalty)."""
-    return Objective(lambda c: _over_input((c.x[:, 1:] - c.x[:, :-1]).abs()), "tv_time")
+    """Mean absolute difference between neighbouring frames of :attr:`Context.grid` (a penalty)."""
+    return Objective(lambda c: _over_input((c.grid[:, 1:] - c.grid[:, :-1]).abs()), "tv_time")
 
 
 def tv_freq() -> Objective:
-    """Mean absolute difference between neighbouring bins (a penalty)."""
-    return Objective(lambda c: _over_input((c.x[:, :, 1:] - c.x[:, :, :-1]).abs()), "tv_freq")
+    """Mean absolute difference between neighbouring bins of :attr:`Context.grid` (a penalty)."""
+    return Objective(lambda c: _over_input((c.grid[:, :, 1:] - c.grid[:, :, :-1]).abs()), "tv_freq")
 
 
 def out_of_range() -> Objective:

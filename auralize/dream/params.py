@@ -6,7 +6,9 @@ with :func:`register_param`:
 
 - :class:`SpectrogramParam` (the paper's route): the 22x513 model input itself, kept within the
   range of real inputs, made audible by Griffin-Lim;
-- :class:`WaveformParam`: the samples, through the differentiable front end (no phase retrieval).
+- :class:`WaveformParam`: the samples, through the differentiable front end (no phase retrieval);
+- :class:`FineParam`: a log-magnitude on a 512/128 STFT grid, four times finer in time than the
+  model's frames, its phase kept consistent by Griffin-Lim inside the loop.
 
 A dream of one genre is a batch of one: ``forward()`` is its full model input ``(1, frames, 513)``.
 """
@@ -150,6 +152,7 @@ class WaveformParam(nn.Module):
     name = "waveform"
     has_audio = True
     default_lr = 0.005  # Adam moves every sample by ~lr per step: keep it well below the signal level
+    start_level: ClassVar[dict] = {"noise": 0.05, "silence": 1e-4}  # exact zeros would have no gradient
 
     def __init__(self, init_audio: torch.Tensor, scaler) -> None:
         super().__init__()
@@ -163,8 +166,7 @@ class WaveformParam(nn.Module):
         if isinstance(init, np.ndarray):
             start = _repeat(init, max(samples, F.N_FFT + (frames - 1) * F.HOP))
         else:
-            level = 0.05 if init == "noise" else 1e-4  # exact zeros would have no gradient
-            start = level * torch.randn(1, samples, generator=generator)
+            start = cls.start_level[init] * torch.randn(1, samples, generator=generator)
         return cls(start, model.scaler)
 
     @classmethod
@@ -189,3 +191,69 @@ class WaveformParam(nn.Module):
 
     def to_audio(self, n_iter: int, seed: int) -> np.ndarray:
         return self.audio().detach().numpy()
+
+
+FINE_FFT, FINE_HOP = 512, 128  # real clips through this grid and Griffin-Lim keep their genre (issue 8)
+
+
+def _fine_stft(audio: torch.Tensor) -> torch.Tensor:
+    return torch.stft(audio, FINE_FFT, FINE_HOP, window=torch.hann_window(FINE_FFT), center=True,
+                      return_complex=True)
+
+
+def _unit(spec: torch.Tensor) -> torch.Tensor:
+    return spec / spec.abs().clamp(min=1e-12)
+
+
+@register_param
+class FineParam(WaveformParam):
+    """Optimise a log-magnitude ``(1, 257, fine frames)`` on a 512/128 Hann STFT grid.
+
+    The audio is the inverse STFT of that magnitude with the current phase; after every step
+    (:meth:`project`) the phase takes one Griffin-Lim update without gradient, so the model always
+    hears a signal close to the consistent one the dream is written as. The model still reads the
+    paper's 22x513 PSDs of that audio (as the waveform parameterisation does, with its transforms),
+    while the audio is shaped at a 32-ms hop rather than 224 ms. The total-variation penalties
+    smooth this log-magnitude (:meth:`grid`), not the model input.
+    """
+
+    name = "fine"
+    default_lr = 0.1
+    start_level: ClassVar[dict] = {"noise": 1e-3, "silence": 1e-5}  # near silence; exact zeros have no phase
+
+    def __init__(self, start: torch.Tensor, scaler) -> None:
+        nn.Module.__init__(self)  # not the waveform's parameters: a magnitude and a phase instead
+        self.samples = start.shape[1]
+        spec = _fine_stft(start)
+        self.logmag = nn.Parameter(torch.log(spec.abs() + 1e-5))
+        self.phase = _unit(spec)
+        self.scaler = scaler
+        self.spec = F.TorchSpectrogram()
+
+    def _audio(self, phase: torch.Tensor) -> torch.Tensor:
+        return torch.istft(torch.exp(self.logmag) * phase, FINE_FFT, FINE_HOP, window=torch.hann_window(FINE_FFT),
+                           center=True, length=self.samples)
+
+    def audio(self) -> torch.Tensor:
+        return self._audio(self.phase)
+
+    def grid(self) -> torch.Tensor:
+        """What the total-variation penalties smooth: the log-magnitude as ``(1, fine frames, 257)``."""
+        return self.logmag.transpose(1, 2)
+
+    @torch.no_grad()
+    def _griffin_lim(self, iters: int) -> torch.Tensor:
+        phase = self.phase
+        for _ in range(iters):
+            phase = _unit(_fine_stft(self._audio(phase)))
+        return phase
+
+    def project(self) -> None:
+        self.phase = self._griffin_lim(1)
+
+    @torch.no_grad()
+    def to_audio(self, n_iter: int, seed: int) -> np.ndarray:
+        """The audio after ``n_iter`` more Griffin-Lim updates (the dream itself is left as it is), peak <= 0.99."""
+        audio = self._audio(self._griffin_lim(n_iter))
+        peak = audio.abs().amax(1, keepdim=True).clamp(min=1e-12)
+        return (audio * torch.clamp(0.99 / peak, max=1.0)).numpy()

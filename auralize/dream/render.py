@@ -105,7 +105,7 @@ DEFAULT_PENALTY = regulariser()
 def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, param: type = SpectrogramParam,
            transforms: Sequence | None = None, penalty: Objective | None = DEFAULT_PENALTY, seconds: float = 5.0,
            steps: int = 200, lr: float | None = None, init: str | np.ndarray = "noise", clamp: bool = True,
-           window_step: int = 11, seed: int = 0, progress: bool = False) -> DreamResult:
+           window_step: int = 11, copies: int = 1, seed: int = 0, progress: bool = False) -> DreamResult:
     """Maximise each objective (one dream each) by gradient ascent on the input.
 
     Parameters
@@ -120,6 +120,8 @@ def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, par
     init : ``noise``, ``silence`` or mono 4 kHz audio to start from
     clamp : keep the input within the range of real inputs (where the parameterisation can)
     window_step : frames between windows of a long dream
+    copies : independently transformed copies per step; the objective is their mean (Lucid's
+        transformation robustness averages over several random transforms, not one)
     seed : same seed, same result
     """
     objectives = [objectives] if isinstance(objectives, Objective) else list(objectives)
@@ -128,6 +130,7 @@ def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, par
     steps = checks.count("steps", steps, 1, 100_000)
     lr = param.default_lr if lr is None else checks.number("lr", lr, lo=0, lo_open=True, hi=10)
     window_step = checks.count("window_step", window_step, 1)
+    copies = checks.count("copies", copies, 1, 256)
     transforms = param.default_transforms(1, 0.1) if transforms is None else list(transforms)
     on_audio, on_input = by_domain(transforms, param.has_audio)
     margin = margin_of(transforms)
@@ -153,7 +156,8 @@ def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, par
             opt = Adam(par.parameters(), lr=lr)
             for step in range(steps):
                 opt.zero_grad()
-                windows = par.windows(count, margin, on_audio, on_input, generator)
+                windows = torch.cat([par.windows(count, margin, on_audio, on_input, generator)
+                                     for _ in range(copies)])
                 logits, states = model.forward_with_states(windows)
                 ctx = Context(logits, states, par, lo, hi)
                 score = objective(ctx)
@@ -172,7 +176,7 @@ def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, par
         audio = torch.cat([par.audio().detach() for par in pars]) if hasattr(pars[0], "audio") else None
     settings = {"param": param.name, "seconds": seconds, "steps": steps, "lr": lr,
                 "init": init if isinstance(init, str) else "audio", "window_step": window_step,
-                "windows_per_step": count, "seed": seed,
+                "windows_per_step": count, "copies": copies, "seed": seed,
                 "transforms": [repr(t) for t in transforms],
                 "penalty": penalty.description if penalty is not None else None}
     return DreamResult(x, audio, curve, [o.description for o in objectives], param.name, settings, pars)

@@ -18,7 +18,7 @@ length the dream needs so that no window ever sees the wrapped-around part.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable, ClassVar, Sequence
 
 import torch
@@ -38,14 +38,30 @@ def register_transform(cls: type) -> type:
 
 
 def from_names(names: str | Sequence[str]) -> list:
-    """Transforms with their default settings, from names (``"shift,gain"`` or a list)."""
+    """Transforms from names (``"shift,gain"`` or a list), with their default settings; ``name:value``
+    sets the transform's first setting instead (``"freq-mask:60"``: masks up to 60 bins wide)."""
     if isinstance(names, str):
         names = [n for n in (s.strip() for s in names.split(",")) if n]
-    unknown = [n for n in names if n not in TRANSFORMS]
-    if unknown:
-        raise AuralizeError(f"transforms holds an unknown name {unknown[0]!r}; choose from {', '.join(TRANSFORMS)}",
-                            param="transforms")
-    return [TRANSFORMS[n]() for n in names]
+    made = []
+    for item in names:
+        name, _, value = item.partition(":")
+        if name not in TRANSFORMS:
+            raise AuralizeError(f"transforms holds an unknown name {name!r}; choose from {', '.join(TRANSFORMS)}",
+                                param="transforms")
+        made.append(TRANSFORMS[name](_setting(TRANSFORMS[name], value)) if value else TRANSFORMS[name]())
+    return made
+
+
+def _setting(cls: type, value: str) -> float | int:
+    """``value`` as the type of ``cls``'s first setting (the checks of the class then bound it)."""
+    first = fields(cls)[0]
+    try:
+        number = float(value)
+        return int(value) if isinstance(first.default, int) else number
+    except ValueError:
+        kind = "an integer" if isinstance(first.default, int) else "a number"
+        raise AuralizeError(f"transforms: {cls.name}'s {first.name} must be {kind}, got {value!r}",
+                            param="transforms") from None
 
 
 class Compose:
