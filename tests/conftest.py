@@ -92,6 +92,19 @@ def toy_checkpoint(tmp_path_factory):
     return save_checkpoint(tmp_path_factory.mktemp("toy") / "toy.pt", model)
 
 
+@pytest.fixture(scope="session")
+def ckpt(gtzan_dir, tmp_path_factory):
+    """A small MLP trained on the synthetic data (a real checkpoint, made in seconds)."""
+    from auralize import data as D
+    from auralize.training import TrainSettings, train
+
+    ds = D.load_dataset(gtzan_dir, progress=False)
+    path = tmp_path_factory.mktemp("mlp") / "mlp.pt"
+    train("mlp", ds, "track", hidden=8, settings=TrainSettings(epochs=3, batch_size=8, lr=3e-3), out=path,
+          progress=False, log=lambda m: None)
+    return path
+
+
 def run_cli(args, env=None):
     """Run ``auralize ARGS`` through click's test runner; returns (exit code, stdout, stderr)."""
     from click.testing import CliRunner

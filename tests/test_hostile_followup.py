@@ -15,21 +15,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from auralize import data as D
-from auralize.training import TrainSettings, train
 from conftest import one_line_error, run_cli as run
 
 REPO = Path(__file__).resolve().parents[1]
 DEEP = "[" * 5000 + "]" * 5000
-
-
-@pytest.fixture(scope="module")
-def ckpt(gtzan_dir, tmp_path_factory):
-    ds = D.load_dataset(gtzan_dir, progress=False)
-    path = tmp_path_factory.mktemp("followup") / "mlp.pt"
-    train("mlp", ds, "track", hidden=8, settings=TrainSettings(epochs=2, batch_size=8, lr=3e-3), out=path,
-          progress=False, log=lambda m: None)
-    return path
 
 
 def _damaged(ckpt: Path, tmp_path: Path, **changes) -> Path:

@@ -20,16 +20,6 @@ from test_training import interrupt_at
 from conftest import run_cli as run  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def ckpt(gtzan_dir, tmp_path_factory):
-    """A small trained MLP and its data."""
-    ds = D.load_dataset(gtzan_dir, progress=False)
-    path = tmp_path_factory.mktemp("hostile") / "mlp.pt"
-    train("mlp", ds, "track", hidden=8, settings=TrainSettings(epochs=3, batch_size=8, lr=3e-3), out=path,
-          progress=False, log=lambda m: None)
-    return path
-
-
 @pytest.fixture
 def own_data(gtzan_dir, tmp_path, monkeypatch):
     """A private copy of the synthetic data with a private feature cache."""

@@ -164,16 +164,12 @@ class Gain(_Level):
 
 @register_transform
 @dataclass(frozen=True)
-class Dither:
-    """White noise at the level of 16-bit quantisation (``2**-15``)."""
+class Dither(InputNoise):
+    """The same white noise on the samples, at the level of 16-bit quantisation (``2**-15``)."""
 
-    level: float = 2.0 ** -15
+    std: float = 2.0 ** -15
     name: ClassVar[str] = "dither"
     domain: ClassVar[str] = "audio"
-    margin: ClassVar[int] = 0
-
-    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        return x + self.level * torch.randn(x.shape, generator=generator)
 
 
 @register_transform
