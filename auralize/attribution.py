@@ -10,7 +10,6 @@ explanation's files (the ``explanation`` result kind of :mod:`auralize.results`)
 """
 from __future__ import annotations
 
-import difflib
 import importlib
 import os
 import time
@@ -204,13 +203,15 @@ def silence_baseline(model: nn.Module) -> torch.Tensor:
 def _target_index(target: str | None, genres: tuple[str, ...], probs: np.ndarray) -> int:
     from .evaluation import vote
 
+    from .data import pick_genres
+
     if target is None:
         return vote(probs)
-    if str(target).lower() in genres:
-        return genres.index(str(target).lower())
-    near = difflib.get_close_matches(str(target).lower(), genres, n=1)
-    hint = f"did you mean {near[0]!r}? " if near else ""
-    raise AuralizeError(f"unknown genre {target!r}; {hint}the model knows: {', '.join(genres)}", param="target")
+    named = pick_genres(str(target), genres, param="target")
+    if len(named) != 1:
+        raise AuralizeError(f"target must name one genre, got {target!r}; leave it out for the song's verdict",
+                            param="target")
+    return genres.index(named[0])
 
 
 def _limit(audio: np.ndarray, max_seconds: float | None, name: str) -> np.ndarray:

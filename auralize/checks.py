@@ -28,7 +28,7 @@ def number(name: str, value: float, *, lo: float | None = None, hi: float | None
         right = "" if hi is None else (f"< {hi:g}" if hi_open else f"<= {hi:g}")
         rule = " and ".join(r for r in (left, right) if r)
         raise AuralizeError(f"{name} must be {rule}, got {value!r}", param=name)
-    return value
+    return v
 
 
 def positive(name: str, value: float) -> float:

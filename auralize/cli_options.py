@@ -77,6 +77,13 @@ class LazyChoice(click.Choice):
     def choices(self) -> tuple[str, ...]:
         return tuple(self._names())
 
+    def convert(self, value, param, ctx):
+        # The default needs no registry (reading one imports torch): the group's --param default is
+        # converted on every command, also on those that never dream.
+        if param is not None and value is not None and value == param.default:
+            return value
+        return super().convert(value, param, ctx)
+
 
 @contextlib.contextmanager
 def echo_warnings() -> Iterator[None]:
@@ -134,9 +141,9 @@ def _fail(message: str) -> None:
 
 
 def load_data(data_dir: Path, quiet: bool, genres: str | None = None):
+    """Load a data set for a command: its warnings on stderr as they happen, then what was found."""
     from .data import load_dataset
 
-    """Load a data set for a command: its warnings on stderr as they happen, then what was found."""
     wanted = None
     if genres is not None:
         wanted = [g.strip().lower() for g in genres.split(",") if g.strip()]

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -91,6 +92,25 @@ class Dataset:
     def subset(self, clip_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(psd, label, track) of the given clips."""
         return self.psd[clip_ids], self.label[clip_ids], self.track[clip_ids]
+
+
+def pick_genres(genre: str | Sequence[str], genres: Sequence[str], param: str = "genre") -> list[str]:
+    """The genres ``genre`` names: one of ``genres`` (any case), ``all``, or a list of them.
+
+    An unknown name is a one-line error about ``param`` that suggests the nearest genre.
+    """
+    import difflib
+
+    if not isinstance(genre, str):
+        return [g for name in genre for g in pick_genres(name, genres, param)]
+    if genre.lower() == "all":
+        return list(genres)
+    if genre.lower() in genres:
+        return [genre.lower()]
+    near = difflib.get_close_matches(genre.lower(), genres, n=1)
+    hint = f"did you mean '{near[0]}'? " if near else ""
+    raise AuralizeError(f"unknown genre {genre!r}; {hint}the model knows: {', '.join(genres)}, or 'all'",
+                        param=param)
 
 
 def discover(root: str | Path) -> tuple[list[Track], tuple[str, ...]]:

@@ -3,6 +3,7 @@
 Deeply nested JSON, FIFOs, a constant (DC) "song", damaged checkpoints given to --init-from, a
 genre folder that is a dangling link, sizes of 0, output paths under a file, a NaN spectrogram, SIGTERM.
 """
+import json
 import os
 import signal
 import subprocess
@@ -123,3 +124,26 @@ def test_sigterm_on_training_ends_in_one_line_with_the_resume_hint(ckpt, gtzan_d
     last = err.decode().strip().splitlines()[-1]
     assert last.startswith("auralize: interrupted; rerun the same command with --resume"), err
     assert b"Traceback" not in err
+
+
+def test_an_audio_transform_on_the_spectrogram_param_is_refused_before_any_work(toy_checkpoint, tmp_path):
+    out = tmp_path / "d"
+    one_line_error(*run(["--genre", "jazz", "--checkpoint", toy_checkpoint, "--objective", "class",
+                         "--transforms", "shift", "-o", out / "j.wav", "--data", tmp_path / "nowhere"])[::2],
+                   "'shift' here: it acts on audio")
+    assert not out.exists()
+
+
+def test_out_keeps_its_name_and_the_json_records_everything_that_shapes_the_wav(toy_checkpoint, tmp_path):
+    code, _, err = run(["--genre", "jazz", "--checkpoint", toy_checkpoint, "--objective", "class", "--steps", "2",
+                        "--iters", "3", "--no-panel", "--quiet", "-o", tmp_path / "take1.5"])
+    assert code == 0, err
+    meta = json.loads((tmp_path / "take1.5.json").read_text())
+    assert (tmp_path / "take1.5.wav").is_file() and meta["settings"]["iters"] == 3
+
+
+def test_commands_that_never_dream_do_not_import_torch(tmp_path):
+    probe = ("import sys\nfrom auralize.cli import main\nsys.argv = ['auralize', 'gallery', sys.argv[1]]\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\nprint('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, cwd=REPO)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr

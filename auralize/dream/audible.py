@@ -9,13 +9,13 @@ trip: the WAV read back from disk, through the front end, into the same model).
 
 Everything is checked before anything is written, and each dream's five files are written as
 one unit: each goes to a temporary file first, then all are renamed into place with the JSON
-last. SIGINT and SIGTERM wait while a set is written (well under a second), so a WAV is never
-left without its JSON and PNG, and no temporary file is left behind.
+last. SIGINT and SIGTERM during the work remove the temporary files; during the renames (a few
+milliseconds) they wait. So a WAV is never left without its JSON and PNG, and no temporary file
+is left behind.
 """
 from __future__ import annotations
 
 import contextlib
-import difflib
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,12 +28,13 @@ from torch import nn
 from .. import checks, signals
 from .. import features as F
 from .. import results
+from ..data import pick_genres
 from ..errors import AuralizeError
 from ..invert import MAX_SECONDS
 from .objectives import Objective, class_logit, class_logprob, neuron, regulariser
 from .params import get_param
 from .render import n_frames, render, round_trip, to_audio
-from .transforms import from_names
+from .transforms import by_domain, from_names
 
 OBJECTIVES = ("neuron", "class", "logit")
 RULES = ("last", "mean", "max")
@@ -113,7 +114,7 @@ class DreamSettings:
         checks.count("copies", self.copies, 1, 256)
         checks.count("griffin_lim_iters", self.griffin_lim_iters, 0, 100_000)
         checks.count("seed", self.seed, 0, 2**32 - 1)
-        self.all_transforms()
+        by_domain(self.all_transforms(), get_param(self.param).has_audio)  # an audio transform needs audio
         return self
 
     def all_transforms(self) -> list:
@@ -136,21 +137,8 @@ class DreamSettings:
         """The settings as the dream JSON records them."""
         d = {k: v for k, v in asdict(self).items() if k not in ("init", "extra", "griffin_lim_iters")}
         d["transforms"] = list(self.transforms)
+        d["iters"] = self.griffin_lim_iters  # Griffin-Lim's iterations shape the WAV too
         return {**d, **self.extra}
-
-
-def pick_genres(genre: str | Sequence[str], genres: Sequence[str]) -> list[str]:
-    """The genres ``genre`` names: one of ``genres`` (any case), ``all``, or a list of them."""
-    if not isinstance(genre, str):
-        return [g for name in genre for g in pick_genres(name, genres)]
-    if genre.lower() == "all":
-        return list(genres)
-    if genre.lower() in genres:
-        return [genre.lower()]
-    near = difflib.get_close_matches(genre.lower(), genres, n=1)
-    hint = f"did you mean '{near[0]}'? " if near else ""
-    raise AuralizeError(f"unknown genre {genre!r}; {hint}the model knows: {', '.join(genres)}, or 'all'",
-                        param="genre")
 
 
 #: The suffixes of one dream's files, in the order they are renamed into place (the JSON last).
@@ -159,17 +147,19 @@ SUFFIXES = (".wav", "-22050.wav", ".npy", ".png", ".json")
 
 def files_of(stem: Path) -> dict[str, Path]:
     """The files of the dream with this stem."""
-    wav = stem.with_suffix(".wav")
-    return {"wav": wav, "wav_22050": results.wav_22050(wav), "spectrogram": stem.with_suffix(".npy"),
-            "png": stem.with_suffix(".png"), "json": stem.with_suffix(".json")}
+    named = lambda ext: stem.with_name(stem.name + ext)  # noqa: E731 (not with_suffix: "take1.5" keeps its ".5")
+    wav = named(".wav")
+    return {"wav": wav, "wav_22050": results.wav_22050(wav), "spectrogram": named(".npy"), "png": named(".png"),
+            "json": named(".json")}
 
 
 def dream_stems(genres: Sequence[str], out: str | Path | None = None) -> list[Path]:
     """Where each genre's dream goes, checked before any work.
 
     One genre: ``out`` is the WAV path (default ``quintessential-<genre>.wav``); an existing
-    folder, or a path without ``.wav``, is a folder to write it into. Several genres: ``out`` is
-    a folder (default ``quintessential/``) of ``<genre>.wav`` and so on.
+    folder is a folder to write it into, and ``.wav`` is added to a name without it (``take1.5``
+    gives ``take1.5.wav``). Several genres: ``out`` is a folder (default ``quintessential/``) of
+    ``<genre>.wav`` and so on.
     """
     from ..io import ensure_writable
 
@@ -179,8 +169,8 @@ def dream_stems(genres: Sequence[str], out: str | Path | None = None) -> list[Pa
         if wav.is_dir():
             wav = wav / f"quintessential-{genres[0]}.wav"
         elif wav.suffix.lower() != ".wav":
-            wav = wav.with_suffix(".wav")
-        stems = [wav.with_suffix("")]
+            wav = wav.with_name(wav.name + ".wav")
+        stems = [wav.with_name(wav.name[:-len(".wav")])]
     else:
         if out is not None and out.exists() and not out.is_dir():
             raise AuralizeError(f"out must be a folder for several genres; {out} is a file", param="out")
@@ -264,8 +254,9 @@ def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarr
     from ..plots import dream_figure
 
     files = files_of(stem)
-    # A signal waits until this dream's set is written (under a second), so no temporary file is lost.
-    with signals.held(), contextlib.ExitStack() as stack:
+    # Each file is made under a temporary name; a signal during the work removes them all. Only the
+    # renames, which take milliseconds, hold signals back, so a set is either whole or absent.
+    with contextlib.ExitStack() as stack:
         # Entered JSON first, so the stack renames it last: a JSON means the set is complete.
         tmp = {k: stack.enter_context(atomic_path(files[k])) for k in ("json", "png", "spectrogram", "wav_22050",
                                                                         "wav")}
@@ -293,6 +284,8 @@ def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarr
         if panel is not None:
             summary["panel"] = panel
         results.write(tmp["json"], "dream", summary)
+        with signals.held():
+            stack.close()  # the renames, the JSON last
     return summary
 
 
