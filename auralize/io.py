@@ -27,21 +27,22 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
     if blocking is not None:  # mkdir would say only "File exists"
         raise AuralizeError(f"cannot write {path}: {blocking} is a file, not a folder; choose another output path")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
-        os.close(fd)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the result should look like any other file
-    except OSError as exc:
-        raise AuralizeError(f"cannot write {path}: {exc.strerror or exc}; choose a writable output path") from exc
-    tmp = Path(tmp)
-    try:
+    tmp: Path | None = None
+    try:  # one try from the file's creation on: an interrupt at any point leaves no temporary file
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+            tmp = Path(name)
+            os.close(fd)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the result should look like any other file
+        except OSError as exc:
+            raise AuralizeError(f"cannot write {path}: {exc.strerror or exc}; choose a writable output path") from exc
         yield tmp
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
+        if tmp is not None and tmp.exists():
             tmp.unlink()
 
 

@@ -9,9 +9,9 @@ trip: the WAV read back from disk, through the front end, into the same model).
 
 Everything is checked before anything is written, and each dream's five files are written as
 one unit: each goes to a temporary file first, then all are renamed into place with the JSON
-last. SIGINT and SIGTERM during the work remove the temporary files; during the renames (a few
-milliseconds) they wait. So a WAV is never left without its JSON and PNG, and no temporary file
-is left behind.
+last. SIGINT and SIGTERM wait while a set is written (a second or two; the first set also loads
+the panel's libraries), so a WAV is never left without its JSON and PNG, and no temporary file is
+left behind.
 """
 from __future__ import annotations
 
@@ -254,9 +254,10 @@ def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarr
     from ..plots import dream_figure
 
     files = files_of(stem)
-    # Each file is made under a temporary name; a signal during the work removes them all. Only the
-    # renames, which take milliseconds, hold signals back, so a set is either whole or absent.
-    with contextlib.ExitStack() as stack:
+    # Signals wait until this dream's set is written (a second or two), so a set is whole or absent.
+    # Not only the renames: an interrupt inside the C code this work runs (soundfile, numba, an
+    # import) can crash the process before any clean-up, and that leaves temporary files behind.
+    with signals.held(), contextlib.ExitStack() as stack:
         # Entered JSON first, so the stack renames it last: a JSON means the set is complete.
         tmp = {k: stack.enter_context(atomic_path(files[k])) for k in ("json", "png", "spectrogram", "wav_22050",
                                                                         "wav")}
@@ -284,8 +285,6 @@ def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarr
         if panel is not None:
             summary["panel"] = panel
         results.write(tmp["json"], "dream", summary)
-        with signals.held():
-            stack.close()  # the renames, the JSON last
     return summary
 
 
