@@ -114,7 +114,7 @@ def predict(model: nn.Module, audio: str | Path | np.ndarray, sr: int = F.SAMPLE
     if isinstance(audio, (str, Path)):
         name, audio = str(audio), F.load_audio(audio)
     else:
-        audio = F.resample(F.require_audible(audio, name), sr, F.SAMPLE_RATE)
+        audio = F.resample(audio, sr, F.SAMPLE_RATE)
     F.require_audible(audio, name)  # as explain does: silence or NaN gets no verdict
     return Prediction(probabilities(model, model_input(model, audio, name), name), tuple(model.genres))
 

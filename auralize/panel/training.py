@@ -43,8 +43,9 @@ def score_judge(judge: Judge, clips: ClipSet, part: str = "test") -> JudgeScore:
     track_hits, per_genre = {}, {}
     for t in np.unique(tracks):
         track_hits[t] = vote(probs[tracks == t]) == labels[tracks == t][0]
+    track_labels = clips.dataset.track_labels()
     for g, name in enumerate(clips.genres):
-        mine = [hit for t, hit in track_hits.items() if clips.dataset.track_labels()[t] == g]
+        mine = [hit for t, hit in track_hits.items() if track_labels[t] == g]
         if mine:
             per_genre[name] = (len(mine), float(np.mean(mine)))
     track_acc = float(np.mean(list(track_hits.values()))) if track_hits else float("nan")
