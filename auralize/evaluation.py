@@ -176,6 +176,14 @@ def _nan_to_none(value):
     return value
 
 
+def track_votes(probs: np.ndarray, truth: np.ndarray, track_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per track (in sorted track order): its true label and the vote of its clips' probabilities."""
+    tracks = np.unique(track_ids)
+    truth_of = np.array([truth[track_ids == t][0] for t in tracks], int)
+    pred_of = np.array([vote(probs[track_ids == t]) for t in tracks], int)
+    return truth_of, pred_of
+
+
 def evaluate(model: nn.Module, data: Dataset, split: str | Split = "filtered", part: str = "test",
              seed: int | None = None) -> Evaluation:
     """Clip accuracy, track accuracy (a vote of each track's clips), per genre, confusions.
@@ -198,13 +206,7 @@ def evaluate(model: nn.Module, data: Dataset, split: str | Split = "filtered", p
     pred = probs.argmax(1)
     clip_conf = np.zeros((k, k), dtype=np.int64)
     np.add.at(clip_conf, (truth[truth >= 0], pred[truth >= 0]), 1)
-    track_ids = data.track[ids]
-    track_truth, track_pred = [], []
-    for t in np.unique(track_ids):
-        rows = track_ids == t
-        track_truth.append(truth[rows][0])
-        track_pred.append(vote(probs[rows]))
-    track_truth, track_pred = np.array(track_truth, int), np.array(track_pred, int)
+    track_truth, track_pred = track_votes(probs, truth, data.track[ids])
     track_conf = np.zeros((k, k), dtype=np.int64)
     np.add.at(track_conf, (track_truth[track_truth >= 0], track_pred[track_truth >= 0]), 1)
     per_genre = {}

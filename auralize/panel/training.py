@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 
 from ..data import part_genre_counts
-from ..evaluation import vote
+from ..evaluation import track_votes
 from ..io import atomic_write_text
 from .base import Judge
 from .data import SPLIT_SEED, ClipSet, load_clips
@@ -40,16 +39,12 @@ def score_judge(judge: Judge, clips: ClipSet, part: str = "test") -> JudgeScore:
     index = [judge.genres.index(g) for g in clips.genres]  # the judge's genre order may differ
     probs = probs[:, index]
     clip_acc = float((probs.argmax(1) == labels).mean()) if len(ids) else float("nan")
-    track_hits, per_genre = {}, {}
-    for t in np.unique(tracks):
-        track_hits[t] = vote(probs[tracks == t]) == labels[tracks == t][0]
-    track_labels = clips.dataset.track_labels()
-    for g, name in enumerate(clips.genres):
-        mine = [hit for t, hit in track_hits.items() if track_labels[t] == g]
-        if mine:
-            per_genre[name] = (len(mine), float(np.mean(mine)))
-    track_acc = float(np.mean(list(track_hits.values()))) if track_hits else float("nan")
-    return JudgeScore(part, clip_acc, track_acc, len(ids), len(track_hits), per_genre)
+    truth, pred = track_votes(probs, labels, tracks)
+    hits = truth == pred
+    per_genre = {name: (int((truth == g).sum()), float(hits[truth == g].mean()))
+                 for g, name in enumerate(clips.genres) if (truth == g).any()}
+    track_acc = float(hits.mean()) if len(hits) else float("nan")
+    return JudgeScore(part, clip_acc, track_acc, len(ids), len(hits), per_genre)
 
 
 @dataclass
