@@ -23,15 +23,18 @@ def _param_names() -> list[str]:
                    "it); folder for --genre all (default quintessential/).")
 @click.option("--objective", type=click.Choice(["neuron", "class", "logit"]), default="neuron", show_default=True,
               help="neuron: the genre's most commonly active neuron (the paper's); class: its log-probability.")
-@click.option("--param", type=LazyChoice(_param_names), default="spectrogram", show_default=True,
+@click.option("--param", type=LazyChoice(_param_names), default="fine", show_default=True,
               help="Optimise the 22x513 input (then Griffin-Lim), the samples through the front end, or a fine "
                    "512/128 STFT magnitude (Griffin-Lim in the loop).")
 @click.option("--seconds", type=Finite(lo=5, hi=600), default=5.0, show_default=True,
               help="Length of the dream, 5 s to 10 minutes; every 5-s window serves the objective.")
-@click.option("--steps", type=click.IntRange(1, 100_000), default=150, show_default=True, help="Gradient-ascent steps.")
+@click.option("--steps", type=click.IntRange(1, 100_000), default=200, show_default=True, help="Gradient-ascent steps.")
 @click.option("--lr", type=Finite(lo=0, lo_open=True, hi=10), default=None,
               help="Adam learning rate (default 0.1 spectrogram and fine, 0.005 waveform).")
 @click.option("--init", default="noise", show_default=True, help="noise, silence, or an audio file to start from.")
+@click.option("--max-change", type=Finite(lo=0, lo_open=True, hi=100), default=None,
+              help="Keep the dream within this distance of its start (fine: log-magnitude, 0.5 = +-4.3 dB); with "
+                   "--init SONG, a genre transfer that stays near the song.")
 @click.option("--layer", default=None, help="Neuron objective: state name (default: the saved statistics' layer).")
 @click.option("--unit", type=click.IntRange(0), default=None,
               help="Neuron objective: unit index (default: the genre's top neuron).")
@@ -39,6 +42,14 @@ def _param_names() -> list[str]:
               help="Neuron objective: how the unit's activation is reduced over frames.")
 @click.option("--class-weight", type=Finite(lo=-1e3, hi=1e3), default=1.0, show_default=True,
               help="Neuron objective: weight of the genre's log-probability added to it (0: pure neuron).")
+@click.option("--prior-weight", type=Finite(lo=0, hi=1e3), default=None,
+              help="Pull of the dream's audio towards statistics of real clips of the genre (the genre prior; "
+                   "default 0.5 for fine and waveform dreams, 0 for spectrogram ones; 0: off).")
+@click.option("--caricature", type=Finite(lo=0, hi=10), default=1.0, show_default=True,
+              help="How far the prior's target moves the genre's statistics away from the other genres' "
+                   "(0: the genre's plain mean).")
+@click.option("--prior", "prior_path", type=click.Path(path_type=Path), default=None,
+              help="Genre prior file (default: the shipped trained/genre-prior.npz; 'auralize train-prior' makes one).")
 @click.option("--l2", type=Finite(lo=0, hi=1e3), default=0.01, show_default=True, help="Pull towards the average spectrum.")
 @click.option("--tv-time", type=Finite(lo=0, hi=1e3), default=0.05, show_default=True, help="Total variation along time.")
 @click.option("--tv-freq", type=Finite(lo=0, hi=1e3), default=0.05, show_default=True,
@@ -89,12 +100,14 @@ def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
     from .results import panel_line
 
     started = time.time()
-    target = Target(o["objective"], o["layer"], o["unit"], o["rule"], o["class_weight"])
+    target = Target(o["objective"], o["layer"], o["unit"], o["rule"], o["class_weight"], o["prior_weight"],
+                    o["prior_path"], o["caricature"])
     settings = DreamSettings(param=o["param"], seconds=o["seconds"], steps=o["steps"], lr=o["lr"], init=o["init"],
                              l2=o["l2"], tv_time=o["tv_time"], tv_freq=o["tv_freq"], clamp=not o["no_clamp"],
                              jitter=o["jitter"], noise=o["noise"],
                              transforms=tuple(t.strip() for t in o["transforms"].split(",") if t.strip()),
-                             copies=o["copies"], griffin_lim_iters=o["iters"], seed=seed)
+                             copies=o["copies"], max_change=o["max_change"], griffin_lim_iters=o["iters"],
+                             seed=seed)
     with echo_warnings():
         summaries = make_audible(checkpoint, genre, out, target=target, settings=settings, data_dir=data_dir,
                                  panel=not o["no_panel"], progress=not quiet)

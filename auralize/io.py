@@ -71,6 +71,14 @@ def atomic_save_npy(path: str | Path, array: np.ndarray) -> Path:
     return atomic_write(path, write)
 
 
+def atomic_save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Named arrays to an ``.npz`` (no pickle inside), atomically."""
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+    return atomic_write(path, write)
+
+
 def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text))
 

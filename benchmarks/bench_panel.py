@@ -143,19 +143,29 @@ def round_trips(folder: Path) -> list[float]:
     return [results.read(p, "dream")["round_trip"]["p_target_mean"] for p in sorted(folder.glob("*.json"))]
 
 
-def targets(scored: list[dict], trips: dict[str, list[float]]) -> str:
-    """Issue 8's targets for the dream rows, each met or not, in this run's figures."""
-    dreams = [r for r in scored if r["row"] in trips]
+def targets(scored: list[dict], trips: dict[str, list[float]], pooled: str | None = None) -> str:
+    """Issue 8's targets for the dream rows (one per seed), each met or not, in this run's figures.
+
+    ``pooled``: the row of all seeds' dreams together; the nearest genre is then that of each
+    genre's set of dreams (as many per genre as seeds, like the real clips' 3 per genre), and the
+    per-seed figures are given beside it.
+    """
+    dreams = [r for r in scored if r["row"] in trips and r["row"] != pooled]
     if not dreams:
         return ""
     lowest = {r["row"]: min(trips[r["row"]]) for r in dreams}
+    together = next((r for r in scored if r["row"] == pooled), None)
+    per_seed = ", ".join(f"{r['nearest_hits']}" for r in dreams)
+    nearest = (("nearest genre by distance = G for at least 8 of 10 (each genre's dreams of all seeds as one set)",
+                together["nearest_hits"] >= 8, f"{together['nearest_hits']} (one seed at a time: {per_seed})")
+               if together else ("nearest genre by distance = G for at least 8 of 10",
+                                 all(r["nearest_hits"] >= 8 for r in dreams), per_seed))
     checks = [
         ("panel majority = G for at least 8 of 10 genres on every seed",
          all(r["panel_hits"] >= 8 for r in dreams), ", ".join(f"{r['panel_hits']}" for r in dreams)),
         ("mean panel p(G) at least 0.5", all(r["mean_p_target"] >= 0.5 for r in dreams),
          ", ".join(f"{r['mean_p_target']:.3f}" for r in dreams)),
-        ("nearest genre by distance = G for at least 8 of 10", all(r["nearest_hits"] >= 8 for r in dreams),
-         ", ".join(f"{r['nearest_hits']}" for r in dreams)),
+        nearest,
         ("no dream nearer to a training clip than the 5th percentile of real-to-real distances",
          all(r["copies"] == 0 for r in dreams), ", ".join(f"{r['copies']} copies" for r in dreams)),
         ("same-model round trip p(G) at least 0.9 for every dream", all(v >= 0.9 for v in lowest.values()),
@@ -179,10 +189,12 @@ def _command() -> str:
 
 
 def run(rows: Rows, clips: ClipSet, out: Path | None = None, note: str = "",
-        trips: dict[str, list[float]] | None = None) -> list[dict]:
+        trips: dict[str, list[float]] | None = None, target_rows: list[str] | None = None,
+        pooled: str | None = None) -> list[dict]:
     """Score every row on the panel; write ``out`` (.md and .json) if given.
 
-    ``trips``: for dream rows, each dream's same-model round trip, to check issue 8's targets.
+    ``trips``: for dream rows, each dream's same-model round trip; issue 8's targets are checked on
+    ``target_rows`` (default: every row with round trips), ``pooled`` being their seeds together.
     """
     ref = build_reference(clips, outside=[n for n in JUDGES if n not in PANEL])
     scored = []
@@ -191,7 +203,9 @@ def run(rows: Rows, clips: ClipSet, out: Path | None = None, note: str = "",
         scored.append(score_row(name, items, ref))
         print(f"{name}: {scored[-1]['panel_hits']}/{len(items)} ({time.time() - started:.1f} s)", file=sys.stderr)
     table = rows_table(scored)
-    goals = targets(scored, trips or {})
+    trips = trips or {}
+    checked = {k: v for k, v in trips.items() if target_rows is None or k in target_rows or k == pooled}
+    goals = targets(scored, checked, pooled)
     if out is not None:
         text = f"""# The held-out listening panel on dreams and reference rows
 
@@ -218,7 +232,7 @@ of the distances of real training clips to their nearest clip of another track. 
 
 {table}
 
-{"## Issue 8's targets" + chr(10) + chr(10) + goals if goals else ""}
+{"## Issue 8's targets (the default dreams)" + chr(10) + chr(10) + goals if goals else ""}
 
 ## Temporal statistics per genre, beside real clips
 
@@ -257,13 +271,20 @@ def main() -> None:
             name = f"{label} dreams, seed {seed}"
             rows[name], trips[name] = dream_row(folder, clips.genres), round_trips(folder)
             print(f"{name}: made in {seconds:.1f} s", file=sys.stderr)
+    seeds = [s for s in args.seeds.split(",") if s.strip()]
+    defaults = [f"default dreams, seed {s}" for s in seeds]
+    pooled = None
+    if len(defaults) > 1:  # each genre's dreams of all seeds as one set, as the real row has 3 clips per genre
+        pooled = f"default dreams, seeds {args.seeds} together"
+        rows[pooled] = [item for name in defaults for item in rows[name]]
+        trips[pooled] = [v for name in defaults for v in trips[name]]
     note = args.note
     if args.seeds and not note:
         note = (f"Dreams: `auralize --genre all --seed S` with the defaults, for S in {args.seeds}"
                 + (" (and with `--class-weight 0`, the pure neuron objective)" if args.pure_neuron else "")
                 + ", judged as the WAVs read back from disk.")
     rows.update(reference_rows(clips, args.per_genre, args.seed))
-    run(rows, clips, args.out, note, trips)
+    run(rows, clips, args.out, note, trips, target_rows=defaults or None, pooled=pooled)
 
 
 if __name__ == "__main__":

@@ -34,23 +34,50 @@ from auralize.panel.scoring import rows_table  # noqa: E402
 
 ROBUST = ["--checkpoint", "trained/lstm-robust.pt"]
 LSTM = ["--checkpoint", "trained/lstm.pt"]
-#: The fine-grid recipe: a 512/128 log-magnitude with Griffin-Lim in the loop, TV 0.02 on it, no L2,
-#: 8 transformed copies per step (the fine param's gain, dither and 0-896-sample crop, plus noise at
-#: 10-30 dB SNR, a frequency shift within +-2.56 bins = +-10 Hz, a time mask <= 3 frames and a
-#: frequency mask <= 60 bins).
+#: The earlier study's fine-grid recipe (without the genre prior): a 512/128 log-magnitude with
+#: Griffin-Lim in the loop, TV 0.02 on it, no L2, 8 transformed copies per step (the fine param's
+#: gain, dither and 0-896-sample crop, plus noise at 10-30 dB SNR, a frequency shift within +-2.56
+#: bins = +-10 Hz, a time mask <= 3 frames and a frequency mask <= 60 bins).
 FINE = ["--param", "fine", "--objective", "class", "--transforms", "noise,freq-shift:2.56,time-mask:3,freq-mask:60",
-        "--copies", "8", "--l2", "0", "--tv-time", "0.02", "--tv-freq", "0.02"]
+        "--copies", "8", "--l2", "0", "--tv-time", "0.02", "--tv-freq", "0.02", "--prior-weight", "0"]
+#: A prior without the random-filter texture statistic (made by the study itself, see ``PRIORS``).
+NO_TEXTURE = "runs/dream-study/prior-no-texture.npz"
+#: Priors the study fits before dreaming: path -> ``auralize train-prior`` options.
+PRIORS = {NO_TEXTURE: ["--statistics", "level,spread,correlation,modulation,rhythm,onsets"]}
 #: name -> (description, options of ``auralize --genre all``).
 CANDIDATES = {
-    "default": ("today's defaults: shipped LSTM, neuron + class objective, paper-grid spectrogram, Griffin-Lim", []),
-    "robust-fine": ("robust LSTM (PGD fine-tuned), class objective, fine grid + transforms (the earlier study's "
-                    "winner, ported)", ROBUST + FINE),
+    "default": ("the defaults: shipped LSTM, neuron + class objective, fine grid, genre prior (weight 0.5, "
+                "caricature 1), 200 steps", []),
+    "class": ("the defaults with the class objective only (no neuron)", ["--objective", "class"]),
+    "robust": ("the defaults through the robust LSTM (PGD fine-tuned), class objective", ROBUST + ["--objective", "class"]),
+    "no-prior": ("the defaults without the genre prior (--prior-weight 0): the model's objective alone on the fine grid",
+                 ["--prior-weight", "0"]),
+    "plain-mean": ("the prior's target is the genre's plain mean (--caricature 0)", ["--caricature", "0"]),
+    "no-texture": ("a prior without the random-filter texture statistic", ["--prior", NO_TEXTURE]),
+    "prior-x2": ("the prior at twice the default weight", ["--prior-weight", "1"]),
+    "paper": ("the earlier default: paper-grid spectrogram param (no prior, which needs audio), neuron + class, "
+              "150 steps, Griffin-Lim", ["--param", "spectrogram", "--steps", "150"]),
+    "robust-fine": ("the earlier study's best: robust LSTM, class objective, fine grid + transforms, 8 copies, "
+                    "no prior", ROBUST + FINE),
     "lstm-fine": ("the same recipe through the shipped LSTM", LSTM + FINE),
-    "robust-spec": ("robust LSTM, class objective, default paper-grid spectrogram param", ROBUST + ["--objective", "class"]),
-    "robust-fine-neuron": ("robust-fine with the paper's pure neuron objective (the robust model's top neuron per "
-                           "genre, --class-weight 0)",
-                           ROBUST + [a if a != "class" else "neuron" for a in FINE] + ["--class-weight", "0"]),
+    "robust-spec": ("robust LSTM, class objective, paper-grid spectrogram param",
+                    ROBUST + ["--objective", "class", "--param", "spectrogram", "--steps", "150"]),
 }
+
+
+def fit_priors(data_dir: Path) -> None:
+    """Fit the priors some candidates use (kept, like the dreams, under runs/)."""
+    import subprocess
+
+    for path, options in PRIORS.items():
+        if not (ROOT / path).is_file():
+            subprocess.run([sys.executable, "-m", "auralize", "train-prior", "--data", str(data_dir), "-o", path,
+                            "--quiet", *options], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def together(name: str) -> str:
+    """The row of a candidate's dreams of every seed as one set."""
+    return f"{name}, seeds together"
 
 
 def command(extra: list[str]) -> str:
@@ -70,7 +97,7 @@ def summary(scored: dict, trips: dict, seconds: dict, names: list[str], seeds: l
     judges, outside = list(first["judge_hits"]), set(first.get("outside_judges", ()))
     head = ("| candidate | panel hits per seed (of 10) | mean panel p(G) | "
             + " | ".join(f"{j} hits" + (" (outside the panel)" if j in outside else "") for j in judges)
-            + " | nearest genre = G (per seed) | copies | round trip p mean / min (per dream) | s per 10 genres |")
+            + " | nearest genre = G (seeds together; per seed) | copies | round trip p mean / min (per dream) | s per 10 genres |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for name in names:
         rows = [scored[f"{name}, seed {s}"] for s in seeds]
@@ -80,7 +107,8 @@ def summary(scored: dict, trips: dict, seconds: dict, names: list[str], seeds: l
         lines.append(f"| {name} | {' / '.join(str(r['panel_hits']) for r in rows)} | "
                      f"{np.mean([r['mean_p_target'] for r in rows]):.3f} | "
                      + " | ".join(f"{sum(r['judge_hits'][j] for r in rows)}/{n}" for j in judges)
-                     + f" | {' / '.join(str(r['nearest_hits']) for r in rows)} | {sum(r['copies'] for r in rows)}/{n} | "
+                     + f" | {scored[together(name)]['nearest_hits']}; {' / '.join(str(r['nearest_hits']) for r in rows)} | "
+                     f"{sum(r['copies'] for r in rows)}/{n} | "
                      f"{ps.mean():.3f} / {ps.min():.3f} | {f'{np.mean(secs):.0f}' if secs else '-'} |")
     return "\n".join(lines)
 
@@ -143,6 +171,7 @@ def main() -> None:
     saved = json.loads(args.out.with_suffix(".json").read_text()) if args.out.with_suffix(".json").is_file() else {}
     seconds = saved.get("seconds", {})
     clips = load_clips(args.data)
+    fit_priors(args.data)
     rows, trips = {}, {}
     for seed in seeds:
         for name in names:
@@ -151,13 +180,16 @@ def main() -> None:
             seconds[key] = made if made is not None else seconds.get(key)
             rows[key], trips[key] = bench_panel.dream_row(folder, clips.genres), bench_panel.round_trips(folder)
             print(f"{key}: {'made in %.1f s' % made if made is not None else 'reused'}", file=sys.stderr, flush=True)
+    for name in names:  # each genre's dreams of all seeds as one set, for the nearest genre
+        rows[together(name)] = [item for seed in seeds for item in rows[f"{name}, seed {seed}"]]
     refs = bench_panel.reference_rows(clips, args.per_genre)
     extra = {f"rescored {d.parent.name}/{d.name}": wav_row(d, clips.genres) for d in args.rescore}
     scored = {r["row"]: r for r in bench_panel.run({**refs, **rows, **extra}, clips, trips=trips)}
-    goals = "\n\n".join(f"### {name}\n\n" + bench_panel.targets([scored[f"{name}, seed {s}"] for s in seeds],
-                                                               {f"{name}, seed {s}": trips[f"{name}, seed {s}"]
-                                                                for s in seeds})
-                        for name in names)
+    goals = "\n\n".join(f"### {name}\n\n" + bench_panel.targets(
+        [scored[f"{name}, seed {s}"] for s in seeds] + [scored[together(name)]],
+        {**{f"{name}, seed {s}": trips[f"{name}, seed {s}"] for s in seeds},
+         together(name): [v for s in seeds for v in trips[f"{name}, seed {s}"]]}, together(name))
+        for name in names)
     rescored = ("\nRows named `rescored DIR` are WAVs made elsewhere (given with `--rescore`), scored on the same panel; "
                 "they have no round trip and no timing here.\n" if extra else "")
     rescored += f"\n{args.note}\n" if args.note else ""

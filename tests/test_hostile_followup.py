@@ -129,7 +129,7 @@ def test_sigterm_on_training_ends_in_one_line_with_the_resume_hint(ckpt, gtzan_d
 def test_an_audio_transform_on_the_spectrogram_param_is_refused_before_any_work(toy_checkpoint, tmp_path):
     out = tmp_path / "d"
     one_line_error(*run(["--genre", "jazz", "--checkpoint", toy_checkpoint, "--objective", "class",
-                         "--transforms", "shift", "-o", out / "j.wav", "--data", tmp_path / "nowhere"])[::2],
+                         "--param", "spectrogram", "--transforms", "shift", "-o", out / "j.wav", "--data", tmp_path / "nowhere"])[::2],
                    "'shift' here: it acts on audio")
     assert not out.exists()
 

@@ -1,4 +1,4 @@
-"""Commands about listening: the ``gallery`` page and the held-out panel (``judge``, ``train-judge``)."""
+"""Commands about listening: the ``gallery`` page and the held-out panel (``judge``, ``train-judge``), and the dreams' genre prior (``train-prior``)."""
 from __future__ import annotations
 
 import json
@@ -50,6 +50,32 @@ def train_judge_cmd(name, data_dir, out, split_seed, seed, quiet):
     for score in trained.scores:
         click.echo("\n".join(score.lines()))
     click.echo(f"saved {trained.path} and {trained.card}")
+
+@click.command("train-prior")
+@DATA
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
+              help="Where to write the prior (default trained/genre-prior.npz); its card goes beside it.")
+@click.option("--split-seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Seed of the track split; the prior learns from its TRAIN part only.")
+@click.option("--statistics", default=None,
+              help="Comma-separated statistics to fit (default: all of auralize.dream.prior.STATISTICS).")
+@NO_RANDOMNESS_SEED
+@QUIET
+def train_prior_cmd(data_dir, out, split_seed, statistics, quiet):
+    """Fit the genre prior (statistics of real clips each genre's dream is pulled towards)."""
+    from ..dream.prior import train_prior
+
+    log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
+    with echo_warnings():
+        names = [n.strip() for n in statistics.split(",") if n.strip()] if statistics is not None else None
+        if names == []:
+            raise click.BadParameter(f"{statistics!r} names no statistic", param_hint="'--statistics'")
+        prior, path, card = train_prior(data_dir, out, split_seed, command="auralize " + " ".join(sys.argv[1:]),
+                                        names=names, log=log)
+    for part, acc in prior.meta["nearest_genre_accuracy"].items():
+        click.echo(f"{part}: clips nearest to their own genre under the prior alone: {acc:.3f}")
+    click.echo(f"saved {path} and {card}")
+
 
 @click.command("judge")
 @click.argument("wavs", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="WAV...")

@@ -1,7 +1,7 @@
 """Make a genre audible, end to end: genre -> objective -> ascent -> audio -> files -> round trip.
 
 This is what ``auralize --genre jazz`` runs. For each genre it writes, with a common stem:
-``<stem>.wav`` (16-bit PCM, 4 kHz), ``<stem>-22050.wav`` (the same at 22050 Hz for players that
+``<stem>.wav`` (16-bit PCM, 4 kHz, at a listening level: :func:`listening_level`), ``<stem>-22050.wav`` (the same at 22050 Hz for players that
 dislike 4 kHz), ``<stem>.npy`` (the optimised PSD, frames x 513, for ``auralize invert``),
 ``<stem>.png`` (its spectrogram beside a real clip of the genre, when data is given) and
 ``<stem>.json`` (a ``dream`` result: objective, settings, seed, objective curve and the round
@@ -31,12 +31,14 @@ from .. import results
 from ..data import pick_genres
 from ..errors import AuralizeError
 from ..invert import MAX_SECONDS
-from .objectives import Objective, class_logit, class_logprob, neuron, regulariser
+from .objectives import Objective, class_logit, class_logprob, neuron, prior_match, regulariser
 from .params import get_param
 from .render import n_frames, render, round_trip, to_audio
 from .transforms import by_domain, from_names
 
 OBJECTIVES = ("neuron", "class", "logit")
+#: The genre prior's default weight and caricature (issue 8's study: docs/results/dream-study.md).
+PRIOR_WEIGHT, CARICATURE = 0.5, 1.0
 RULES = ("last", "mean", "max")
 
 
@@ -49,6 +51,13 @@ class Target:
     ``class_weight`` times the genre's log-probability so the dream stays recognisable
     (``class_weight=0`` is the pure neuron objective). ``class``: the genre's log-probability;
     ``logit``: its logit.
+
+    To any of them, ``prior_weight`` times :func:`~auralize.dream.objectives.prior_match` is added:
+    the pull of the dream's audio towards the statistics of real clips of the genre (the genre
+    prior ``prior``, default the shipped ``trained/genre-prior.npz``), exaggerated away from the
+    other genres by ``caricature`` (:meth:`~auralize.dream.prior.GenrePrior.target`). ``None`` means
+    :data:`PRIOR_WEIGHT` for a parameterisation that holds audio and 0 for the spectrogram (the
+    prior reads audio); 0 turns it off.
     """
 
     objective: str = "neuron"
@@ -56,6 +65,9 @@ class Target:
     unit: int | None = None
     rule: str = "mean"
     class_weight: float = 1.0
+    prior_weight: float | None = None
+    prior: str | Path | None = None
+    caricature: float = CARICATURE
 
     def check(self) -> "Target":
         if self.objective not in OBJECTIVES:
@@ -66,7 +78,21 @@ class Target:
         if self.unit is not None:
             checks.count("unit", self.unit, 0)
         checks.number("class_weight", self.class_weight, lo=-1e3, hi=1e3)
+        if self.prior_weight is not None:
+            checks.number("prior_weight", self.prior_weight, lo=0, hi=1e3)
+        checks.number("caricature", self.caricature, lo=0, hi=10)
         return self
+
+    def prior_weight_for(self, param: str) -> float:
+        """The weight of the prior for a parameterisation (see the class docstring); refuses a
+        weight > 0 on one without audio."""
+        has_audio = get_param(param).has_audio
+        if self.prior_weight is None:
+            return PRIOR_WEIGHT if has_audio else 0.0
+        if self.prior_weight > 0 and not has_audio:
+            raise AuralizeError(f"the genre prior reads the dream's audio, which the {param} parameterisation does not "
+                                "hold: use --param fine or waveform, or --prior-weight 0", param="prior_weight")
+        return self.prior_weight
 
 
 @dataclass(frozen=True)
@@ -78,12 +104,13 @@ class DreamSettings:
     parameterisation's default transforms and ``transforms`` adds robustness transforms by name
     (:data:`~auralize.dream.transforms.TRANSFORMS`; ``name:value`` sets a transform's first setting);
     ``copies`` transformed copies are averaged at every step. ``init`` is ``noise``, ``silence``, mono
-    4 kHz audio or the path of an audio file.
+    4 kHz audio or the path of an audio file; ``max_change`` bounds how far every optimised value may
+    move from its start (with a song as ``init``: genre transfer or accentuation that stays near it).
     """
 
-    param: str = "spectrogram"
+    param: str = "fine"
     seconds: float = 5.0
-    steps: int = 150
+    steps: int = 200
     lr: float | None = None
     init: str | Path | np.ndarray = "noise"
     l2: float = 0.01
@@ -95,6 +122,7 @@ class DreamSettings:
     transforms: tuple[str, ...] = ()
     window_step: int = 11
     copies: int = 1
+    max_change: float | None = None
     griffin_lim_iters: int = 100
     seed: int = 0
     extra: dict = field(default_factory=dict, compare=False)  # room for new settings in the JSON
@@ -112,6 +140,8 @@ class DreamSettings:
         checks.number("noise", self.noise, lo=0, hi=10)
         checks.count("window_step", self.window_step, 1)
         checks.count("copies", self.copies, 1, 256)
+        if self.max_change is not None:
+            checks.number("max_change", self.max_change, lo=0, lo_open=True, hi=100)
         checks.count("griffin_lim_iters", self.griffin_lim_iters, 0, 100_000)
         checks.count("seed", self.seed, 0, 2**32 - 1)
         by_domain(self.all_transforms(), get_param(self.param).has_audio)  # an audio transform needs audio
@@ -203,6 +233,20 @@ def real_clips(data_dir: str | Path, genres: Sequence[str]) -> dict[str, np.ndar
     return real
 
 
+LISTENING_RMS = 0.05  # -26 dBFS: about the level of a GTZAN track
+
+
+def listening_level(audio: np.ndarray, rms: float = LISTENING_RMS) -> np.ndarray:
+    """Each row of ``audio`` scaled to ``rms`` (peaks kept <= 0.99): a dream's level is whatever the
+    ascent left (the prior and the panel ignore level), often too quiet to hear. The round trip and
+    the panel judge the WAV at this level."""
+    audio = np.asarray(audio, np.float32)
+    level = np.sqrt(np.mean(audio.astype(np.float64) ** 2, axis=-1, keepdims=True))
+    peak = np.abs(audio).max(axis=-1, keepdims=True)
+    gain = np.where(level > 1e-9, np.minimum(rms / np.maximum(level, 1e-12), 0.99 / np.maximum(peak, 1e-12)), 1.0)
+    return (audio * gain).astype(np.float32)
+
+
 def temporal(audio: np.ndarray) -> dict[str, float]:
     """Temporal statistics of audio (mean over its 5-s clips): does it change over time as music does?"""
     from ..panel.temporal import mean_temporal_stats
@@ -210,11 +254,20 @@ def temporal(audio: np.ndarray) -> dict[str, float]:
     return {k: round(v, 4) for k, v in mean_temporal_stats(F.split_clips(audio)).items()}
 
 
-def genre_objective(model: nn.Module, genre: str, target: Target = Target(), report=None) -> Objective:
-    """The objective of one genre's dream (see :class:`Target`); ``report``: neuron statistics."""
+def genre_objective(model: nn.Module, genre: str, target: Target = Target(), report=None, prior=None,
+                    prior_weight: float = 0.0) -> Objective:
+    """The objective of one genre's dream (see :class:`Target`); ``report``: neuron statistics;
+    ``prior``: a loaded :class:`~auralize.dream.prior.GenrePrior`, added with ``prior_weight``."""
+    target.check()
+    aim = _model_objective(model, genre, target, report)
+    if prior is not None and prior_weight > 0:
+        return aim + prior_weight * prior_match(prior, genre, target.caricature)
+    return aim
+
+
+def _model_objective(model: nn.Module, genre: str, target: Target, report) -> Objective:
     from ..neurons import check_layer, default_layer
 
-    target.check()
     index = model.genres.index(genre)
     if target.objective == "class":
         return class_logprob(index, genre)
@@ -234,6 +287,31 @@ def genre_objective(model: nn.Module, genre: str, target: Target = Target(), rep
                             param="unit")
     obj = neuron(layer, unit, rule)
     return obj + target.class_weight * class_logprob(index, genre) if target.class_weight else obj
+
+
+def _prior_for(target: Target, param: str, genres: Sequence[str]):
+    """The prior's weight and the loaded prior (``None`` when off). A prior asked for explicitly
+    (a weight or a file) must be there and know every genre; the default one, when missing or
+    without a genre, is left out with a warning, so the dream is still made."""
+    from .prior import load_prior
+
+    weight = target.prior_weight_for(param)
+    if weight <= 0:
+        return 0.0, None
+    explicit = target.prior_weight is not None or target.prior is not None
+    try:
+        prior = load_prior(target.prior)
+    except AuralizeError as exc:
+        if explicit:
+            raise
+        warnings.warn(f"dreaming without the genre prior: {exc}")
+        return 0.0, None
+    missing = [g for g in genres if g not in prior.covers(genres)]
+    if missing:
+        if explicit:
+            prior.index(missing[0])  # raises, naming the genre
+        warnings.warn(f"the genre prior has no clips of {', '.join(missing)}; those dreams are made without it")
+    return weight, prior
 
 
 def load_panel() -> list | None:
@@ -318,17 +396,22 @@ def make_audible(model: nn.Module | str | Path | None, genres: str | Sequence[st
     start = settings.start()
     if report is None and target.objective == "neuron" and target.unit is None and getattr(model, "path", None):
         report = load_report(model.path, target.layer)
-    objectives = [genre_objective(model, g, target, report) for g in names]
+    weight, prior = _prior_for(target, settings.param, names)
+    covered = prior.covers(names) if prior is not None else []
+    objectives = [genre_objective(model, g, target, report, prior, weight if g in covered else 0.0) for g in names]
     real = real_clips(data_dir, names) if data_dir else {}
     judges = load_panel() if panel else None
     with signals.terminate_as_interrupt():
         result = render(model, objectives, param=get_param(settings.param), transforms=settings.all_transforms(),
                         penalty=settings.penalty(), seconds=settings.seconds, steps=settings.steps, lr=settings.lr,
                         init=start, clamp=settings.clamp, window_step=settings.window_step, copies=settings.copies,
+                        max_change=settings.max_change,
                         seed=settings.seed,
                         progress=progress)
-        audio = to_audio(result, n_iter=settings.griffin_lim_iters, seed=settings.seed)
+        audio = listening_level(to_audio(result, n_iter=settings.griffin_lim_iters, seed=settings.seed))
         psd = result.psd()
-        recorded = {**settings.to_json(), **result.settings}
+        recorded = {**settings.to_json(), **result.settings, "prior_weight": weight, "caricature": target.caricature,
+                    "level_rms": LISTENING_RMS,
+                    "prior": str(prior.meta.get("path", "")) if prior is not None else None}
         return [_write_dream(model, genre, stem, audio[b], psd[b], result.descriptions[b], result.curve[:, b],
                              recorded, real.get(genre), judges) for b, (genre, stem) in enumerate(zip(names, stems))]

@@ -4,7 +4,8 @@ An :class:`Objective` maps a :class:`Context` (the model's logits and states on 
 windows, and the dream's full model input) to one number. Objectives compose with
 ``+ - * /``, negation and :func:`sum`: ``neuron("layer2.h", 7) + 0.5 * class_logprob(5)``.
 
-Penalties are objectives too; they read the full input rather than the model:
+:func:`prior_match` pulls the dream's audio towards the statistics of real clips of a genre
+(:mod:`.prior`). Penalties are objectives too; they read the full input rather than the model:
 :func:`l2` (towards 0, the average training spectrum), :func:`tv_time` and :func:`tv_freq`
 (total variation) and :func:`out_of_range` (outside the per-bin range of the training inputs).
 :func:`regulariser` is their usual weighted sum, which :func:`~auralize.dream.render.render`
@@ -38,6 +39,17 @@ class Context:
         if self._x is None:
             self._x = self._full_input()
         return self._x
+
+    @property
+    def audio(self) -> torch.Tensor:
+        """The dream's untransformed audio ``(1, samples)``, for parameterisations that hold audio."""
+        own = getattr(self._full_input, "audio", None)
+        if not callable(own):
+            from ..errors import AuralizeError
+
+            raise AuralizeError("this objective reads the dream's audio: use a parameterisation that holds audio "
+                                "(fine or waveform)", param="param")
+        return own()
 
     @property
     def grid(self) -> torch.Tensor:
@@ -119,6 +131,15 @@ def class_logprob(index: int, name: str = "") -> Objective:
 def _over_input(t: torch.Tensor) -> torch.Tensor:
     """Mean over frames and bins of a ``(1, frames, bins)`` term: one number for the dream."""
     return t.mean((1, 2)).squeeze(0)
+
+
+def prior_match(prior, genre: str, caricature: float = 0.0) -> Objective:
+    """Minus the distance of the dream's audio statistics from real clips of ``genre`` under a
+    :class:`~auralize.dream.prior.GenrePrior`: 0 when they sit at the genre's mean, moved away from
+    the other genres' by ``caricature`` times the difference (:meth:`~auralize.dream.prior.GenrePrior.target`)."""
+    prior.index(genre)  # refuse a genre the prior has no clips of before any work
+    label = f"prior({genre}, caricature {caricature:g})" if caricature else f"prior({genre})"
+    return Objective(lambda c: -prior.distance(c.audio, genre, caricature).mean(), label)
 
 
 def l2() -> Objective:

@@ -105,7 +105,8 @@ DEFAULT_PENALTY = regulariser()
 def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, param: type = SpectrogramParam,
            transforms: Sequence | None = None, penalty: Objective | None = DEFAULT_PENALTY, seconds: float = 5.0,
            steps: int = 200, lr: float | None = None, init: str | np.ndarray = "noise", clamp: bool = True,
-           window_step: int = 11, copies: int = 1, seed: int = 0, progress: bool = False) -> DreamResult:
+           window_step: int = 11, copies: int = 1, max_change: float | None = None, seed: int = 0,
+           progress: bool = False) -> DreamResult:
     """Maximise each objective (one dream each) by gradient ascent on the input.
 
     Parameters
@@ -122,6 +123,10 @@ def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, par
     window_step : frames between windows of a long dream
     copies : independently transformed copies per step; the objective is their mean (Lucid's
         transformation robustness averages over several random transforms, not one)
+    max_change : keep every optimised value within this distance of its start, in the
+        parameterisation's own units (``fine``: natural-log magnitude, so 0.5 is +-4.3 dB per
+        bin and frame; ``spectrogram``: scaled input). With ``init`` a real song this bounds how
+        far the dream moves from it (genre transfer or accentuation); ``None``: no bound
     seed : same seed, same result
     """
     objectives = [objectives] if isinstance(objectives, Objective) else list(objectives)
@@ -131,6 +136,8 @@ def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, par
     lr = param.default_lr if lr is None else checks.number("lr", lr, lo=0, lo_open=True, hi=10)
     window_step = checks.count("window_step", window_step, 1)
     copies = checks.count("copies", copies, 1, 256)
+    if max_change is not None:
+        max_change = checks.number("max_change", max_change, lo=0, lo_open=True, hi=100)
     transforms = param.default_transforms(1, 0.1) if transforms is None else list(transforms)
     on_audio, on_input = by_domain(transforms, param.has_audio)
     margin = margin_of(transforms)
@@ -154,6 +161,7 @@ def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, par
             generator = torch.Generator().manual_seed(seed)  # each dream its own: batch-mates never matter
             par = param.initial(model, frames, samples, init, generator, clamp=clamp)
             opt = Adam(par.parameters(), lr=lr)
+            starts = [p.detach().clone() for p in par.parameters()] if max_change is not None else []
             for step in range(steps):
                 opt.zero_grad()
                 windows = torch.cat([par.windows(count, margin, on_audio, on_input, generator)
@@ -164,6 +172,8 @@ def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, par
                 loss = (penalty(ctx) - score) if penalty is not None else -score
                 loss.backward()
                 opt.step()
+                if max_change is not None:
+                    _stay_near(par, starts, max_change)
                 par.project()
                 curve[step, b] = float(score.detach())
                 if bar is not None:
@@ -176,10 +186,18 @@ def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, par
         audio = torch.cat([par.audio().detach() for par in pars]) if hasattr(pars[0], "audio") else None
     settings = {"param": param.name, "seconds": seconds, "steps": steps, "lr": lr,
                 "init": init if isinstance(init, str) else "audio", "window_step": window_step,
-                "windows_per_step": count, "copies": copies, "seed": seed,
+                "windows_per_step": count, "copies": copies, "max_change": max_change, "seed": seed,
                 "transforms": [repr(t) for t in transforms],
                 "penalty": penalty.description if penalty is not None else None}
     return DreamResult(x, audio, curve, [o.description for o in objectives], param.name, settings, pars)
+
+
+@torch.no_grad()
+def _stay_near(par: nn.Module, starts: list[torch.Tensor], bound: float) -> None:
+    """Clamp each parameter to within ``bound`` of its start (before the parameterisation's own
+    projection, which may narrow it further)."""
+    for p, p0 in zip(par.parameters(), starts):
+        p.copy_(torch.maximum(torch.minimum(p, p0 + bound), p0 - bound))
 
 
 def to_audio(result: DreamResult, n_iter: int = 100, seed: int = 0) -> np.ndarray:
@@ -189,7 +207,8 @@ def to_audio(result: DreamResult, n_iter: int = 100, seed: int = 0) -> np.ndarra
     to a PSD and through Griffin-Lim (each dream on its own, so it never depends on the others).
     """
     samples = int(round(result.settings["seconds"] * F.SAMPLE_RATE))
-    return np.concatenate([par.to_audio(n_iter, seed)[:, :samples] for par in result.params]).astype(np.float32)
+    with threads.limited():  # small FFTs: more threads only wait for each other (and for a busy core)
+        return np.concatenate([par.to_audio(n_iter, seed)[:, :samples] for par in result.params]).astype(np.float32)
 
 
 def round_trip(model: nn.Module, audio: np.ndarray, genre: str) -> dict:

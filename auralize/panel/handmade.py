@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import features as F
 from ..errors import AuralizeError
-from ..io import atomic_write
+from ..io import atomic_save_npz
 from .base import Judge, as_clips, softmax
 
 N_FFT, HOP = 512, 128  # 128 ms windows, 32 ms hop at 4 kHz
@@ -84,11 +84,7 @@ class FeatureJudge(Judge):
         arrays = {"mean": self.mean, "scale": self.scale, "coef": self.coef, "intercept": self.intercept,
                   "genres": np.array(self.genres), "meta": np.array(json.dumps(self.meta)),
                   "format": np.array(FORMAT)}
-
-        def write(tmp: Path) -> None:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **arrays)
-        return atomic_write(path, write)
+        return atomic_save_npz(path, arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> "FeatureJudge":

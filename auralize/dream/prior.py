@@ -1,0 +1,425 @@
+"""A genre prior: statistics of real music that a dream's audio is pulled towards.
+
+Maximising a class alone finds an adversarial example: a pattern the dreaming model hears as the
+genre and nobody else does (issue 8; docs/results/panel.md). The prior asks in addition that the
+dream *sound like* real clips of the genre in aggregate, as texture synthesis does (McDermott &
+Simoncelli 2011): its time-averaged statistics of a fine log-mel spectrogram (band levels and
+their spread, how bands move together, how fast they are modulated, onsets and their rhythm)
+should sit where those of real training clips of the genre sit, in units of their spread.
+
+The statistics are genre averages over many clips, so the prior can neither rebuild nor retrieve
+any clip; a dream made with it starts from noise like any other. Its front end (48 mel bands from
+40 Hz, 512/128 STFT) is auralize's own, not a panel judge's.
+
+Each statistic is one entry of :data:`STATISTICS` (:func:`register_statistic`). A :class:`GenrePrior`
+holds, per genre, the mean of every statistic over real clips (and its spread over all clips); ``auralize train-prior``
+fits one and ``trained/genre-prior.npz`` is the shipped one.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from .. import features as F
+from ..errors import AuralizeError
+from ..io import atomic_save_npz
+
+N_FFT, HOP, N_MELS, FMIN = 512, 128, 48, 40.0
+FRAME_RATE = F.SAMPLE_RATE / HOP  # 31.25 Hz: modulations up to 15.6 Hz
+MODULATION_BANDS = ((0.5, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 15.6))
+RHYTHM_LAGS = 64  # onset autocorrelation up to ~2 s: beats and bars
+FORMAT = "auralize-genre-prior-1"
+
+
+class Frames:
+    """One batch of audio ``(B, samples)`` on the prior's front end; statistics read its parts."""
+
+    def __init__(self, audio: torch.Tensor) -> None:
+        spec = torch.stft(audio, N_FFT, HOP, window=_window(), center=True, return_complex=True).abs() ** 2
+        logmel = torch.log(_mel() @ spec + 1e-7)
+        self.logmel = logmel - logmel.mean((1, 2), keepdim=True)  # the level says nothing of the genre
+
+    @cached_property
+    def band_mean(self) -> torch.Tensor:
+        return self.logmel.mean(2)
+
+    @cached_property
+    def centred(self) -> torch.Tensor:
+        """Each band's envelope about its mean ``(B, bands, frames)``."""
+        return self.logmel - self.band_mean[..., None]
+
+    @cached_property
+    def band_std(self) -> torch.Tensor:
+        return self.centred.pow(2).mean(2).add(1e-6).sqrt()
+
+    @cached_property
+    def onset(self) -> torch.Tensor:
+        """Mean rise over bands between frames ``(B, frames - 1)``: onset strength."""
+        return torch.relu(self.logmel[..., 1:] - self.logmel[..., :-1]).mean(1)
+
+
+_cache: dict[str, torch.Tensor] = {}
+
+
+def _mel() -> torch.Tensor:
+    if "mel" not in _cache:
+        import librosa
+
+        _cache["mel"] = torch.as_tensor(librosa.filters.mel(sr=F.SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=FMIN,
+                                                            fmax=F.SAMPLE_RATE / 2), dtype=torch.float32)
+    return _cache["mel"]
+
+
+def _window() -> torch.Tensor:
+    if "window" not in _cache:
+        _cache["window"] = torch.hann_window(N_FFT)
+    return _cache["window"]
+
+
+#: name -> function of :class:`Frames` giving ``(B, k)``; the prior's statistics.
+STATISTICS: dict[str, Callable[[Frames], torch.Tensor]] = {}
+
+
+def register_statistic(name: str):
+    """Decorator: make a statistic of :class:`Frames` part of every prior fitted from now on."""
+    def add(fn: Callable[[Frames], torch.Tensor]):
+        STATISTICS[name] = fn
+        return fn
+    return add
+
+
+@register_statistic("level")
+def _level(fr: Frames) -> torch.Tensor:
+    """Each band's mean log level (the spectral envelope: timbre)."""
+    return fr.band_mean
+
+
+@register_statistic("spread")
+def _spread(fr: Frames) -> torch.Tensor:
+    """Each band's spread over time (how much it changes)."""
+    return fr.band_std
+
+
+@register_statistic("correlation")
+def _correlation(fr: Frames) -> torch.Tensor:
+    """Correlation of every pair of band envelopes (which bands move together: notes, drums)."""
+    z = fr.centred / fr.band_std[..., None]
+    corr = z @ z.transpose(1, 2) / z.shape[2]
+    upper = torch.triu_indices(N_MELS, N_MELS, 1)
+    return corr[:, upper[0], upper[1]]
+
+
+@register_statistic("modulation")
+def _modulation(fr: Frames) -> torch.Tensor:
+    """Each band's share of envelope modulation power per modulation band (log): tempo of change."""
+    frames = fr.centred.shape[2]
+    power = torch.fft.rfft(fr.centred * torch.hann_window(frames), dim=2).abs() ** 2
+    freqs = torch.fft.rfftfreq(frames, 1 / FRAME_RATE)
+    total = power[..., freqs >= MODULATION_BANDS[0][0]].sum(2) + 1e-8
+    shares = [power[..., (freqs >= lo) & (freqs < hi)].sum(2) / total for lo, hi in MODULATION_BANDS]
+    return torch.log(torch.stack(shares, 2).flatten(1) + 1e-4)
+
+
+@register_statistic("rhythm")
+def _rhythm(fr: Frames) -> torch.Tensor:
+    """Autocorrelation of onset strength at lags of 1 to 64 frames (32 ms to 2 s): beat and metre."""
+    onset = fr.onset - fr.onset.mean(1, keepdim=True)
+    energy = onset.pow(2).mean(1, keepdim=True) + 1e-8
+    return torch.stack([(onset[:, :-k] * onset[:, k:]).mean(1) for k in range(1, RHYTHM_LAGS + 1)], 1) / energy
+
+
+@register_statistic("onsets")
+def _onsets(fr: Frames) -> torch.Tensor:
+    """Onset strength's mean and coefficient of variation (do onsets stand out?)."""
+    mean = fr.onset.mean(1, keepdim=True)
+    return torch.cat([mean, fr.onset.std(1, keepdim=True) / (mean + 1e-6)], 1)
+
+
+TEXTURE_FILTERS, TEXTURE_KERNEL = 32, (5, 9)  # bands x frames: ~ a major third x 290 ms
+
+
+def _texture_filters() -> tuple[torch.Tensor, torch.Tensor]:
+    """Fixed random 2-D filters (zero mean, unit norm) and biases, the same on every machine (numpy's
+    seeded generator is stable across versions)."""
+    if "filters" not in _cache:
+        rng = np.random.default_rng(1234)
+        w = rng.standard_normal((TEXTURE_FILTERS, 1, *TEXTURE_KERNEL))
+        w -= w.mean(axis=(2, 3), keepdims=True)
+        w /= np.linalg.norm(w.reshape(TEXTURE_FILTERS, -1), axis=1)[:, None, None, None]
+        _cache["filters"] = torch.as_tensor(w, dtype=torch.float32)
+        _cache["biases"] = torch.as_tensor(0.1 * rng.standard_normal(TEXTURE_FILTERS), dtype=torch.float32)
+    return _cache["filters"], _cache["biases"]
+
+
+@register_statistic("texture")
+def _texture(fr: Frames) -> torch.Tensor:
+    """Gram matrix (log) of 32 fixed random 5x9 filters over the log-mel, as in random-network audio
+    texture synthesis: which local time-frequency shapes (notes, strokes, hits) occur together."""
+    w, b = _texture_filters()
+    h = torch.relu(torch.nn.functional.conv2d(fr.logmel[:, None], w, b)).flatten(2)
+    gram = h @ h.transpose(1, 2) / h.shape[2]
+    upper = torch.triu_indices(TEXTURE_FILTERS, TEXTURE_FILTERS, 0)
+    return torch.log(gram[:, upper[0], upper[1]] + 1e-4)
+
+
+def statistics(audio: torch.Tensor, names: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
+    """Differentiable statistics ``name -> (B, k)`` of audio ``(B, samples)`` (default: all registered)."""
+    if audio.ndim == 1:
+        audio = audio[None]
+    fr = Frames(audio.float())
+    return {name: STATISTICS[name](fr) for name in (names or STATISTICS)}
+
+
+@dataclass
+class GenrePrior:
+    """Per genre, the mean of each statistic over real clips of the genre, and each statistic's
+    spread over all clips.
+
+    ``mean[name]`` is ``(genres, k)``, ``spread[name]`` ``(k,)`` (the standard deviation over every
+    clip, whatever its genre, so that a genre's z-scores and another's are in the same units);
+    ``clips`` counts the clips each genre's mean comes from.
+    """
+
+    genres: tuple[str, ...]
+    mean: dict[str, np.ndarray]
+    spread: dict[str, np.ndarray]
+    clips: np.ndarray
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.mean)
+
+    def covers(self, genres: Sequence[str]) -> list[str]:
+        """Those of ``genres`` the prior has clips of."""
+        return [g for g in genres if g in self.genres and self.clips[self.genres.index(g)] > 0]
+
+    def index(self, genre: str) -> int:
+        if genre not in self.covers([genre]):
+            raise AuralizeError(f"the genre prior has no clips of {genre!r} (it has "
+                                f"{', '.join(self.covers(self.genres))}); refit it with "
+                                "'auralize train-prior --data DIR' on data with that genre, or use --prior-weight 0",
+                                param="prior")
+        return self.genres.index(genre)
+
+    def target(self, genre: str, caricature: float = 0.0) -> dict[str, np.ndarray]:
+        """The statistics a dream of ``genre`` is pulled to: the genre's mean, moved away from the
+        mean of the other genres' means by ``caricature`` times the difference (0: the plain mean).
+
+        Pulling to the caricature with weight ``w`` is pulling to the genre's mean with weight
+        ``w (1 + c)`` while pushing from the other genres' with weight ``w c``: the genre as it
+        differs from the rest, which is what a listener recognises it by.
+        """
+        g = self.index(genre)
+        others = [self.genres.index(h) for h in self.covers(self.genres) if h != genre]
+        out = {}
+        for n in self.names:
+            rest = self.mean[n][others].mean(0) if others else self.mean[n][g]
+            out[n] = self.mean[n][g] + caricature * (self.mean[n][g] - rest)
+        return out
+
+    def distance(self, audio: torch.Tensor, genre: str, caricature: float = 0.0) -> torch.Tensor:
+        """How far audio ``(B, samples)`` is from :meth:`target`, per item ``(B,)``: the sum over
+        statistics of the mean squared z-score (each statistic counts the same, whatever its size)."""
+        target = self.target(genre, caricature)
+        stats = statistics(audio, self.names)
+        terms = [(((stats[n] - torch.as_tensor(target[n], dtype=torch.float32))
+                   / torch.as_tensor(self.spread[n], dtype=torch.float32)) ** 2).mean(1) for n in self.names]
+        return torch.stack(terms, 1).sum(1)
+
+    def save(self, path: str | Path) -> Path:
+        arrays = {"format": np.array(FORMAT), "genres": np.array(self.genres), "clips": self.clips,
+                  "meta": np.array(json.dumps(self.meta))}
+        for n in self.names:
+            arrays[f"mean/{n}"], arrays[f"spread/{n}"] = self.mean[n], self.spread[n]
+        return atomic_save_npz(path, arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "GenrePrior":
+        """Read a prior; a missing, foreign or damaged file is a one-line :class:`AuralizeError`."""
+        path = Path(path)
+        if not path.is_file():
+            raise AuralizeError(f"genre prior {path} not found; make it with 'auralize train-prior --data DIR' "
+                                "(DIR: a folder of genre folders), or dream without it (--prior-weight 0)",
+                                param="prior")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if str(z["format"]) != FORMAT:
+                    raise KeyError("format")
+                genres = tuple(str(g) for g in z["genres"])
+                names = [k[len("mean/"):] for k in z.files if k.startswith("mean/")]
+                mean = {n: np.asarray(z[f"mean/{n}"], np.float64) for n in names}
+                spread = {n: np.asarray(z[f"spread/{n}"], np.float64) for n in names}
+                prior = cls(genres, mean, spread, np.asarray(z["clips"], np.int64), json.loads(str(z["meta"])))
+        except (OSError, ValueError, KeyError, RecursionError, EOFError) as exc:
+            raise AuralizeError(f"{path} is not a genre prior auralize can read ({type(exc).__name__}); "
+                                "make one with 'auralize train-prior --data DIR'", param="prior") from exc
+        prior.check(path)
+        prior.meta["path"] = str(path)
+        return prior
+
+    def check(self, path: str | Path = "the prior") -> None:
+        """Refuse unknown statistics, shapes that do not fit, and spreads that are not finite and positive."""
+        unknown = [n for n in self.names if n not in STATISTICS]
+        if unknown or not self.names:
+            raise AuralizeError(f"{path} holds statistics this auralize does not know ({', '.join(unknown) or 'none'});"
+                                " refit it with 'auralize train-prior --data DIR'", param="prior")
+        sizes = {n: v.shape[1] for n, v in statistics(torch.zeros(1, F.CLIP_SAMPLES) + 1e-3, self.names).items()}
+        if self.clips.shape != (len(self.genres),) or not (self.clips > 0).any():
+            raise AuralizeError(f"{path} is damaged: its clip counts do not fit its {len(self.genres)} genres",
+                                param="prior")
+        for n in self.names:
+            m, s = self.mean[n], self.spread[n]
+            if m.shape != (len(self.genres), sizes[n]) or s.shape != (sizes[n],):
+                raise AuralizeError(f"{path} is damaged: statistic {n!r} has shape {m.shape}, expected "
+                                    f"({len(self.genres)}, {sizes[n]})", param="prior")
+            if not (np.isfinite(m).all() and np.isfinite(s).all() and (s > 0).all()):
+                raise AuralizeError(f"{path} is damaged: statistic {n!r} holds NaN, infinity or a spread <= 0",
+                                    param="prior")
+
+
+def check_statistics(names: Sequence[str] | None) -> list[str]:
+    """``names`` (default: every registered statistic), refused in one line if one is unknown."""
+    names = list(STATISTICS) if names is None else list(names)
+    unknown = [n for n in names if n not in STATISTICS]
+    if unknown or not names:
+        raise AuralizeError(f"statistics must be some of {', '.join(STATISTICS)}; got {', '.join(names) or 'none'}",
+                            param="statistics")
+    return names
+
+
+def fit_prior(audio: np.ndarray, labels: np.ndarray, genres: Sequence[str], meta: dict | None = None,
+              names: Sequence[str] | None = None, batch: int = 256) -> GenrePrior:
+    """A :class:`GenrePrior` from real clips ``audio`` ``(n, 20000)`` labelled ``labels`` (indices
+    into ``genres``), with the statistics ``names`` (default every registered one). A genre
+    without clips gets none (dreaming it with the prior is then refused).
+    """
+    audio = np.asarray(audio, np.float32)
+    labels = np.asarray(labels)
+    if audio.ndim != 2 or len(audio) != len(labels) or len(audio) < 2:
+        raise AuralizeError("fit_prior needs at least two clips (n, samples) and one label per clip", param="audio")
+    names = check_statistics(names)
+    with torch.no_grad():
+        parts = [statistics(torch.from_numpy(audio[i:i + batch]), names) for i in range(0, len(audio), batch)]
+    every = {n: torch.cat([p[n] for p in parts]).double().numpy() for n in names}
+    counts = np.bincount(labels, minlength=len(genres))
+    mean = {n: np.stack([v[labels == g].mean(0) if counts[g] else np.zeros(v.shape[1]) for g in range(len(genres))])
+            for n, v in every.items()}
+    spread = {n: v.std(0, ddof=1) + 1e-3 for n, v in every.items()}
+    front = {"n_fft": N_FFT, "hop": HOP, "n_mels": N_MELS, "fmin": FMIN, "sample_rate": F.SAMPLE_RATE}
+    return GenrePrior(tuple(genres), mean, spread, counts.astype(np.int64), {"front_end": front, **(meta or {})})
+
+
+_loaded: dict[tuple[str, int], GenrePrior] = {}
+
+
+def default_prior_path() -> Path:
+    """The shipped prior: ``$AURALIZE_PRIOR`` or the repository's ``trained/genre-prior.npz``."""
+    import os
+
+    from .. import TRAINED_DIR
+
+    env = os.environ.get("AURALIZE_PRIOR")
+    return Path(env) if env else TRAINED_DIR / "genre-prior.npz"
+
+
+def load_prior(path: str | Path | None = None) -> GenrePrior:
+    """Load a genre prior (default :func:`default_prior_path`), cached per file and modification time."""
+    path = Path(path) if path is not None else default_prior_path()
+    key = (str(path.resolve()), path.stat().st_mtime_ns) if path.is_file() else None
+    if key is None or key not in _loaded:
+        prior = GenrePrior.load(path)
+        if key is None:
+            return prior
+        _loaded[key] = prior
+    return _loaded[key]
+
+
+def nearest_genres(prior: GenrePrior, audio: np.ndarray, batch: int = 256) -> np.ndarray:
+    """For clips ``(n, samples)``, the index of the genre whose real clips the prior puts them nearest to."""
+    genres = [g for g, n in zip(prior.genres, prior.clips) if n]
+    rows = []
+    with torch.no_grad():
+        for i in range(0, len(audio), batch):
+            x = torch.from_numpy(np.asarray(audio[i:i + batch], np.float32))
+            rows.append(torch.stack([prior.distance(x, g) for g in genres], 1))
+    near = torch.cat(rows).argmin(1).numpy()
+    return np.array([prior.genres.index(genres[k]) for k in near])
+
+
+def train_prior(data_dir: str | Path, out: str | Path | None = None, split_seed: int = 0, command: str = "",
+                names: Sequence[str] | None = None,
+                log: Callable[[str], None] = print) -> tuple[GenrePrior, Path, Path]:
+    """Fit the genre prior on the TRAIN part of ``data_dir``'s track split (``split_seed``; 0 is the
+    shipped checkpoints' and the panel's split), write it to ``out`` (default
+    :func:`default_prior_path`) with a card beside it (``.md``); returns the prior, its path and the card's.
+
+    ``names``: the statistics (default every registered one). The card gives how often the prior
+    alone puts a held-out clip nearest to its own genre.
+    """
+    from ..io import atomic_write_text
+    from ..panel.data import load_clips
+
+    names = check_statistics(names)
+    out = Path(out) if out else default_prior_path()
+    clips = load_clips(data_dir, split_seed)
+    log(clips.dataset.summary())
+    log(clips.split.coverage)
+    x, y = clips.part("train")
+    prior = fit_prior(x, y, clips.genres, {"split": clips.split.coverage, "split_seed": split_seed,
+                                           "command": command}, names=names)
+    scores = {}
+    for part in ("valid", "test"):
+        xp, yp = clips.part(part)
+        if len(xp):
+            scores[part] = float((nearest_genres(prior, xp) == yp).mean())
+            log(f"prior alone: {part} clips nearest to their own genre: {scores[part]:.3f} ({len(xp)} clips)")
+    prior.meta["nearest_genre_accuracy"] = scores
+    prior.save(out)
+    card = atomic_write_text(out.with_suffix(".md"), prior_card(prior, scores, command, out))
+    return prior, out, card
+
+
+def prior_card(prior: GenrePrior, scores: dict[str, float], command: str, path: Path) -> str:
+    """The Markdown card of a genre prior."""
+    size = path.stat().st_size / 1e3 if path.exists() else 0.0
+    stats = "\n".join(f"| `{n}` | {prior.mean[n].shape[1]} | {(STATISTICS[n].__doc__ or '').strip()} |"
+                      for n in prior.names)
+    counts = "\n".join(f"| {g} | {n} |" for g, n in zip(prior.genres, prior.clips))
+    near = "\n".join(f"- {part} clips nearest to their own genre under the prior alone: {acc:.3f}"
+                     for part, acc in scores.items())
+    return f"""# Genre prior: {path.name}
+
+Statistics of real music that `auralize --genre G` pulls its dream's audio towards
+(`auralize/dream/prior.py`). Made by:
+
+    {command or 'auralize train-prior --data DIR'}
+
+## What it holds ({size:.0f} kB)
+
+For each genre, the mean of each statistic (and, for each statistic, its spread over all clips)
+of a 48-band log-mel spectrogram (512/128 STFT at 4 kHz, from {FMIN:g} Hz), computed on every 5-s clip
+of the TRAIN part of the track split ({prior.meta.get('split', '')}). These are averages over many
+clips: no clip, and no audio, can be rebuilt from them, and a dream cannot retrieve one.
+
+| statistic | numbers per genre | what it measures |
+|---|---|---|
+{stats}
+
+| genre | training clips |
+|---|---|
+{counts}
+
+## How well it tells genres apart on its own
+
+{near or '- (no held-out clips)'}
+
+A dream is not judged by this: the held-out listening panel (`trained/panel/`) judges dreams, and
+the prior is no part of any panel judge.
+"""
