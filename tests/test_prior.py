@@ -79,6 +79,8 @@ def test_a_damaged_prior_is_refused_in_one_line(fitted, tmp_path, damage, needle
 def test_a_missing_or_foreign_prior_says_how_to_make_one(tmp_path):
     with pytest.raises(P.AuralizeError, match="auralize train-prior"):
         P.GenrePrior.load(tmp_path / "nowhere.npz")
+    with pytest.raises(P.AuralizeError, match="is a folder"):
+        P.GenrePrior.load(tmp_path)
     (tmp_path / "x.npz").write_bytes(b"not a zip")
     with pytest.raises(P.AuralizeError, match="is not a genre prior"):
         P.GenrePrior.load(tmp_path / "x.npz")

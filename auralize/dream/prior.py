@@ -244,6 +244,9 @@ class GenrePrior:
     def load(cls, path: str | Path) -> "GenrePrior":
         """Read a prior; a missing, foreign or damaged file is a one-line :class:`AuralizeError`."""
         path = Path(path)
+        if path.is_dir():
+            raise AuralizeError(f"prior {path} is a folder; give a genre prior file (.npz, made by 'auralize "
+                                "train-prior')", param="prior")
         if not path.is_file():
             raise AuralizeError(f"genre prior {path} not found; make it with 'auralize train-prior --data DIR' "
                                 "(DIR: a folder of genre folders), or dream without it (--prior-weight 0)",
