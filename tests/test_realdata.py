@@ -30,3 +30,22 @@ def test_front_end_on_a_real_file(real_data):
     assert 119_900 <= audio.size <= 122_000
     assert auralize.spectrogram(auralize.split_clips(audio)).shape == (6, 22, 513)
     assert np.isfinite(audio).all()
+
+
+def test_shipped_genre_prior_is_what_train_prior_makes(real_data, gtzan, tmp_path):
+    """trained/genre-prior.npz is exactly the output of its card's command (the TRAIN part only)."""
+    import numpy as np
+
+    from auralize import TRAINED_DIR
+    from auralize.dream.prior import GenrePrior, fit_prior
+    from auralize.panel.data import load_clips
+
+    shipped = GenrePrior.load(TRAINED_DIR / "genre-prior.npz")
+    clips = load_clips(real_data)
+    x, y = clips.part("train")
+    fresh = fit_prior(x, y, clips.genres)
+    assert fresh.genres == shipped.genres and fresh.names == shipped.names
+    np.testing.assert_array_equal(fresh.clips, shipped.clips)
+    for n in shipped.names:
+        np.testing.assert_allclose(fresh.mean[n], shipped.mean[n], rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(fresh.spread[n], shipped.spread[n], rtol=1e-6, atol=1e-9)

@@ -392,7 +392,7 @@ def train_prior(data_dir: str | Path, out: str | Path | None = None, split_seed:
 def prior_card(prior: GenrePrior, scores: dict[str, float], command: str, path: Path) -> str:
     """The Markdown card of a genre prior."""
     size = path.stat().st_size / 1e3 if path.exists() else 0.0
-    stats = "\n".join(f"| `{n}` | {prior.mean[n].shape[1]} | {(STATISTICS[n].__doc__ or '').strip()} |"
+    stats = "\n".join(f"| `{n}` | {prior.mean[n].shape[1]} | {' '.join((STATISTICS[n].__doc__ or '').split())} |"
                       for n in prior.names)
     counts = "\n".join(f"| {g} | {n} |" for g, n in zip(prior.genres, prior.clips))
     near = "\n".join(f"- {part} clips nearest to their own genre under the prior alone: {acc:.3f}"
@@ -422,6 +422,13 @@ clips: no clip, and no audio, can be rebuilt from them, and a dream cannot retri
 ## How well it tells genres apart on its own
 
 {near or '- (no held-out clips)'}
+
+## How dreams use it
+
+`auralize --genre G` adds `0.5 * prior_match(prior, G, caricature=1)` to the model's objective
+(`--prior-weight`, `--caricature`): the dream's statistics are pulled to G's mean moved away from
+the mean of the other genres' by the difference (z-scored by each statistic's spread over all
+clips). The study behind these defaults is `docs/results/dream-study.md`.
 
 A dream is not judged by this: the held-out listening panel (`trained/panel/`) judges dreams, and
 the prior is no part of any panel judge.
