@@ -24,6 +24,7 @@ def load(name):
     ("02_dream_from_song_vs_noise", "song_vs_noise.png", "| jazz | real clip |"),
     ("03_class_vs_neuron_objective", "spectra.png", "| blues |"),
     ("04_ablate_neurons", "ablation.png", "| all |"),
+    ("05_what_the_prior_adds", "prior.png", "| genre | panel, model alone | panel, with the prior |"),
 ])
 def test_example_runs(name, figure, needle, tmp_path):
     out = tmp_path / name
