@@ -290,14 +290,14 @@ def _model_objective(model: nn.Module, genre: str, target: Target, report) -> Ob
 
 
 def _prior_for(target: Target, param: str, genres: Sequence[str]):
-    """The prior's weight and the loaded prior (``None`` when off). A prior asked for explicitly
+    """The prior's weight, the loaded prior (``None`` when off) and the genres it covers. A prior asked for explicitly
     (a weight or a file) must be there and know every genre; the default one, when missing or
     without a genre, is left out with a warning, so the dream is still made."""
     from .prior import load_prior
 
     weight = target.prior_weight_for(param)
     if weight <= 0:
-        return 0.0, None
+        return 0.0, None, []
     explicit = target.prior_weight is not None or target.prior is not None
     try:
         prior = load_prior(target.prior)
@@ -305,13 +305,14 @@ def _prior_for(target: Target, param: str, genres: Sequence[str]):
         if explicit:
             raise
         warnings.warn(f"dreaming without the genre prior: {exc}")
-        return 0.0, None
-    missing = [g for g in genres if g not in prior.covers(genres)]
+        return 0.0, None, []
+    covered = prior.covers(genres)
+    missing = [g for g in genres if g not in covered]
     if missing:
         if explicit:
             prior.index(missing[0])  # raises, naming the genre
         warnings.warn(f"the genre prior has no clips of {', '.join(missing)}; those dreams are made without it")
-    return weight, prior
+    return weight, prior, covered
 
 
 def load_panel() -> list | None:
@@ -396,8 +397,7 @@ def make_audible(model: nn.Module | str | Path | None, genres: str | Sequence[st
     start = settings.start()
     if report is None and target.objective == "neuron" and target.unit is None and getattr(model, "path", None):
         report = load_report(model.path, target.layer)
-    weight, prior = _prior_for(target, settings.param, names)
-    covered = prior.covers(names) if prior is not None else []
+    weight, prior, covered = _prior_for(target, settings.param, names)
     objectives = [genre_objective(model, g, target, report, prior, weight if g in covered else 0.0) for g in names]
     real = real_clips(data_dir, names) if data_dir else {}
     judges = load_panel() if panel else None

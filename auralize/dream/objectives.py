@@ -137,9 +137,11 @@ def prior_match(prior, genre: str, caricature: float = 0.0) -> Objective:
     """Minus the distance of the dream's audio statistics from real clips of ``genre`` under a
     :class:`~auralize.dream.prior.GenrePrior`: 0 when they sit at the genre's mean, moved away from
     the other genres' by ``caricature`` times the difference (:meth:`~auralize.dream.prior.GenrePrior.target`)."""
-    prior.index(genre)  # refuse a genre the prior has no clips of before any work
+    from .prior import statistics, z_distance
+
+    target = prior.target_tensors(genre, caricature)  # refuses a genre the prior has no clips of, before any work
     label = f"prior({genre}, caricature {caricature:g})" if caricature else f"prior({genre})"
-    return Objective(lambda c: -prior.distance(c.audio, genre, caricature).mean(), label)
+    return Objective(lambda c: -z_distance(statistics(c.audio, prior.names), target).mean(), label)
 
 
 def l2() -> Objective:

@@ -176,6 +176,13 @@ def statistics(audio: torch.Tensor, names: Sequence[str] | None = None) -> dict[
     return {name: STATISTICS[name](fr) for name in (names or STATISTICS)}
 
 
+def z_distance(stats: dict[str, torch.Tensor], target: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    """Per item ``(B,)``: the sum over ``target``'s statistics of the mean squared z-score of ``stats``
+    (``name -> (target, spread)``, as :meth:`GenrePrior.target_tensors` gives)."""
+    terms = [(((stats[n] - mean) / spread) ** 2).mean(1) for n, (mean, spread) in target.items()]
+    return torch.stack(terms, 1).sum(1)
+
+
 @dataclass
 class GenrePrior:
     """Per genre, the mean of each statistic over real clips of the genre, and each statistic's
@@ -224,14 +231,17 @@ class GenrePrior:
             out[n] = self.mean[n][g] + caricature * (self.mean[n][g] - rest)
         return out
 
+    def target_tensors(self, genre: str, caricature: float = 0.0) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        """:meth:`target` and the spreads as tensors, ``name -> (target, spread)``: made once per dream,
+        not at every step."""
+        target = self.target(genre, caricature)
+        return {n: (torch.as_tensor(target[n], dtype=torch.float32), torch.as_tensor(self.spread[n], dtype=torch.float32))
+                for n in self.names}
+
     def distance(self, audio: torch.Tensor, genre: str, caricature: float = 0.0) -> torch.Tensor:
         """How far audio ``(B, samples)`` is from :meth:`target`, per item ``(B,)``: the sum over
         statistics of the mean squared z-score (each statistic counts the same, whatever its size)."""
-        target = self.target(genre, caricature)
-        stats = statistics(audio, self.names)
-        terms = [(((stats[n] - torch.as_tensor(target[n], dtype=torch.float32))
-                   / torch.as_tensor(self.spread[n], dtype=torch.float32)) ** 2).mean(1) for n in self.names]
-        return torch.stack(terms, 1).sum(1)
+        return z_distance(statistics(audio, self.names), self.target_tensors(genre, caricature))
 
     def save(self, path: str | Path) -> Path:
         arrays = {"format": np.array(FORMAT), "genres": np.array(self.genres), "clips": self.clips,
@@ -335,23 +345,23 @@ def default_prior_path() -> Path:
 def load_prior(path: str | Path | None = None) -> GenrePrior:
     """Load a genre prior (default :func:`default_prior_path`), cached per file and modification time."""
     path = Path(path) if path is not None else default_prior_path()
-    key = (str(path.resolve()), path.stat().st_mtime_ns) if path.is_file() else None
-    if key is None or key not in _loaded:
-        prior = GenrePrior.load(path)
-        if key is None:
-            return prior
-        _loaded[key] = prior
+    if not path.is_file():
+        return GenrePrior.load(path)  # raises, saying what is wrong
+    key = (str(path.resolve()), path.stat().st_mtime_ns)
+    if key not in _loaded:
+        _loaded[key] = GenrePrior.load(path)
     return _loaded[key]
 
 
 def nearest_genres(prior: GenrePrior, audio: np.ndarray, batch: int = 256) -> np.ndarray:
     """For clips ``(n, samples)``, the index of the genre whose real clips the prior puts them nearest to."""
-    genres = [g for g, n in zip(prior.genres, prior.clips) if n]
+    genres = prior.covers(prior.genres)
+    targets = [prior.target_tensors(g) for g in genres]
     rows = []
     with torch.no_grad():
-        for i in range(0, len(audio), batch):
-            x = torch.from_numpy(np.asarray(audio[i:i + batch], np.float32))
-            rows.append(torch.stack([prior.distance(x, g) for g in genres], 1))
+        for i in range(0, len(audio), batch):  # the statistics once per batch, then a distance per genre
+            stats = statistics(torch.from_numpy(np.asarray(audio[i:i + batch], np.float32)), prior.names)
+            rows.append(torch.stack([z_distance(stats, t) for t in targets], 1))
     near = torch.cat(rows).argmin(1).numpy()
     return np.array([prior.genres.index(genres[k]) for k in near])
 
