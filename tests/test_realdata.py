@@ -46,6 +46,11 @@ def test_shipped_genre_prior_is_what_train_prior_makes(real_data, gtzan, tmp_pat
     fresh = fit_prior(x, y, clips.genres)
     assert fresh.genres == shipped.genres and fresh.names == shipped.names
     np.testing.assert_array_equal(fresh.clips, shipped.clips)
+    # The statistics are float32 sums over thousands of frames: another machine's BLAS and SIMD sum in
+    # another order, which moves them by up to ~1e-5 relative. The prior works in z-scores, so a refit
+    # must agree to 1e-4 of each value plus each statistic's spread over clips.
     for n in shipped.names:
-        np.testing.assert_allclose(fresh.mean[n], shipped.mean[n], rtol=1e-6, atol=1e-9)
-        np.testing.assert_allclose(fresh.spread[n], shipped.spread[n], rtol=1e-6, atol=1e-9)
+        tol = 1e-4 * (np.abs(shipped.mean[n]) + shipped.spread[n])
+        for what, a, b in (("mean", fresh.mean[n], shipped.mean[n]), ("spread", fresh.spread[n], shipped.spread[n])):
+            worst = np.max(np.abs(a - b) / tol)
+            assert worst <= 1, f"{what}/{n} differs by {worst:.2g} times the tolerance"
