@@ -22,27 +22,29 @@ TRAINED_DIR = Path(__file__).resolve().parent.parent / "trained"
 #: The public API: module (relative to this package) -> names it provides. A new public name is
 #: one entry here.
 _PUBLIC = {
+    "audiomodel": ["AudioModel", "WrappedModel", "load_user_model", "wrap"],
     "checkpoint": ["load_model", "save_checkpoint"],
-    "data": ["GENRES", "Dataset", "Split", "discover", "load_dataset", "make_split"],
+    "data": ["GENRES", "ClipSet", "Dataset", "Split", "discover", "load_clips", "load_dataset", "make_split"],
     "errors": ["AuralizeError"],
     "evaluation": ["evaluate", "predict"],
     "features": ["HOP", "InputScaler", "N_BINS", "N_FFT", "N_FRAMES", "SAMPLE_RATE", "TorchSpectrogram", "load_audio",
                  "spectrogram", "split_clips", "torch_spectrogram"],
-    "models": ["ModelConfig", "build_model"],
-    "neurons": ["NeuronReport", "ablate", "activations", "load_report", "top_neurons"],
+    "models": ["MODELS", "ModelConfig", "ModelKind", "PaperModel", "build_model", "register_model"],
+    "neurons": ["NeuronReport", "RULES", "ablate", "activations", "load_report", "register_rule", "top_neurons"],
+    "registry": ["Registry"],
+    "settings": ["DreamSettings", "Target"],
     "training": ["TrainSettings", "train"],
-    "dream": ["Compose", "Context", "Dither", "DreamResult", "DreamSettings", "FineParam", "FreqMask", "FreqShift",
-              "Gain",
-              "InputNoise", "Jitter", "Noise", "Objective", "PARAMS", "Param", "Shift", "SpectrogramParam",
-              "TRANSFORMS", "Target", "TimeMask", "WaveformParam", "class_logit", "class_logprob",
+    "dream": ["Compose", "Context", "Dither", "DreamResult", "FineParam", "FreqMask", "FreqShift",
+              "Gain", "InputNoise", "Jitter", "Noise", "OBJECTIVE_KINDS", "Objective", "PARAMS", "Param", "STATISTICS",
+              "Shift", "SpectrogramParam", "TRANSFORMS", "TimeMask", "WaveformParam", "class_logit", "class_logprob",
               "genre_objective", "l2", "make_audible", "GenrePrior", "fit_prior", "load_prior", "prior_match",
-              "train_prior", "neuron", "out_of_range", "register_param",
+              "train_prior", "neuron", "out_of_range", "register_objective", "register_param", "register_statistic",
               "register_transform", "regulariser", "render", "round_trip", "to_audio", "tv_freq", "tv_time"],
     "invert": ["griffin_lim", "psd_to_audio"],
     "io": ["save_figure", "save_wav"],
     "plots": ["pyplot"],
     "attribution": ["METHODS", "Explanation", "Method", "explain", "listened", "register_method", "save_explanation"],
-    "panel": ["JUDGES", "PANEL", "judge", "load_judge"],
+    "panel": ["JUDGES", "PANEL", "Judge", "judge", "load_judge", "register_judge"],
 }
 _WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
 

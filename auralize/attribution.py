@@ -25,7 +25,9 @@ from torch import nn
 from . import checks
 from . import features as F
 from . import results
+from .audiomodel import source
 from .errors import AuralizeError
+from .registry import Registry
 
 #: Noisy copies NoiseTunnel averages over, and their standard deviation (in model-input units).
 NT_SAMPLES, NT_STDEVS = 8, 0.2
@@ -67,13 +69,13 @@ class Method:
     tunnel_arguments: dict = field(default_factory=dict)
     help: str = ""
 
-    def build(self, model: nn.Module, noise_tunnel: bool = False):
-        """The attribution object for ``model`` (wrapped in a NoiseTunnel if asked)."""
+    def build(self, forward: Callable, noise_tunnel: bool = False):
+        """The attribution object for a forward function (a model, or inputs -> logits), in a NoiseTunnel if asked."""
         cls = self.explainer
         if isinstance(cls, str):
             module, _, name = cls.rpartition(".")
             cls = getattr(importlib.import_module(module), name)
-        explainer = cls(model)
+        explainer = cls(forward)
         if noise_tunnel:
             from captum.attr import NoiseTunnel
 
@@ -81,33 +83,23 @@ class Method:
         return explainer
 
 
-#: Attribution methods by canonical name.
-METHODS: dict[str, Method] = {}
+#: Attribution methods by canonical name (lookups ignore case).
+METHODS: Registry[Method] = Registry("attribution method", "method", normalise=str.lower)
 
 
 def register_method(method: Method) -> Method:
     """Add an attribution method (replacing one of the same name); returns it."""
-    taken = {a: m.name for m in METHODS.values() if m.name != method.name for a in (m.name, *m.aliases)}
-    clash = next((a for a in (method.name, *method.aliases) if a in taken), None)
-    if clash:
-        raise AuralizeError(f"attribution method name {clash!r} is taken by {taken[clash]!r}")
-    METHODS[method.name] = method
-    return method
+    return METHODS.register(method, aliases=method.aliases)
 
 
 def method_choices() -> list[str]:
     """Every name a method answers to: canonical names and aliases (the CLI's choices)."""
-    return [n for m in METHODS.values() for n in (m.name, *m.aliases)]
+    return METHODS.choices()
 
 
 def get_method(method: str) -> Method:
     """The registered method called ``method`` (or an alias of it); a one-line error otherwise."""
-    key = str(method).lower()
-    for m in METHODS.values():
-        if key in (m.name, *m.aliases) or key.replace("-", "_") == m.name:
-            return m
-    raise AuralizeError(f"unknown attribution method {method!r}; use one of: {', '.join(method_choices())}",
-                        param="method")
+    return METHODS[method]
 
 
 def method_name(method: str) -> str:
@@ -139,14 +131,16 @@ class Explanation:
     probabilities: np.ndarray  # (n_clips, n_genres)
     genres: tuple[str, ...]
     target: np.ndarray  # (n_clips,) class each clip's attribution explains
-    attributions: np.ndarray  # (n_clips, 22, 513)
-    psd: np.ndarray  # (n_clips, 22, 513) the song's own spectrogram
+    attributions: np.ndarray  # (n_clips, frames, bins) on the explanation's grid
+    psd: np.ndarray  # (n_clips, frames, bins) the song's own power spectrogram on that grid
     method: str
-    attention: np.ndarray | None = None  # (n_clips, 22) for the attention model
-    audio: np.ndarray | None = None  # the explained samples (4 kHz mono), for listened() and players
+    attention: np.ndarray | None = None  # (n_clips, frames) for the attention model
+    audio: np.ndarray | None = None  # the explained samples (mono, at sample_rate), for listened() and players
     name: str = "audio"  # the song's file name (or what the caller called it)
     checkpoint: str = ""
     seed: int = 0
+    grid: str = "paper"  # the STFT the attributions are over (GRIDS): the paper's 1024/896, or the fine 512/128
+    sample_rate: int = F.SAMPLE_RATE
 
     @property
     def verdict(self) -> str:
@@ -165,7 +159,11 @@ class Explanation:
         """What the model listened to: see :func:`listened`."""
         if self.audio is None:
             raise AuralizeError("this explanation holds no audio; explain() keeps it")
-        return listened(self.audio, self.attributions)
+        return listened(self.audio, self.attributions, grid=self.grid)
+
+    @property
+    def clip_seconds(self) -> float:
+        return len(self.audio) / len(self.probabilities) / self.sample_rate if self.audio is not None else F.CLIP_SECONDS
 
     def to_dict(self) -> dict:
         """The ``explanation`` result payload (see :data:`auralize.results.SCHEMAS`)."""
@@ -175,6 +173,8 @@ class Explanation:
             "clip_probabilities": np.round(self.probabilities, 4).tolist(),
             "attention": None if self.attention is None else np.round(self.attention, 4).tolist(),
             "files": dict(FILES, attention_png=None),
+            # the paper's grid at 4 kHz is what an explanation without these fields was made on
+            **({} if self.grid == "paper" else {"grid": self.grid, "sample_rate": self.sample_rate}),
         }
 
     def _repr_html_(self) -> str:
@@ -195,9 +195,57 @@ FILES = {"png": "explain.png", "wav": "listened.wav", "wav_22050": "listened-220
 RESULT = "explain.json"
 
 
-def silence_baseline(model: nn.Module) -> torch.Tensor:
+def silence_baseline(model) -> torch.Tensor:
     """Model input of silence (22, 513): the PSD floor through the model's scaler."""
-    return torch.as_tensor(model.scaler.transform(np.zeros((F.N_FRAMES, F.N_BINS), np.float32)), dtype=torch.float32)
+    return torch.as_tensor(model.from_psd(np.zeros((F.N_FRAMES, F.N_BINS), np.float32)), dtype=torch.float32)
+
+
+#: The floor of a fine-grid magnitude explained in the log domain: its log is the silence baseline.
+FINE_FLOOR = 1e-5
+
+
+@dataclass
+class _Route:
+    """What a model's clips are explained over: an input on an STFT grid and the logits it gives.
+
+    ``x`` ``(clips, frames, bins)`` is attributed; ``forward(x, *extra)`` gives the logits; ``baseline`` is
+    silence; ``power`` the clips' own power spectrogram on that grid (for the figure).
+    """
+
+    grid: str
+    x: torch.Tensor
+    forward: Callable
+    baseline: torch.Tensor
+    power: np.ndarray
+    extra: torch.Tensor | None = None  # per clip, passed to forward after x (captum expands it with x)
+
+
+def _paper_route(model, clips: np.ndarray, name: str) -> _Route:
+    """A model that reads the paper's scaled PSD is explained over that very input (its own STFT grid)."""
+    psd = F.clips_to_psd(clips, name)  # refuses audio so loud that its spectrogram overflows
+    return _Route("paper", torch.from_numpy(model.from_psd(psd)), model, silence_baseline(model), psd)
+
+
+def _fine_route(model, clips: np.ndarray, name: str) -> _Route:
+    """Any other model is explained over the log-magnitude of each clip's fine STFT, its phase kept: the
+    clip's audio is rebuilt from it exactly and read through the model's own front end."""
+    from .invert import fine_istft, fine_stft
+
+    spec = fine_stft(torch.from_numpy(np.asarray(clips, np.float32)))  # (clips, 257, frames)
+    phase = spec / spec.abs().clamp(min=1e-12)
+    length = clips.shape[1]
+
+    def forward(logmag: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
+        audio = fine_istft(torch.exp(logmag).transpose(1, 2) * phase, length)
+        return model.forward_with_states(model.features(audio))[0]
+
+    x = torch.log(spec.abs() + FINE_FLOOR).transpose(1, 2).contiguous()
+    baseline = torch.full(x.shape[1:], float(np.log(FINE_FLOOR)))
+    return _Route("fine", x, forward, baseline, (spec.abs() ** 2).transpose(1, 2).numpy(), phase)
+
+
+def _route(model, clips: np.ndarray, name: str) -> _Route:
+    return _paper_route(model, clips, name) if hasattr(model, "from_psd") else _fine_route(model, clips, name)
 
 
 def _target_index(target: str | None, genres: tuple[str, ...], probs: np.ndarray) -> int:
@@ -214,13 +262,15 @@ def _target_index(target: str | None, genres: tuple[str, ...], probs: np.ndarray
     return genres.index(named[0])
 
 
-def _limit(audio: np.ndarray, max_seconds: float | None, name: str) -> np.ndarray:
+def _limit(audio: np.ndarray, max_seconds: float | None, name: str, clip_samples: int = F.CLIP_SAMPLES,
+           sample_rate: int = F.SAMPLE_RATE) -> np.ndarray:
     if max_seconds is None:
         return audio
-    checks.number("max_seconds", max_seconds, lo=F.CLIP_SECONDS)
-    keep = int(max_seconds // F.CLIP_SECONDS) * F.CLIP_SAMPLES
+    clip_seconds = clip_samples / sample_rate
+    checks.number("max_seconds", max_seconds, lo=clip_seconds)
+    keep = int(max_seconds // clip_seconds) * clip_samples
     if audio.size > keep:
-        warnings.warn(f"{name} is {audio.size / F.SAMPLE_RATE:.0f} s long; explaining its first {keep // F.SAMPLE_RATE} s "
+        warnings.warn(f"{name} is {audio.size / sample_rate:.0f} s long; explaining its first {keep // sample_rate} s "
                       f"(max_seconds={max_seconds:g})", stacklevel=3)
         return audio[:keep]
     return audio
@@ -230,65 +280,117 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
-def explain(model: nn.Module, audio: np.ndarray, method: str = "integrated_gradients", target: str | None = None,
+def explain(model, audio: np.ndarray, method: str = "integrated_gradients", target: str | None = None,
             noise_tunnel: bool = False, n_steps: int = 64, chunk: int = 8, seed: int = 0,
             progress: bool = False, name: str = "audio", max_seconds: float | None = None,
             log: Callable[[str], None] | None = None) -> Explanation:
-    """Attribute each clip's prediction to its input.
+    """Attribute each clip's prediction to its input, on an STFT grid of the song.
+
+    A model that reads the paper's scaled PSD is explained over that input (the song's 1024/896 STFT);
+    any other :class:`~auralize.audiomodel.AudioModel` over the log-magnitude of the song's fine
+    512/128 STFT, its phase kept, through the model's own front end (``grid`` of the result).
 
     Parameters
     ----------
-    model : trained model with ``scaler`` and ``genres``
-    audio : mono 4 kHz samples (a song of any length >= 5 s)
-    method : a registered method (:func:`method_choices`): ``integrated_gradients`` (``ig``) or ``saliency``
-    target : explain this genre for every clip (default: the song's verdict)
-    noise_tunnel : average attributions over noisy copies (SmoothGrad)
-    n_steps : Integrated Gradients steps (at least 1)
-    chunk : clips per batch (memory stays bounded for long songs)
-    max_seconds : explain only the first this many seconds (a warning says so); default: all
-    log : called with the size of the job before it starts and, after the first batch, the
-        expected time of the whole
+    model : AudioModel
+        The classifier.
+    audio : numpy.ndarray
+        Mono samples at the model's rate (a song of any length of at least one clip).
+    method : str
+        A registered method (:func:`method_choices`): ``integrated_gradients`` (``ig``) or ``saliency``.
+    target : str, optional
+        Explain this genre for every clip (default: the song's verdict).
+    noise_tunnel : bool
+        Average attributions over noisy copies (SmoothGrad).
+    n_steps : int
+        Integrated Gradients steps (at least 1).
+    chunk : int
+        Clips per batch (memory stays bounded for long songs).
+    seed : int
+        Seed of the noise tunnel's noise.
+    progress : bool
+        Show a progress bar.
+    name : str
+        What messages and the figure call the song.
+    max_seconds : float, optional
+        Explain only the first this many seconds (a warning says so); default: all.
+    log : callable, optional
+        Called with the size of the job before it starts and, after the first batch, the
+        expected time of the whole.
+
+    Returns
+    -------
+    Explanation
 
     Raises
     ------
     AuralizeError
         For an unknown method or genre, a bad number, audio that is silent, too short or too
         loud for its spectrogram, or a model that gives non-finite probabilities.
+
+    Examples
+    --------
+    >>> import auralize
+    >>> model = auralize.load_model(auralize.default_checkpoint("lstm"))
+    >>> song = auralize.load_audio("song.wav")  # doctest: +SKIP
+    >>> auralize.explain(model, song, method="saliency").verdict  # doctest: +SKIP
+    'jazz'
     """
+    from .evaluation import clips_of
+
     entry = get_method(method)
     n_steps = checks.count("n_steps", n_steps)
     chunk = checks.count("chunk", chunk)
-    audio = _limit(np.asarray(audio, dtype=np.float32), max_seconds, name)
+    audio = _limit(np.asarray(audio, dtype=np.float32), max_seconds, name, int(model.clip_samples),
+                   int(model.sample_rate))
     F.require_audible(audio, name)
-    psd = F.audio_to_psd(audio, name)  # refuses audio so loud that its spectrogram overflows
-    x = torch.from_numpy(model.scaler.transform(psd).astype(np.float32))
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
+    route = _route(model, clips_of(model, audio, name), name)
+    if isinstance(model, nn.Module):
+        model.eval()
+        for p in model.parameters():
+            p.requires_grad_(False)
     with torch.no_grad():
-        logits, states = model.forward_with_states(x)
+        logits, states = model.forward_with_states(route.x if route.grid == "paper" else model.features(
+            torch.from_numpy(clips_of(model, audio, name))))
     probs = torch.softmax(logits, 1).numpy()
     if not np.isfinite(probs).all():
         raise AuralizeError(f"the model gives non-finite probabilities (NaN) for {name}; its checkpoint "
                             f"{getattr(model, 'path', '')} may be damaged")
     genres = tuple(model.genres)
-    targets = np.full(len(x), _target_index(target, genres, probs))
-    base = silence_baseline(model)
-    explainer = entry.build(model, noise_tunnel)
-    evaluations = entry.evaluations(n_steps) * (NT_SAMPLES if noise_tunnel else 1)
-    if log:
-        log(f"explaining {len(x)} clips ({len(x) * F.CLIP_SECONDS} s) with {entry.name}"
-            f"{' + noise tunnel' if noise_tunnel else ''}: {evaluations} gradient evaluations per clip")
+    targets = np.full(len(route.x), _target_index(target, genres, probs))
+    clip_seconds = int(model.clip_samples) / int(model.sample_rate)
+    attributions = _attribute(entry, route, targets, noise_tunnel, n_steps, chunk, seed, progress, name, log,
+                              clip_seconds)
+    attention = states.get("attention.alpha")
+    clips = len(route.x) * int(model.clip_samples)
+    return Explanation(probs, genres, targets, attributions, route.power,
+                       entry.name + (" + noise tunnel" if noise_tunnel else ""),
+                       None if attention is None else attention.numpy(), audio[:clips], name,
+                       source(model), seed, route.grid, int(model.sample_rate))
+
+
+def _attribute(entry: Method, route: _Route, targets: np.ndarray, noise_tunnel: bool, n_steps: int, chunk: int,
+               seed: int, progress: bool, name: str, log, clip_seconds: float) -> np.ndarray:
+    """Attributions of every clip of ``route`` to its target, ``chunk`` clips at a time."""
     from tqdm import tqdm
 
+    explainer = entry.build(route.forward, noise_tunnel)
+    evaluations = entry.evaluations(n_steps) * (NT_SAMPLES if noise_tunnel else 1)
+    x = route.x
+    if log:
+        log(f"explaining {len(x)} clips ({len(x) * clip_seconds:g} s) with {entry.name}"
+            f"{' + noise tunnel' if noise_tunnel else ''}: "
+            f"{evaluations} gradient evaluations per clip")
     torch.manual_seed(seed)
     out = []
     started = time.perf_counter()
     for i in tqdm(range(0, len(x), chunk), desc="explaining", unit="chunk", disable=not progress, leave=False):
         xb = x[i:i + chunk].clone().requires_grad_(True)
-        kwargs = entry.arguments(Inputs(xb, base, n_steps, noise_tunnel))
+        kwargs = entry.arguments(Inputs(xb, route.baseline, n_steps, noise_tunnel))
         if noise_tunnel:
             kwargs.update(nt_type="smoothgrad", nt_samples=NT_SAMPLES, stdevs=NT_STDEVS, **entry.tunnel_arguments)
+        if route.extra is not None:
+            kwargs["additional_forward_args"] = (route.extra[i:i + chunk],)
         out.append(explainer.attribute(xb, target=torch.from_numpy(targets[i:i + chunk]), **kwargs).detach())
         if i == 0 and log and len(x) > chunk:
             took = time.perf_counter() - started
@@ -297,27 +399,34 @@ def explain(model: nn.Module, audio: np.ndarray, method: str = "integrated_gradi
     if not np.isfinite(attributions).all():
         raise AuralizeError(f"{entry.name} gives non-finite attributions for {name}; the model's gradients "
                             "overflow (is its checkpoint damaged?)")
-    attention = states.get("attention.alpha")
-    return Explanation(probs, genres, targets, attributions, psd, entry.name + (" + noise tunnel" if noise_tunnel else ""),
-                       None if attention is None else attention.numpy(), audio[: len(x) * F.CLIP_SAMPLES], name,
-                       str(getattr(model, "path", "") or ""), seed)
+    return attributions
 
 
-def listened(audio: np.ndarray, attributions: np.ndarray, floor: float = 0.0) -> np.ndarray:
+def listened(audio: np.ndarray, attributions: np.ndarray, floor: float = 0.0, grid: str = "paper") -> np.ndarray:
     """The song's own STFT masked by the positive attributions, inverted with its own phase.
 
     The mask of each clip is its positive attribution scaled to [0, 1] by the clip's 99th
-    percentile; ``floor`` keeps that much of everything else. Returns audio as long as the clips.
+    percentile; ``floor`` keeps that much of everything else. ``grid`` is the STFT the attributions
+    are over (``paper``: 1024/896 frames x 513 bins; ``fine``: 512/128 frames x 257 bins). Returns audio
+    as long as the clips.
     """
-    from .invert import istft, stft
+    from .invert import fine_istft, fine_stft, istft, stft
 
-    clips = F.split_clips(np.asarray(audio, np.float32))[: len(attributions)]
+    n = len(attributions)
+    clips = np.asarray(audio, np.float32).reshape(n, -1)[:, : len(audio) // n]
     pos = np.clip(attributions, 0, None)
     scale = np.quantile(pos.reshape(len(pos), -1), 0.99, axis=1)[:, None, None]
     mask = np.clip(pos / np.maximum(scale, 1e-12), 0, 1)
     mask = floor + (1 - floor) * mask
-    spec = stft(torch.from_numpy(clips.astype(np.float64)))
-    out = istft(spec * torch.from_numpy(mask), F.CLIP_SAMPLES).numpy()
+    if grid == "paper":
+        clips = F.split_clips(np.asarray(audio, np.float32))[:n]
+        spec = stft(torch.from_numpy(clips.astype(np.float64)))
+        out = istft(spec * torch.from_numpy(mask), F.CLIP_SAMPLES).numpy()
+    elif grid == "fine":
+        spec = fine_stft(torch.from_numpy(clips.astype(np.float64)))
+        out = fine_istft(spec * torch.from_numpy(mask).transpose(1, 2), clips.shape[1]).numpy()
+    else:
+        raise AuralizeError(f"grid must be paper or fine, got {grid!r}", param="grid")
     return out.reshape(-1).astype(np.float32)
 
 

@@ -55,17 +55,35 @@ def read_checkpoint(path: str | Path) -> dict:
 
 
 def load_model(path: str | Path) -> nn.Module:
-    """Load a trained model, in eval mode, with ``.scaler``, ``.genres`` and ``.meta`` attached.
+    """Load a model: an auralize checkpoint, or a user's Python file that builds one.
 
-    Everything is checked before use: the config (sizes within bounds, so a hand-edited hidden
-    size never allocates gigabytes), that the weights fit it and are finite, the scaler, one
-    genre name per output, and the metadata.
+    ``path`` is a checkpoint (``.pt``, written by ``auralize train``) or ``my_model.py:build``, a
+    Python file and the function in it that returns an :class:`~auralize.audiomodel.AudioModel`
+    (:func:`~auralize.audiomodel.load_user_model`; that runs the user's code, a checkpoint never does).
+
+    A checkpoint comes back in eval mode with ``.scaler``, ``.genres`` and ``.meta`` attached. Everything
+    is checked before use: the config (sizes within bounds, so a hand-edited hidden size never
+    allocates gigabytes), that the weights fit it and are finite, the scaler, one genre name per
+    output, and the metadata.
 
     Raises
     ------
     AuralizeError
         If the file is missing, not a checkpoint, or damaged in any of those ways.
+
+    Examples
+    --------
+    >>> import auralize
+    >>> model = auralize.load_model(auralize.default_checkpoint("lstm"))
+    >>> model.genres[:3], model.sample_rate, model.clip_samples
+    (('blues', 'classical', 'country'), 4000, 20000)
     """
+    from .audiomodel import is_user_model, load_user_model
+
+    if path is None:
+        raise AuralizeError("a model is needed: give a checkpoint (.pt) or my_model.py:build", param="checkpoint")
+    if is_user_model(path):
+        return load_user_model(path)
     path = Path(path)
     payload = read_checkpoint(path)
 

@@ -5,28 +5,35 @@ from pathlib import Path
 
 import click
 
-from .cli_options import QUIET, SEED, AuralizeGroup, Finite, LazyChoice, echo_warnings
+from .cli_options import CHECKPOINT_HELP, QUIET, SEED, AuralizeGroup, Finite, LazyChoice, echo_warnings, rule_names
+from .settings import MAX_COPIES, MAX_SECONDS
 
 
 def _param_names() -> list[str]:
     from .dream.params import PARAMS
 
-    return list(PARAMS)
+    return PARAMS.choices()
+
+
+def _objective_names() -> list[str]:
+    from .dream.objectives import OBJECTIVE_KINDS
+
+    return OBJECTIVE_KINDS.choices()
 
 
 @click.group(cls=AuralizeGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--genre", default=None, help="Genre to make audible (or 'all'): 'auralize --genre jazz'.")
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
-              help="Model to dream with (default: the shipped trained/lstm.pt).")
+              help=f"The model to dream with: {CHECKPOINT_HELP}.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
               help="WAV path for one genre (default quintessential-<genre>.wav; an existing folder: written into "
                    "it); folder for --genre all (default quintessential/).")
-@click.option("--objective", type=click.Choice(["neuron", "class", "logit"]), default="neuron", show_default=True,
+@click.option("--objective", type=LazyChoice(_objective_names), default="neuron", show_default=True,
               help="neuron: the genre's most commonly active neuron (the paper's); class: its log-probability.")
 @click.option("--param", type=LazyChoice(_param_names), default="fine", show_default=True,
               help="Optimise the 22x513 input (then Griffin-Lim), the samples through the front end, or a fine "
                    "512/128 STFT magnitude (Griffin-Lim in the loop).")
-@click.option("--seconds", type=Finite(lo=5, hi=600), default=5.0, show_default=True,
+@click.option("--seconds", type=Finite(lo=5, hi=MAX_SECONDS), default=5.0, show_default=True,
               help="Length of the dream, 5 s to 10 minutes; every 5-s window serves the objective.")
 @click.option("--steps", type=click.IntRange(1, 100_000), default=200, show_default=True, help="Gradient-ascent steps.")
 @click.option("--lr", type=Finite(lo=0, lo_open=True, hi=10), default=None,
@@ -38,7 +45,7 @@ def _param_names() -> list[str]:
 @click.option("--layer", default=None, help="Neuron objective: state name (default: the saved statistics' layer).")
 @click.option("--unit", type=click.IntRange(0), default=None,
               help="Neuron objective: unit index (default: the genre's top neuron).")
-@click.option("--rule", type=click.Choice(["last", "mean", "max"]), default="mean", show_default=True,
+@click.option("--rule", type=LazyChoice(rule_names), default="mean", show_default=True,
               help="Neuron objective: how the unit's activation is reduced over frames.")
 @click.option("--class-weight", type=Finite(lo=-1e3, hi=1e3), default=1.0, show_default=True,
               help="Neuron objective: weight of the genre's log-probability added to it (0: pure neuron).")
@@ -62,7 +69,7 @@ def _param_names() -> list[str]:
 @click.option("--transforms", default="", help="Extra robustness transforms each step, comma-separated: "
               "shift, gain, noise, freq-shift, time-mask, freq-mask (see auralize.TRANSFORMS); NAME:VALUE sets "
               "its first setting (freq-mask:60).")
-@click.option("--copies", type=click.IntRange(1, 256), default=1, show_default=True,
+@click.option("--copies", type=click.IntRange(1, MAX_COPIES), default=1, show_default=True,
               help="Transformed copies averaged at every step.")
 @click.option("--iters", type=click.IntRange(0, 100_000), default=100, show_default=True,
               help="Griffin-Lim iterations (spectrogram dreams; fine: after the ascent).")
@@ -96,8 +103,9 @@ def cli(ctx: click.Context, genre, checkpoint, out, data_dir, threads, seed, qui
 def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
     import time
 
-    from .dream import DreamSettings, Target, make_audible
+    from .dream import make_audible
     from .results import panel_line
+    from .settings import DreamSettings, Target
 
     started = time.time()
     target = Target(o["objective"], o["layer"], o["unit"], o["rule"], o["class_weight"], o["prior_weight"],

@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 import click
 
 from .errors import AuralizeError
+from .settings import SPLITS
 
 #: Library argument names whose CLI option is not simply ``--<name with dashes>``.
 FLAGS = {"n_iter": "--iters", "griffin_lim_iters": "--iters", "k": "-k/--top", "data_dir": "--data",
@@ -50,14 +51,17 @@ SEED_TYPE = click.IntRange(0, 2**32 - 1)
 SEED = click.option("--seed", type=SEED_TYPE, default=0, show_default=True, help="Random seed; same seed, same output.")
 DATA = click.option("--data", "data_dir", type=click.Path(path_type=Path), required=True,
                     help="Folder of genre folders (GTZAN's genres/, Kaggle's genres_original/, or <genre>/*.flac).")
-SPLIT = click.option("--split", type=click.Choice(["filtered", "clip", "track"]), default="filtered", show_default=True,
+SPLIT = click.option("--split", type=click.Choice(SPLITS), default="filtered", show_default=True,
                      help="filtered: artist-disjoint fault-filtered lists; clip: the paper's leaky clip shuffle; "
                           "track: song-level stratified.")
 # Commands without randomness take --seed too, so scripts can pass it to every command.
 NO_RANDOMNESS_SEED = click.option("--seed", type=SEED_TYPE, default=0, show_default=True, expose_value=False,
                                   help="Accepted for uniformity; this command has no randomness.")
 QUIET = click.option("--quiet", is_flag=True, help="No progress bars.")
-CHECKPOINT = click.argument("checkpoint", type=click.Path(path_type=Path))
+#: A model: a checkpoint (.pt) or the user's Python file that builds one (my_model.py:build).
+CHECKPOINT = click.argument("checkpoint", type=click.Path(path_type=Path), metavar="MODEL")
+CHECKPOINT_HELP = ("a checkpoint (.pt, default the shipped trained/lstm.pt) or my_model.py:build, a Python file of "
+                   "yours whose function returns a model (auralize.wrap); that runs your code")
 
 
 GENRES_OPT = click.option("--genres", default=None,
@@ -83,6 +87,13 @@ class LazyChoice(click.Choice):
         if param is not None and value is not None and value == param.default:
             return value
         return super().convert(value, param, ctx)
+
+
+def rule_names() -> list[str]:
+    """The timestep rules (:data:`auralize.neurons.RULES`), for ``--rule``."""
+    from .neurons import RULES
+
+    return RULES.choices()
 
 
 @contextlib.contextmanager
@@ -140,9 +151,14 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-def load_data(data_dir: Path, quiet: bool, genres: str | None = None):
-    """Load a data set for a command: its warnings on stderr as they happen, then what was found."""
+def load_data(data_dir: Path, quiet: bool, genres: str | None = None, model=None):
+    """Load a data set for a command: its warnings on stderr as they happen, then what was found.
+
+    For a ``model``, what it reads (:func:`auralize.evaluation.load_data_for`: the cached paper-grid PSDs,
+    or clips of audio at its rate).
+    """
     from .data import load_dataset
+    from .evaluation import load_data_for
 
     wanted = None
     if genres is not None:
@@ -150,8 +166,9 @@ def load_data(data_dir: Path, quiet: bool, genres: str | None = None):
         if not wanted:
             raise click.BadParameter(f"{genres!r} names no genre; give comma-separated names", param_hint="'--genres'")
     with echo_warnings():
-        data = load_dataset(data_dir, progress=not quiet)
+        data = load_dataset(data_dir, progress=not quiet) if model is None else load_data_for(model, data_dir,
+                                                                                                 not quiet)
     if wanted:
         data = data.only(wanted)
-    click.echo(data.summary(), err=True)
+    click.echo((data.dataset if hasattr(data, "dataset") else data).summary(), err=True)
     return data

@@ -24,11 +24,13 @@ from . import checks
 from . import features as F
 from .errors import AuralizeError
 from .io import atomic_write
+from .settings import PARTS, SPLITS
 
 GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
 AUDIO_EXTENSIONS = {".au", ".wav", ".flac", ".mp3", ".ogg", ".oga", ".aif", ".aiff", ".m4a", ".opus"}
-SPLITS = ("filtered", "clip", "track")
-PARTS = ("train", "valid", "test")
+#: The shipped checkpoints' split: song-level, stratified by genre, seed 0. The panel and the genre prior
+#: use the same one, so that its test part is held out from the dreaming models and the judges alike.
+SHIPPED_SPLIT, SHIPPED_SPLIT_SEED = "track", 0
 _STEM = re.compile(r"^(?P<genre>[a-z]+)\.(?P<number>\d{5})$")
 
 
@@ -45,9 +47,13 @@ class Track:
 
 @dataclass
 class Dataset:
-    """Clip PSDs of a collection: ``psd[i]`` is clip ``clip_index[i]`` of track ``track[i]``."""
+    """The clips of a collection: ``label[i]`` and the PSD ``psd[i]`` of clip ``clip_index[i]`` of track ``track[i]``.
 
-    psd: np.ndarray  # (n_clips, 22, 513) float32
+    ``psd`` holds the paper's front end of 5-s clips at 4 kHz (cached on disk); a data set cut
+    into other clips for a model with its own front end (:func:`load_clips`) has none.
+    """
+
+    psd: np.ndarray | None  # (n_clips, 22, 513) float32
     label: np.ndarray  # (n_clips,) int64, index into genres
     track: np.ndarray  # (n_clips,) int64, index into tracks
     clip_index: np.ndarray  # (n_clips,) position of the clip within its track
@@ -63,7 +69,7 @@ class Dataset:
         """One paragraph saying what was found: tracks and clips per genre, what was skipped."""
         per_genre = Counter(t.genre for t in self.tracks)
         listed = ", ".join(f"{g} {per_genre.get(g, 0)}" for g in self.genres)
-        text = (f"found {len(self.tracks)} tracks ({len(self.psd)} clips) in "
+        text = (f"found {len(self.tracks)} tracks ({len(self.label)} clips) in "
                 f"{sum(1 for g in self.genres if per_genre.get(g))} of {len(self.genres)} genres: {listed}")
         if self.skipped:
             text += f"; skipped {len(self.skipped)} unreadable: " + ", ".join(p.name for p, _ in self.skipped)
@@ -85,7 +91,7 @@ class Dataset:
         new_index = {old: new for new, old in enumerate(keep_tracks)}
         clips = np.flatnonzero(np.isin(self.track, keep_tracks))
         remap = np.array([genres.index(g) if g in genres else -1 for g in self.genres])
-        return Dataset(self.psd[clips], remap[self.label[clips]], np.array([new_index[t] for t in self.track[clips]]),
+        return Dataset(None if self.psd is None else self.psd[clips], remap[self.label[clips]], np.array([new_index[t] for t in self.track[clips]]),
                        self.clip_index[clips], [self.tracks[i] for i in keep_tracks], tuple(genres), self.skipped,
                        self.root)
 
@@ -322,6 +328,99 @@ def load_dataset(root: str | Path, cache_dir: str | Path | None = None, progress
                    kept, genres, skipped, Path(root))
 
 
+@dataclass
+class ClipSet:
+    """Audio clips ``audio[i]`` aligned with ``dataset``'s clips (its labels, tracks and genres), and a split.
+
+    What a model with its own front end, the listening panel and the genre prior read. At the
+    paper's clips (5 s at 4 kHz) the ``dataset`` also holds their cached paper-grid PSDs.
+    """
+
+    audio: np.ndarray  # (n_clips, clip_samples) float32 at sample_rate
+    dataset: Dataset
+    split: Split
+    sample_rate: int = F.SAMPLE_RATE
+
+    @property
+    def genres(self) -> tuple[str, ...]:
+        return self.dataset.genres
+
+    @property
+    def label(self) -> np.ndarray:
+        return self.dataset.label
+
+    @property
+    def track(self) -> np.ndarray:
+        return self.dataset.track
+
+    def part(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(audio clips, labels) of one part of the split."""
+        ids = self.split[name]
+        return self.audio[ids], self.dataset.label[ids]
+
+    def only(self, genres: list[str] | tuple[str, ...]) -> "ClipSet":
+        """The same clips restricted to ``genres`` (see :meth:`Dataset.only`), split again the same way."""
+        kept = np.flatnonzero(np.isin(self.dataset.label, [self.genres.index(g) for g in genres if g in self.genres]))
+        dataset = self.dataset.only(genres)
+        return ClipSet(self.audio[kept], dataset, make_split(dataset, self.split.name, self.split.seed), self.sample_rate)
+
+
+def load_clips(root: str | Path, split_seed: int = SHIPPED_SPLIT_SEED, progress: bool = False,
+               sample_rate: int = F.SAMPLE_RATE, clip_samples: int = F.CLIP_SAMPLES,
+               split: str = SHIPPED_SPLIT) -> ClipSet:
+    """Read every track under ``root`` as clips of audio, and split it (default: the shipped checkpoints' split).
+
+    At the paper's clips (5 s at 4 kHz) the PSDs come from the feature cache (as for ``auralize
+    train``) and the audio is decoded again, cut into as many clips as the cache holds; for other
+    clips (a model with its own front end) every track is decoded at ``sample_rate`` and cut into
+    ``clip_samples``; unreadable or too short tracks are skipped with a warning.
+
+    Examples
+    --------
+    >>> clips = load_clips("../shared/gtzan4k")  # doctest: +SKIP
+    >>> clips.audio.shape, clips.split.name  # doctest: +SKIP
+    ((2988, 20000), 'track')
+    """
+    if (sample_rate, clip_samples) == (F.SAMPLE_RATE, F.CLIP_SAMPLES):
+        data = load_dataset(root, progress=progress)
+        audio = np.empty((len(data.psd), F.CLIP_SAMPLES), dtype=np.float32)
+        for number, track in enumerate(data.tracks):
+            ids = np.flatnonzero(data.track == number)
+            clips = F.split_clips(F.load_audio(track.path), str(track.path))
+            if len(clips) != len(ids):
+                raise AuralizeError(f"{track.path} cuts into {len(clips)} clips but the feature cache holds "
+                                    f"{len(ids)}; clear the cache ($AURALIZE_CACHE) and retry")
+            audio[ids] = clips[data.clip_index[ids]]
+    else:
+        data, audio = _decode_clips(root, sample_rate, clip_samples, progress)
+    return ClipSet(audio, data, make_split(data, split, seed=split_seed), sample_rate)
+
+
+def _decode_clips(root, sample_rate: int, clip_samples: int, progress: bool) -> tuple[Dataset, np.ndarray]:
+    """Every track under ``root`` decoded at ``sample_rate`` and cut into ``clip_samples`` (no feature cache)."""
+    from tqdm import tqdm
+
+    tracks, genres = discover(root)
+    kept, skipped, parts, labels, track_ids, clip_ids = [], [], [], [], [], []
+    for track in tqdm(tracks, desc="reading audio", unit="track", disable=not progress, leave=False):
+        try:
+            clips = F.split_clips(F.load_audio(track.path, sr=sample_rate), str(track.path), clip_samples, sample_rate)
+        except AuralizeError as exc:
+            warnings.warn(f"skipping {track.path}: {exc}", stacklevel=3)
+            skipped.append((track.path, str(exc)))
+            continue
+        parts.append(clips)
+        labels.append(np.full(len(clips), genres.index(track.genre)))
+        track_ids.append(np.full(len(clips), len(kept)))
+        clip_ids.append(np.arange(len(clips)))
+        kept.append(track)
+    if not kept:
+        raise AuralizeError(f"none of the {len(tracks)} audio files under {root} could be read")
+    data = Dataset(None, np.concatenate(labels).astype(np.int64), np.concatenate(track_ids).astype(np.int64),
+                   np.concatenate(clip_ids).astype(np.int64), kept, genres, skipped, Path(root))
+    return data, np.concatenate(parts)
+
+
 def filtered_lists() -> dict[str, list[str]]:
     """The fault-filtered, artist-disjoint split (Kereliuk, Sturm & Larsen 2015) as stems."""
     lists = {}
@@ -338,6 +437,7 @@ class Split:
     name: str
     parts: dict[str, np.ndarray]
     coverage: str
+    seed: int = 0  # of a random split (what make_split was given)
 
     def __getitem__(self, part: str) -> np.ndarray:
         return self.parts[part]
@@ -363,7 +463,7 @@ def make_split(data: Dataset, name: str = "filtered", seed: int = 0) -> Split:
     n_tracks = len(data.tracks)
     if name == "clip":
         seed = CLIP_SEED
-        order = np.random.RandomState(seed).permutation(len(data.psd))
+        order = np.random.RandomState(seed).permutation(len(data.label))
         a, b = int(0.7 * len(order)), int(0.8 * len(order))
         parts = {"train": order[:a], "valid": order[a:b], "test": order[b:]}
         return Split(name, {k: np.sort(v) for k, v in parts.items()},
@@ -384,7 +484,7 @@ def make_split(data: Dataset, name: str = "filtered", seed: int = 0) -> Split:
         parts = {p: np.flatnonzero(part_of[data.track] == p) for p in PARTS}
         counts = {p: int(np.sum(part_of == p)) for p in PARTS}
         return Split(name, parts, f"track split (seed {seed}, stratified by genre): "
-                     f"{counts['train']} / {counts['valid']} / {counts['test']} tracks")
+                     f"{counts['train']} / {counts['valid']} / {counts['test']} tracks", seed)
     if name != "filtered":
         raise AuralizeError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
     if not set(data.genres) <= set(GENRES):

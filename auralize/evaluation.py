@@ -8,18 +8,21 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import audiomodel
 from . import features as F
-from .data import Dataset, Split, make_split
+from .data import ClipSet, Dataset, Split, make_split
 from .errors import AuralizeError
 from .io import atomic_write_text
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, x: np.ndarray | torch.Tensor, batch: int = 512) -> torch.Tensor:
-    """Logits of model inputs ``(n, 22, 513)`` in eval mode, batched."""
-    model.eval()
+def predict_logits(model, x: np.ndarray | torch.Tensor, batch: int = 512) -> torch.Tensor:
+    """Logits of model inputs ``(n, ...)`` in eval mode, batched."""
+    if isinstance(model, nn.Module):
+        model.eval()
     x = torch.as_tensor(x, dtype=torch.float32)
-    return torch.cat([model(x[i:i + batch]) for i in range(0, len(x), batch)]) if len(x) else torch.zeros(0, len(model.genres))
+    logits = lambda xb: model.forward_with_states(xb)[0]  # noqa: E731 (any AudioModel, not only a module's forward)
+    return torch.cat([logits(x[i:i + batch]) for i in range(0, len(x), batch)]) if len(x) else torch.zeros(0, len(model.genres))
 
 
 def probabilities(model: nn.Module, x: np.ndarray | torch.Tensor, name: str = "the input") -> np.ndarray:
@@ -103,20 +106,84 @@ def vote(probabilities: np.ndarray) -> int:
     return int(np.argmax(counts + 1e-3 * probabilities.mean(0)))
 
 
-def model_input(model: nn.Module, audio: np.ndarray, name: str = "audio") -> np.ndarray:
-    """Mono 4 kHz audio -> the model's input for each 5-s clip ``(n_clips, 22, 513)``."""
-    return model.scaler.transform(F.audio_to_psd(audio, name)).astype(np.float32)
+def clips_of(model, audio: np.ndarray, name: str = "audio") -> np.ndarray:
+    """Mono audio at the model's rate cut into the model's clips ``(n_clips, clip_samples)``."""
+    return F.split_clips(audio, name, int(model.clip_samples), int(model.sample_rate))
 
 
-def predict(model: nn.Module, audio: str | Path | np.ndarray, sr: int = F.SAMPLE_RATE) -> Prediction:
-    """Classify a song: a path to any audio file, or a mono array at ``sr`` Hz."""
+def model_input(model, audio: np.ndarray, name: str = "audio") -> torch.Tensor:
+    """Mono audio at the model's rate -> the model's input for each of its clips (the paper's: ``(n, 22, 513)``)."""
+    return audiomodel.model_input(model, clips_of(model, audio, name), name)
+
+
+def predict(model, audio: str | Path | np.ndarray, sr: int = F.SAMPLE_RATE) -> Prediction:
+    """Classify a song: a path to any audio file, or a mono array at ``sr`` Hz.
+
+    Parameters
+    ----------
+    model : AudioModel
+        The classifier (its own front end reads the audio, resampled to its rate).
+    audio : str, Path or numpy.ndarray
+        An audio file (any format soundfile or librosa reads, stereo mixed down) or mono samples.
+    sr : int
+        The rate of ``audio`` when it is an array.
+
+    Returns
+    -------
+    Prediction
+        Per-clip probabilities and the song's verdict (a vote of its clips).
+
+    Examples
+    --------
+    >>> import numpy as np, auralize
+    >>> model = auralize.load_model(auralize.default_checkpoint("lstm"))
+    >>> tone = np.sin(2 * np.pi * 440 * np.arange(44100 * 6) / 44100).astype(np.float32)
+    >>> pred = auralize.predict(model, tone, sr=44100)
+    >>> pred.probabilities.shape
+    (1, 10)
+    """
     name = "audio"
     if isinstance(audio, (str, Path)):
-        name, audio = str(audio), F.load_audio(audio)
+        name, audio = str(audio), F.load_audio(audio, sr=int(model.sample_rate))
     else:
-        audio = F.resample(audio, sr, F.SAMPLE_RATE)
+        audio = F.resample(audio, sr, int(model.sample_rate))
     F.require_audible(audio, name)  # as explain does: silence or NaN gets no verdict
     return Prediction(probabilities(model, model_input(model, audio, name), name), tuple(model.genres))
+
+
+def data_inputs(model, data: Dataset | ClipSet, ids: np.ndarray | None = None, batch: int = 256) -> torch.Tensor:
+    """Model inputs of a data set's clips ``ids`` (default all): from its cached paper-grid PSDs for a model
+    that reads them (``from_psd``), else through the model's front end from the clips' audio.
+
+    Raises
+    ------
+    AuralizeError
+        If the model has its own front end and ``data`` holds no audio (a :class:`Dataset`, not a
+        :class:`ClipSet` from :func:`~auralize.data.load_clips`), or the clips do not fit the model.
+    """
+    dataset = data.dataset if isinstance(data, ClipSet) else data
+    ids = np.arange(len(dataset.label)) if ids is None else ids
+    if hasattr(model, "from_psd") and dataset.psd is not None:
+        return torch.from_numpy(model.from_psd(dataset.psd[ids]))
+    if not isinstance(data, ClipSet):
+        raise AuralizeError(f"a {audiomodel.label(model)} model reads audio through its own front end: give the "
+                            "clips' audio (auralize.load_clips(DIR, sample_rate=..., clip_samples=...))", param="data")
+    if data.audio.shape[1] != int(model.clip_samples) or data.sample_rate != int(model.sample_rate):
+        raise AuralizeError(f"the clips are {data.audio.shape[1]} samples at {data.sample_rate} Hz; the model reads "
+                            f"{model.clip_samples} at {model.sample_rate} Hz: load them with load_clips(DIR, "
+                            f"sample_rate={model.sample_rate}, clip_samples={model.clip_samples})", param="data")
+    return torch.cat([audiomodel.model_input(model, data.audio[ids[i:i + batch]]) for i in range(0, len(ids), batch)]) \
+        if len(ids) else torch.zeros(0)
+
+
+def load_data_for(model, root: str | Path, progress: bool = False) -> Dataset | ClipSet:
+    """What ``model`` evaluates on: the cached paper-grid PSDs for a model that reads them, else the clips'
+    audio at the model's rate and clip length (:func:`~auralize.data.load_clips`)."""
+    from .data import load_clips, load_dataset
+
+    if hasattr(model, "from_psd"):
+        return load_dataset(root, progress=progress)
+    return load_clips(root, progress=progress, sample_rate=int(model.sample_rate), clip_samples=int(model.clip_samples))
 
 
 @dataclass
@@ -184,29 +251,45 @@ def track_votes(probs: np.ndarray, truth: np.ndarray, track_ids: np.ndarray) -> 
     return truth_of, pred_of
 
 
-def evaluate(model: nn.Module, data: Dataset, split: str | Split = "filtered", part: str = "test",
+def evaluate(model, data: Dataset | ClipSet, split: str | Split = "filtered", part: str = "test",
              seed: int | None = None) -> Evaluation:
     """Clip accuracy, track accuracy (a vote of each track's clips), per genre, confusions.
 
-    ``seed`` of a random split defaults to the one the model was trained with (from its
-    metadata), so a model is evaluated on its own held-out part.
+    Parameters
+    ----------
+    model : AudioModel
+        The classifier.
+    data : Dataset or ClipSet
+        The clips (:func:`load_data_for` gives what the model reads: cached PSDs or audio).
+    split : str or Split
+        A split name (:data:`auralize.settings.SPLITS`) or a split made with :func:`~auralize.data.make_split`.
+    part : str
+        ``train``, ``valid`` or ``test``.
+    seed : int, optional
+        Seed of a random split; defaults to the one the model was trained with (from its metadata),
+        so a model is evaluated on its own held-out part.
+
+    Returns
+    -------
+    Evaluation
     """
+    dataset = data.dataset if isinstance(data, ClipSet) else data
     if isinstance(split, str):
         if seed is None:
             meta = getattr(model, "meta", {})
             seed = meta.get("split_seed", meta.get("seed", 0)) if meta.get("split") == split else 0
-        split = make_split(data, split, seed=seed)
+        split = make_split(dataset, split, seed=seed)
     ids = split[part]
     k = len(model.genres)
     # A model knows its own genre list; map the data's labels onto it by name.
-    to_model = np.array([model.genres.index(g) if g in model.genres else -1 for g in data.genres])
-    x = model.scaler.transform(data.psd[ids]).astype(np.float32)
+    to_model = np.array([model.genres.index(g) if g in model.genres else -1 for g in dataset.genres])
+    x = data_inputs(model, data, ids)
     probs = probabilities(model, x, f"the {split.name} split's {part} clips")
-    truth = to_model[data.label[ids]]
+    truth = to_model[dataset.label[ids]]
     pred = probs.argmax(1)
     clip_conf = np.zeros((k, k), dtype=np.int64)
     np.add.at(clip_conf, (truth[truth >= 0], pred[truth >= 0]), 1)
-    track_truth, track_pred = track_votes(probs, truth, data.track[ids])
+    track_truth, track_pred = track_votes(probs, truth, dataset.track[ids])
     track_conf = np.zeros((k, k), dtype=np.int64)
     np.add.at(track_conf, (track_truth[track_truth >= 0], track_pred[track_truth >= 0]), 1)
     per_genre = {}

@@ -111,8 +111,9 @@ def _load_with_librosa(path: Path) -> tuple[np.ndarray, int]:
         raise AuralizeError(f"cannot decode {path}: {reason}; use a wav/flac/ogg/mp3 file") from exc
 
 
-def split_clips(audio: np.ndarray, name: str = "audio") -> np.ndarray:
-    """Cut mono audio into consecutive 20000-sample clips, shape (n_clips, 20000).
+def split_clips(audio: np.ndarray, name: str = "audio", clip_samples: int = CLIP_SAMPLES,
+                sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Cut mono audio into consecutive clips, shape (n_clips, clip_samples) (default: the paper's 5 s at 4 kHz).
 
     A trailing partial clip is dropped unless it is at least ``PAD_TOLERANCE`` full, in which
     case it is zero-padded.
@@ -125,16 +126,16 @@ def split_clips(audio: np.ndarray, name: str = "audio") -> np.ndarray:
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim != 1:
         raise AuralizeError(f"{name}: expected mono audio, got shape {audio.shape}")
-    n_full, tail = divmod(audio.size, CLIP_SAMPLES)
-    if tail >= PAD_TOLERANCE * CLIP_SAMPLES:
-        audio = np.pad(audio, (0, CLIP_SAMPLES - tail))
+    n_full, tail = divmod(audio.size, clip_samples)
+    if tail >= PAD_TOLERANCE * clip_samples:
+        audio = np.pad(audio, (0, clip_samples - tail))
         n_full += 1
     if n_full == 0:
         raise AuralizeError(
-            f"{name} is {audio.size / SAMPLE_RATE:.2f} s long; at least {CLIP_SECONDS} s "
-            f"({CLIP_SAMPLES} samples at {SAMPLE_RATE} Hz) are needed for one clip"
+            f"{name} is {audio.size / sample_rate:.2f} s long; at least {clip_samples / sample_rate:g} s "
+            f"({clip_samples} samples at {sample_rate} Hz) are needed for one clip"
         )
-    return audio[: n_full * CLIP_SAMPLES].reshape(n_full, CLIP_SAMPLES)
+    return audio[: n_full * clip_samples].reshape(n_full, clip_samples)
 
 
 def spectrogram(clips: np.ndarray) -> np.ndarray:
@@ -312,17 +313,27 @@ def require_audible(audio: np.ndarray, name: str = "audio") -> np.ndarray:
 
 
 def audio_to_psd(audio: np.ndarray, name: str = "audio") -> np.ndarray:
-    """Mono 4 kHz audio -> clip PSDs ``(n_clips, 22, 513)`` float32.
+    """Mono 4 kHz audio -> clip PSDs ``(n_clips, 22, 513)`` float32 (see :func:`clips_to_psd`).
 
     Raises
     ------
     AuralizeError
-        If the audio is shorter than one clip, or so loud (samples far outside [-1, 1]) that
-        its spectrogram overflows.
+        If the audio is shorter than one clip, or so loud that its spectrogram overflows.
+    """
+    return clips_to_psd(split_clips(audio, name), name)
+
+
+def clips_to_psd(clips: np.ndarray, name: str = "audio") -> np.ndarray:
+    """Clips ``(n, 20000)`` -> their PSDs ``(n, 22, 513)`` float32.
+
+    Raises
+    ------
+    AuralizeError
+        If the audio is so loud (samples far outside [-1, 1]) that its spectrogram overflows.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        psd = spectrogram(split_clips(audio, name)).astype(np.float32)
+        psd = spectrogram(clips).astype(np.float32)
     if not np.isfinite(psd).all():
         raise AuralizeError(f"{name}: its spectrogram is not finite (samples of up to "
-                            f"{np.max(np.abs(audio)):.3g}, far outside [-1, 1]); give real audio")
+                            f"{np.max(np.abs(clips)):.3g}, far outside [-1, 1]); give real audio")
     return psd

@@ -4,7 +4,7 @@
 ``softmax``) to its :class:`ModelKind` entry: class, table label, the paper's figure, default
 size and training defaults. Nothing else in the toolkit compares kind names; a model class
 answers for itself what its states are, which one reads the spectrogram, its default neuron
-layer and its first-layer weight rows (see :class:`Classifier`).
+layer and its first-layer weight rows (see :class:`PaperModel`).
 
 All models take model input ``(batch, 22, 513)`` and return class logits ``(batch, n_classes)``
 from ``forward`` (so captum and plain training use them directly).
@@ -34,13 +34,14 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from . import checks
-from .errors import AuralizeError
-from .features import N_BINS, N_FRAMES
+import numpy as np
 
-INPUT_NORMS = ("none", "level")
-VARIANTS = ("paper", "authors")
-GATES = ("i", "f", "o", "g")
+from . import checks
+from . import features as F
+from .errors import AuralizeError
+from .features import N_BINS, N_FRAMES, InputScaler
+from .registry import Registry
+from .settings import GATES, INPUT_NORMS, VARIANTS
 
 #: Largest sizes a config may declare: a checkpoint's config is read before any weight, and a
 #: hand-edited hidden size of 10**6 would otherwise try to allocate tens of gigabytes.
@@ -52,7 +53,7 @@ MAX_PARAMETERS = 200_000_000  # 800 MB of float32
 class ModelKind:
     """One registry entry: everything the toolkit needs to know about a model kind by its name.
 
-    Adding a model kind is one :func:`register` call with a :class:`Classifier` subclass; the
+    Adding a model kind is one :func:`register` call with a :class:`PaperModel` subclass; the
     CLI's choices, training defaults, reproduce tables and neuron tools all read this entry.
     """
 
@@ -67,23 +68,17 @@ class ModelKind:
 
 
 #: The model registry: name -> :class:`ModelKind`, in the order the CLI lists them.
-MODELS: dict[str, ModelKind] = {}
+MODELS: Registry[ModelKind] = Registry("model", "kind")
 
 
-def register(kind: ModelKind) -> ModelKind:
+def register_model(kind: ModelKind) -> ModelKind:
     """Add (or replace) a model kind in :data:`MODELS`; returns it."""
-    if not re.fullmatch(r"[a-z][a-z0-9_-]*", kind.name):
-        raise AuralizeError(f"a model kind's name is lower-case letters, digits, - or _; got {kind.name!r}")
-    MODELS[kind.name] = kind
-    return kind
+    return MODELS.register(kind)
 
 
 def model_kind(name: str) -> ModelKind:
     """The registry entry of ``name``; an unknown name is a one-line error listing the known ones."""
-    try:
-        return MODELS[name]
-    except (KeyError, TypeError):
-        raise AuralizeError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}", param="kind") from None
+    return MODELS[name]
 
 
 def model_names(*, neural: bool | None = None) -> tuple[str, ...]:
@@ -147,12 +142,22 @@ def normalise_input(x: torch.Tensor, mode: str) -> torch.Tensor:
     return x
 
 
-class Classifier(nn.Module):
-    """Base of every model kind: logits from ``forward``, named states from ``forward_with_states``,
-    and the hooks the neuron, weight and ablation tools call (a kind overrides those it has).
+class PaperModel(nn.Module):
+    """The paper's front end as an :class:`~auralize.audiomodel.AudioModel`: base of every kind here.
+
+    A model of a registered kind reads the paper's input (the 22 x 513 PSD of a 5-s clip at 4 kHz,
+    scaled by the :class:`~auralize.features.InputScaler` fitted on its training clips and attached
+    with its genres by :func:`auralize.checkpoint.attach`) and gives logits from ``forward`` and named
+    states from ``forward_with_states``. It also answers the hooks the neuron, weight and ablation
+    tools call (a kind overrides those it has).
     """
 
     config: ModelConfig
+    scaler: InputScaler
+    genres: tuple[str, ...]
+    sample_rate: int = F.SAMPLE_RATE
+    clip_samples: int = F.CLIP_SAMPLES
+    input_layout: str = "frames, bins"
     #: The state whose units read the spectrogram directly (their weight rows are spectra).
     input_layer: str | None = None
     #: LSTM-style gates whose first-layer weight rows :meth:`weight_rows` can return.
@@ -164,17 +169,35 @@ class Classifier(nn.Module):
     def forward_with_states(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         raise NotImplementedError
 
-    def state_names(self) -> list[str]:
-        """Names of the states ``forward_with_states`` returns (a probe with one silent clip)."""
-        with torch.no_grad():
-            return list(self.forward_with_states(torch.zeros(1, self.config.n_frames, self.config.n_bins))[1])
+    # --- the front end ---------------------------------------------------------------------------
 
-    def check_layer(self, layer: str) -> None:
-        """A one-line error unless ``layer`` is one of :meth:`state_names`."""
-        names = self.state_names()
-        if layer not in names:
-            raise AuralizeError(f"unknown layer {layer!r} for this {self.config.kind} model; choose one of "
-                                f"{', '.join(names) or '(it has no states)'}", param="layer")
+    def features(self, audio: torch.Tensor) -> torch.Tensor:
+        """Differentiable: audio ``(..., samples)`` -> scaled PSD ``(..., frames, 513)``."""
+        return self.scaler.transform(F.torch_spectrogram(audio))
+
+    def model_input(self, clips: np.ndarray, name: str = "audio") -> torch.Tensor:
+        """The exact input of numpy clips ``(n, 20000)``: SciPy's spectrogram (the reference), then the scaler."""
+        return torch.from_numpy(self.from_psd(F.clips_to_psd(clips, name)))
+
+    def from_psd(self, psd: np.ndarray) -> np.ndarray:
+        """Model input of PSDs ``(n, 22, 513)`` (a data set's cached features) as float32."""
+        return self.scaler.transform(psd).astype(np.float32)
+
+    def input_bounds(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-bin range of the training inputs (lo, hi), each ``(513,)``."""
+        return self.scaler.bounds(torch.zeros(1))
+
+    def input_psd(self, x: torch.Tensor) -> np.ndarray:
+        """The PSD a model input stands for (the scaler's exact inverse), float64."""
+        return self.scaler.inverse(x.double()).numpy()
+
+    def inverse(self, x: torch.Tensor, n_iter: int = 100, seed: int = 0) -> np.ndarray:
+        """Audio of model inputs ``(batch, frames, 513)``: their PSDs through Griffin-Lim."""
+        from .invert import psd_to_audio
+
+        return np.asarray(psd_to_audio(torch.from_numpy(self.input_psd(x)), n_iter=n_iter, seed=seed))
+
+    # --- what the tools ask of a kind ------------------------------------------------------------
 
     def default_layer(self) -> str:
         """The state whose neurons ``auralize neurons`` and neuron dreams use by default."""
@@ -250,7 +273,7 @@ class TanhLayer(nn.Module):
         return torch.stack(hs, 1), None
 
 
-class RecurrentClassifier(Classifier):
+class RecurrentClassifier(PaperModel):
     """Vanilla RNN, LSTM or LSTM with soft attention, as in the paper's equations.
 
     - ``rnn``: ``h^1_t = W x_t`` (a linear map of each frame), then ``layers`` tanh recurrences;
@@ -349,7 +372,7 @@ class AttentionLSTM(RecurrentClassifier):
     attention = True
 
 
-class MLP(Classifier):
+class MLP(PaperModel):
     """The paper's 2-layer network on the flattened 22x513 input: 125 sigmoid hidden units."""
 
     input_layer = "hidden"
@@ -376,7 +399,7 @@ class MLP(Classifier):
         return f"({self.config.hidden} hidden units)"
 
 
-class KernelSVM(Classifier):
+class KernelSVM(PaperModel):
     """One-vs-rest RBF SVM: ``f_k(x) = sum_i A_ik exp(-gamma |x - s_i|^2) + b_k``.
 
     ``support`` holds the union of the support vectors of the per-class machines; the weights
@@ -400,7 +423,7 @@ class KernelSVM(Classifier):
         return torch.exp(-self.gamma * sq.clamp(min=0)) @ self.coef + self.intercept, {}
 
 
-class SoftmaxRegression(Classifier):
+class SoftmaxRegression(PaperModel):
     """Multinomial logistic regression on the flattened input (fitted by ``baselines.fit_baseline``)."""
 
     def __init__(self, config: ModelConfig) -> None:
@@ -412,7 +435,7 @@ class SoftmaxRegression(Classifier):
         return self.linear(normalise_input(x, self.config.input_norm).flatten(1)), {}
 
 
-def build_model(config: ModelConfig) -> Classifier:
+def build_model(config: ModelConfig) -> PaperModel:
     """A fresh, untrained model for ``config`` (its kind's registered class).
 
     The size is measured on torch's ``meta`` device first (no memory), so a config of absurd
@@ -437,4 +460,4 @@ for _kind in (
     ModelKind("lstm", LSTM, "LSTM 2x250", 0.79, size=(250, 2), recurrent=True),
     ModelKind("attention", AttentionLSTM, "LSTM + attention 2x60", 0.748, size=(60, 2), recurrent=True),
 ):
-    register(_kind)
+    register_model(_kind)

@@ -20,45 +20,47 @@ import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
 from . import checks, results
+from .audiomodel import check_layer, default_layer, file_stem, fingerprint, origin, source
 from .errors import AuralizeError
+from .registry import Registry
 
-RULES = ("last", "mean", "max")
+#: Timestep rules: name -> function reducing a state ``(N, T, H)`` over its frames to ``(N, H)``.
+RULES: Registry[Callable[[torch.Tensor], torch.Tensor]] = Registry("timestep rule", "rule")
 
 
-def default_layer(model: nn.Module) -> str:
-    """The state whose neurons are analysed by default (the model's own choice: the top
-    recurrent layer's hidden state, ``hidden`` for the MLP)."""
-    return model.default_layer()
+def register_rule(name: str):
+    """Decorator: make a reduction ``(N, T, H) -> (N, H)`` a timestep rule (``--rule NAME``)."""
+    return lambda fn: RULES.register(fn, name)
+
+
+register_rule("last")(lambda state: state[:, -1])  # the state the classifier reads
+register_rule("mean")(lambda state: state.mean(1))
+register_rule("max")(lambda state: state.amax(1))
 
 
 def reduce_time(state: torch.Tensor, rule: str) -> torch.Tensor:
-    """(N, T, H) -> (N, H) by the timestep rule; (N, H) passes through."""
-    if rule not in RULES:
-        raise AuralizeError(f"unknown timestep rule {rule!r}; use one of {', '.join(RULES)}")
-    if state.dim() == 2:
-        return state
-    if rule == "last":
-        return state[:, -1]
-    return state.mean(1) if rule == "mean" else state.amax(1)
-
-
-def check_layer(model: nn.Module, layer: str) -> None:
-    """A one-line error unless ``layer`` is one of the model's states."""
-    model.check_layer(layer)
+    """(N, T, H) -> (N, H) by the timestep rule (:data:`RULES`); (N, H) passes through."""
+    reduce = RULES[rule]
+    return state if state.dim() == 2 else reduce(state)
 
 
 @torch.no_grad()
-def activations(model: nn.Module, x: np.ndarray | torch.Tensor, layer: str, rule: str = "mean",
+def activations(model, x: np.ndarray | torch.Tensor, layer: str, rule: str = "mean",
                 batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """Per-clip activations ``(n, units)`` of ``layer`` and the model's predicted class ``(n,)``."""
+    """Per-clip activations ``(n, units)`` of ``layer`` and the model's predicted class ``(n,)``.
+
+    ``x`` is model input (:func:`auralize.audiomodel.model_input` of the clips).
+    """
     check_layer(model, layer)
-    model.eval()
+    if isinstance(model, nn.Module):
+        model.eval()
     x = torch.as_tensor(x, dtype=torch.float32)
     acts, preds = [], []
     for i in range(0, len(x), batch):
@@ -121,7 +123,7 @@ class NeuronReport:
         units = report.thresholds.shape
         if (len(units) != 1 or report.active_rate.shape != (len(genres), units[0])
                 or report.mean_activation.shape != report.active_rate.shape or n_clips.shape != (len(genres),)
-                or not all(np.isfinite(a).all() for a in arrays) or report.rule not in RULES):
+                or not all(np.isfinite(a).all() for a in arrays) or report.rule not in RULES.choices()):
             raise AuralizeError("damaged neuron statistics (arrays of inconsistent shapes, or non-finite)")
         return report
 
@@ -133,7 +135,8 @@ def top_neurons(model: nn.Module, x: np.ndarray | torch.Tensor, layer: str | Non
     Parameters
     ----------
     model : a trained model with ``genres``
-    x : model inputs ``(n, 22, 513)`` (e.g. ``model.scaler.transform(psd)``)
+    x : model inputs of the clips (:func:`auralize.audiomodel.model_input`; the paper's models:
+        ``(n, 22, 513)``)
     layer : a state name (default: the top layer's hidden state)
     rule : ``last``, ``mean`` or ``max`` over the frames
     quantile : a unit is active above this quantile of its own activations over all clips
@@ -141,7 +144,7 @@ def top_neurons(model: nn.Module, x: np.ndarray | torch.Tensor, layer: str | Non
     """
     checks.number("quantile", quantile, lo=0, hi=1, lo_open=True, hi_open=True)
     k = checks.count("k", k)
-    layer = layer or model.default_layer()
+    layer = layer or default_layer(model)
     acts, pred = activations(model, x, layer, rule)
     thresholds = np.quantile(acts, quantile, axis=0)
     active = acts > thresholds
@@ -157,55 +160,73 @@ def top_neurons(model: nn.Module, x: np.ndarray | torch.Tensor, layer: str | Non
     return NeuronReport(layer, rule, quantile, tuple(model.genres), thresholds, rate, mean, counts, k)
 
 
-def neurons_path(checkpoint: str | Path) -> Path:
-    """Where a checkpoint's neuron statistics live: ``<checkpoint stem>.neurons.json`` beside it."""
-    checkpoint = Path(checkpoint)
-    return checkpoint.with_name(checkpoint.stem + ".neurons.json")
+def neurons_path(model) -> Path | None:
+    """Where a model's neuron statistics live: ``<checkpoint stem>.neurons.json`` beside its checkpoint,
+    ``my_model.build.neurons.json`` beside ``my_model.py`` for ``my_model.py:build``; ``None`` for a model
+    that came from no file. ``model`` is a model or the checkpoint it came from."""
+    where = origin(model)
+    return None if where is None else where.with_name(f"{file_stem(model)}.neurons.json")
 
 
-def _fingerprint(checkpoint: str | Path) -> str:
-    return hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()[:16]
+def _fingerprint(model) -> str:
+    """What identifies the model's weights (its checkpoint file's hash, or a hash of its tensors)."""
+    if isinstance(model, (str, Path)):
+        return hashlib.sha256(Path(model).read_bytes()).hexdigest()[:16]
+    return fingerprint(model)
 
 
-def _read_saved(checkpoint: str | Path) -> dict | None:
-    """The checkpoint's ``.neurons.json`` if it belongs to this version of the checkpoint, else None.
+def _read_saved(model) -> dict | None:
+    """The model's ``.neurons.json`` if it belongs to this version of the model, else None.
 
     A damaged or foreign file is a one-line error saying how to remake it.
     """
-    path = neurons_path(checkpoint)
-    if not path.is_file():
+    path = neurons_path(model)
+    if path is None or not path.is_file():
         return None
-    remake = f"rerun 'auralize neurons {checkpoint} --data DIR' (it rewrites the file)"
+    name = model if isinstance(model, (str, Path)) else source(model)
+    remake = f"rerun 'auralize neurons {name} --data DIR' (it rewrites the file)"
     try:
         saved = results.read(path, "neurons")
     except AuralizeError as exc:
         raise AuralizeError(f"{exc}; {remake}") from None
     if not isinstance(saved.get("reports"), dict) or not isinstance(saved.get("default"), str):
         raise AuralizeError(f"{path} is damaged (no reports); {remake}")
-    if saved.get("checkpoint_sha256") != _fingerprint(checkpoint):
-        raise AuralizeError(f"{path} was made for another version of {Path(checkpoint).name}; {remake}")
+    if saved.get("checkpoint_sha256") != _fingerprint(model):
+        raise AuralizeError(f"{path} was made for another version of {Path(str(name).split(':')[0]).name}; {remake}")
     return saved
 
 
-def save_reports(checkpoint: str | Path, reports: list[NeuronReport]) -> Path:
-    """Merge reports (keyed by layer) into the checkpoint's ``.neurons.json`` (a ``neurons`` result).
+def save_reports(model, reports: list[NeuronReport]) -> Path:
+    """Merge reports (keyed by layer) into the model's ``.neurons.json`` (a ``neurons`` result).
 
-    Reports made for another version of the checkpoint (a retrained model), and a damaged file,
-    are replaced.
+    ``model`` is a model or its checkpoint. Reports made for another version of the model (a retrained
+    model), and a damaged file, are replaced.
+
+    Raises
+    ------
+    AuralizeError
+        If the model came from no file (nowhere to keep its statistics beside).
     """
+    path = neurons_path(model)
+    if path is None:
+        raise AuralizeError("this model came from no file, so its neuron statistics have nowhere to live beside it; "
+                            "save it, or keep the reports top_neurons returns")
     try:
-        saved = _read_saved(checkpoint)
+        saved = _read_saved(model)
     except AuralizeError:
         saved = None  # this command is the remedy the error suggests: start afresh
-    saved = saved or {"checkpoint_sha256": _fingerprint(checkpoint), "default": reports[0].layer, "reports": {}}
+    saved = saved or {"checkpoint_sha256": _fingerprint(model), "default": reports[0].layer, "reports": {}}
     for r in reports:
         saved["reports"][r.layer] = r.to_dict()
-    return results.write(neurons_path(checkpoint), "neurons", saved)
+    return results.write(path, "neurons", saved)
 
 
-def load_report(checkpoint: str | Path, layer: str | None = None) -> NeuronReport | None:
-    """A checkpoint's saved neuron statistics for ``layer`` (default: the first saved), or ``None``."""
-    saved = _read_saved(checkpoint)
+def load_report(model, layer: str | None = None) -> NeuronReport | None:
+    """A model's saved neuron statistics for ``layer`` (default: the first saved), or ``None``.
+
+    ``model`` is a model or its checkpoint; a model that came from no file has none.
+    """
+    saved = _read_saved(model)
     if saved is None:
         return None
     entry = saved["reports"].get(layer or saved["default"])
@@ -214,8 +235,8 @@ def load_report(checkpoint: str | Path, layer: str | None = None) -> NeuronRepor
     try:
         return NeuronReport.from_dict(entry)
     except AuralizeError as exc:
-        raise AuralizeError(f"{neurons_path(checkpoint)}: {exc}; rerun 'auralize neurons {checkpoint} "
-                            "--data DIR'") from None
+        raise AuralizeError(f"{neurons_path(model)}: {exc}; rerun 'auralize neurons "
+                            f"{model if isinstance(model, (str, Path)) else source(model)} --data DIR'") from None
 
 
 @contextlib.contextmanager

@@ -145,13 +145,14 @@ def _explanation(exp, title: str):
     heights = [1.2, 2, 2] + ([0.6] if exp.attention is not None else [])
     fig, axes = plt.subplots(rows, 1, figsize=(min(4 + 1.1 * n, 18), 7.5), sharex=True,
                              gridspec_kw={"height_ratios": heights})
-    seconds = n * F.CLIP_SECONDS
-    t_clip = (np.arange(n) + 0.5) * F.CLIP_SECONDS
+    clip_s = exp.clip_seconds
+    seconds = n * clip_s
+    t_clip = (np.arange(n) + 0.5) * clip_s
     ax = axes[0]
     bottom = np.zeros(n)
     cmap = plt.get_cmap("tab10")
     for g, name in enumerate(exp.genres):
-        ax.bar(t_clip, exp.probabilities[:, g], width=F.CLIP_SECONDS * 0.95, bottom=bottom, color=cmap(g % 10),
+        ax.bar(t_clip, exp.probabilities[:, g], width=clip_s * 0.95, bottom=bottom, color=cmap(g % 10),
                label=name)
         bottom += exp.probabilities[:, g]
     ax.set_ylabel("p(genre)")
@@ -159,11 +160,12 @@ def _explanation(exp, title: str):
     ax.legend(ncol=5, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, 1.45), frameon=False)
     ax.set_title(title or f"verdict: {exp.verdict}; {exp.method} for {exp.genres[int(exp.target[0])]}",
                  fontsize=9, pad=30)
-    db = 10 * np.log10(np.maximum(exp.psd.reshape(-1, F.N_BINS), 1e-12))
-    extent = [0, seconds, 0, F.SAMPLE_RATE / 2]
+    bins = exp.psd.shape[-1]
+    db = 10 * np.log10(np.maximum(exp.psd.reshape(-1, bins), 1e-12))
+    extent = [0, seconds, 0, exp.sample_rate / 2]
     axes[1].imshow(db.T, origin="lower", aspect="auto", cmap="magma", extent=extent, vmin=db.max() - 80)
     axes[1].set_ylabel("Hz")
-    attr = exp.attributions.reshape(-1, F.N_BINS)
+    attr = exp.attributions.reshape(-1, bins)
     lim = np.quantile(np.abs(attr), 0.995) or 1.0
     axes[2].imshow(attr.T, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, extent=extent)
     axes[2].set_ylabel("Hz (attribution)")

@@ -26,8 +26,8 @@ def profile_input(model: nn.Module, rows: torch.Tensor, frames: int, contrast: f
     x = rows / rows.abs().amax(dim=(1, 2), keepdim=True).clamp(min=1e-12) * contrast
     if x.shape[1] == 1:
         x = x.expand(-1, frames, -1)
-    lo, hi = model.scaler.bounds(x)
-    return torch.maximum(torch.minimum(x, hi), lo)
+    lo, hi = model.input_bounds()
+    return torch.maximum(torch.minimum(x, hi.to(x.dtype)), lo.to(x.dtype))
 
 
 def render_units(model: nn.Module, units: list[int], gate: str = "g", seconds: float = 3.0, contrast: float = 3.0,
@@ -52,9 +52,9 @@ def render_units(model: nn.Module, units: list[int], gate: str = "g", seconds: f
     samples = int(round(seconds * F.SAMPLE_RATE))
     frames = rows.shape[1] if rows.shape[1] > 1 else 1 + (samples - F.N_FFT) // F.HOP
     x = profile_input(model, rows[units], frames, contrast)
-    psd = model.scaler.inverse(x.double())
+    psd = model.input_psd(x)
     audio = np.asarray(psd_to_audio(psd, n_iter=n_iter, seed=seed), dtype=np.float32)
-    return audio[:, :samples], psd.numpy()
+    return audio[:, :samples], psd
 
 
 def top_units(report) -> tuple[list[int], dict[int, list[str]]]:

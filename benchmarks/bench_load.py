@@ -34,7 +34,8 @@ def main() -> None:
     psd = auralize.spectrogram(rng.standard_normal((10, 20000)) * 0.1)
     song = (0.1 * rng.standard_normal(60 * 4000)).astype(np.float32)
     paths = {
-        "dream loop (60 steps)": lambda: auralize.render(model, auralize.class_logprob(jazz), steps=60),
+        "dream loop (60 steps)": lambda: auralize.render(model, auralize.class_logprob(jazz),
+                                                         auralize.DreamSettings(param="spectrogram", steps=60)),
         "Griffin-Lim (10 x 5 s, 64 it.)": lambda: auralize.psd_to_audio(psd, n_iter=64),
         "per-clip inference (60 s)": lambda: auralize.predict(model, song),
     }

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from auralize import features as F  # noqa: E402
 from auralize.errors import AuralizeError  # noqa: E402
 from auralize.io import atomic_write_text  # noqa: E402
-from auralize.panel.data import ClipSet, load_clips  # noqa: E402
+from auralize.data import ClipSet, load_clips  # noqa: E402
 from auralize.panel.registry import JUDGES, OUTSIDE_PANEL, PANEL  # noqa: E402
 from auralize.panel.scoring import build_reference, rows_table, score_row, temporal_table  # noqa: E402
 

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 
 import auralize
-from auralize import (HOP, N_FFT, SAMPLE_RATE, genre_objective, load_report, pyplot, render, round_trip, save_figure,
-                      save_wav, to_audio)
+from auralize import (HOP, N_FFT, SAMPLE_RATE, DreamSettings, genre_objective, load_report, pyplot, render, round_trip,
+                      save_figure, save_wav, to_audio)
 
 from _common import finish, options, setup
 
@@ -35,7 +35,8 @@ def main(argv=None):
         song = auralize.load_audio(data.tracks[track].path)[: 5 * SAMPLE_RATE + HOP]
         objective = genre_objective(model, genre, report=report)
         for j, (name, init) in enumerate((("noise", "noise"), ("real clip", song))):
-            result = render(model, [objective], steps=steps, init=init, seed=args.seed)
+            settings = DreamSettings(param="spectrogram", steps=steps, init=init, seed=args.seed)
+            result = render(model, [objective], settings)
             start = torch.from_numpy(model.scaler.transform(auralize.spectrogram(song[:N_FFT + 22 * HOP])).astype(np.float32))
             moved = float((result.x[0, :22] - start[:22]).abs().mean()) if name == "real clip" else float("nan")
             audio = to_audio(result, seed=args.seed)[0]

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))  # this checkout's auralize, not an installed one
 import bench_panel  # noqa: E402
 
 from auralize.io import atomic_write_text  # noqa: E402
-from auralize.panel.data import load_clips  # noqa: E402
+from auralize.data import load_clips  # noqa: E402
 from auralize.panel.scoring import rows_table  # noqa: E402
 
 ROBUST = ["--checkpoint", "trained/lstm-robust.pt"]

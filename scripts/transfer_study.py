@@ -32,7 +32,7 @@ from auralize import DreamSettings, load_model, make_audible, save_wav  # noqa: 
 from auralize import features as F  # noqa: E402
 from auralize.io import atomic_write_text  # noqa: E402
 from auralize.panel import judge  # noqa: E402
-from auralize.panel.data import load_clips  # noqa: E402
+from auralize.data import load_clips  # noqa: E402
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from auralize import features as F
 from auralize.checkpoint import load_model
 from auralize.cli import cli
 from auralize.dream import Target, WaveformParam, class_logprob, genre_objective, neuron, render
+from auralize.settings import DreamSettings
 from auralize.training import TrainSettings, train
 
 
@@ -53,7 +54,7 @@ def test_objective_rises(param):
 
     model = random_model()
     objs = [class_logprob(1, "b"), neuron("layer2.h", 3, "mean")]
-    result = render(model, objs, param=PARAMS[param], steps=30, seed=0)
+    result = render(model, objs, DreamSettings(param=PARAMS[param], steps=30, seed=0))
     assert result.curve.shape == (30, 2)
     assert (result.curve[-5:].mean(0) > result.curve[:3].mean(0) + 0.2).all(), result.curve[[0, -1]]
     assert result.x.shape == (2, 23, 513)  # 22 frames plus one of jitter margin
@@ -61,16 +62,14 @@ def test_objective_rises(param):
 
 def test_long_dream_uses_every_window(tiny):
     model = load_model(tiny)
-    result = render(model, [class_logprob(0)], seconds=12, steps=3, seed=0)
+    result = render(model, [class_logprob(0)], DreamSettings(param="spectrogram", seconds=12, steps=3, seed=0))
     assert result.settings["windows_per_step"] >= 3
     assert result.x.shape[1] == 1 + (48000 - 1024) // 896 + 1
 
 
 def test_same_seed_same_result(tiny):
     model = load_model(tiny)
-    a = render(model, [class_logprob(0)], steps=5, seed=3)
-    b = render(model, [class_logprob(0)], steps=5, seed=3)
-    c = render(model, [class_logprob(0)], steps=5, seed=4)
+    a, b, c = (render(model, [class_logprob(0)], DreamSettings(param="spectrogram", steps=5, seed=s)) for s in (3, 3, 4))
     assert torch.equal(a.x, b.x) and not torch.equal(a.x, c.x)
 
 
@@ -174,8 +173,8 @@ def test_dreams_do_not_depend_on_batch_mates():
     for param in ("spectrogram", "waveform"):
         from auralize.dream import PARAMS, to_audio
 
-        both = render(model, [a, b], param=PARAMS[param], steps=6, seed=2)
-        alone = render(model, [b], param=PARAMS[param], steps=6, seed=2)
+        both = render(model, [a, b], DreamSettings(param=PARAMS[param], steps=6, seed=2))
+        alone = render(model, [b], DreamSettings(param=PARAMS[param], steps=6, seed=2))
         assert torch.equal(both.x[1:], alone.x) and np.array_equal(both.curve[:, 1:], alone.curve)
         assert np.array_equal(to_audio(both, n_iter=4)[1:], to_audio(alone, n_iter=4))
 
@@ -206,15 +205,16 @@ def test_penalty_is_part_of_the_ascent():
     from auralize.dream import l2
 
     model = random_model()
-    free = render(model, class_logprob(0), penalty=None, steps=15, seed=0)
-    held = render(model, class_logprob(0), penalty=50 * l2(), steps=15, seed=0)
+    none = dict(param="spectrogram", tv_time=0, tv_freq=0, clamp=False, steps=15, seed=0)
+    free = render(model, class_logprob(0), DreamSettings(l2=0, **none))
+    held = render(model, class_logprob(0), DreamSettings(l2=50, **none))
     assert held.x.pow(2).mean() < 0.5 * free.x.pow(2).mean()
     assert held.settings["penalty"] == "50 * l2" and free.settings["penalty"] is None
 
 
 def test_waveform_param_object(tiny):
     model = load_model(tiny)
-    result = render(model, class_logprob(0), param=WaveformParam, steps=3, seed=0)
+    result = render(model, class_logprob(0), DreamSettings(param=WaveformParam, steps=3, seed=0))
     assert result.audio.shape == (1, 20000 + 896) and result.param == "waveform"
 
 
@@ -240,7 +240,7 @@ def test_toy_param_is_one_registry_entry(tiny, tmp_path):
         def to_audio(self, n_iter, seed):
             from auralize.invert import psd_to_audio
 
-            return np.asarray(psd_to_audio(self.scaler.inverse(self.forward().detach().double()), n_iter, seed))
+            return self.inverse(self.forward().detach(), n_iter=n_iter, seed=seed)
 
     try:
         code, out, err = invoke("--genre", "rock", "--checkpoint", str(tiny), "-o", str(tmp_path / "r.wav"),
@@ -250,14 +250,14 @@ def test_toy_param_is_one_registry_entry(tiny, tmp_path):
         assert json.loads((tmp_path / "r.json").read_text())["settings"]["param"] == "toy-smooth"
         assert "toy-smooth" in invoke("--help")[1]
     finally:
-        PARAMS.pop("toy-smooth")
+        PARAMS.unregister("toy-smooth")
     code, _, err = invoke("--genre", "rock", "--checkpoint", str(tiny), "--param", "toy-smooth")
     assert code == 2 and "toy-smooth" in err
 
 
 def test_dream_result_shows_itself_in_a_notebook(tiny):
     model = load_model(tiny)
-    dream = render(model, [class_logprob(0, "classical")], steps=2)
+    dream = render(model, [class_logprob(0, "classical")], DreamSettings(param="spectrogram", steps=2))
     page = dream._repr_html_()
     assert page.count("<audio") == 1 and page.count("<img") == 1 and "log p(classical)" in page
     assert dream.psd().shape == (1, 22, 513)

@@ -7,6 +7,7 @@ import torch
 
 from auralize import features as F
 from auralize.dream import PARAMS, FineParam, FreqMask, TimeMask, from_names, render, to_audio
+from auralize.settings import DreamSettings
 from auralize.dream.objectives import Context, class_logprob, tv_time
 from auralize.errors import AuralizeError
 
@@ -46,8 +47,9 @@ def test_fine_griffin_lim_moves_the_phase_but_not_the_magnitude(toy):
 
 
 def _dream(toy, seed, copies=2):
-    result = render(toy, class_logprob(5, "jazz"), param=FineParam, transforms=from_names("noise,freq-mask:60"),
-                    steps=3, copies=copies, seed=seed)
+    settings = DreamSettings(param=FineParam, jitter=0, noise=0, transforms=("noise", "freq-mask:60"), steps=3,
+                             copies=copies, seed=seed)
+    result = render(toy, class_logprob(5, "jazz"), settings)
     return result, to_audio(result, n_iter=2, seed=seed)
 
 

@@ -74,15 +74,15 @@ def test_item10_settings_are_checked_in_the_library(field, value):
 
 def test_item10_render_checks_and_lr_zero_is_not_replaced(toy_checkpoint):
     """render(lr=0) used to become 0.1 silently (`lr or 0.1`); now it is refused, naming lr, not --lr."""
-    from auralize import class_logprob, load_model, render
+    from auralize import DreamSettings, class_logprob, load_model, render
 
     model = load_model(toy_checkpoint)
     for kwargs, name in ((dict(lr=0.0), "lr"), (dict(lr=float("inf")), "lr"), (dict(steps=0), "steps"),
                          (dict(seconds=float("nan")), "seconds"), (dict(seconds=1e9), "seconds")):
         with pytest.raises(AuralizeError, match=f"^{name} must") as exc:
-            render(model, class_logprob(0), **kwargs)
+            render(model, class_logprob(0), DreamSettings(**kwargs))
         assert "--" not in str(exc.value)
-    assert render(model, class_logprob(0), lr=1e-3, steps=1).settings["lr"] == 1e-3
+    assert render(model, class_logprob(0), DreamSettings(lr=1e-3, steps=1)).settings["lr"] == 1e-3
 
 
 def test_item12_out_is_an_existing_directory(toy_checkpoint, tmp_path):
@@ -173,7 +173,7 @@ def test_item13_a_killed_dream_set_leaves_no_wav_without_its_json(toy_checkpoint
 def test_item15_threads_policy(toy_checkpoint, monkeypatch):
     import torch
 
-    from auralize import Objective, load_model, render, threads
+    from auralize import DreamSettings, Objective, load_model, render, threads
 
     seen = []
     probe = Objective(lambda c: (seen.append(torch.get_num_threads()), c.logits[:, 0].mean())[1], "probe")
@@ -185,7 +185,7 @@ def test_item15_threads_policy(toy_checkpoint, monkeypatch):
             monkeypatch.setenv(k, v)
         seen.clear()
         before = torch.get_num_threads()
-        render(model, probe, steps=2)
+        render(model, probe, DreamSettings(param="spectrogram", steps=2))
         assert seen == [expected, expected] and torch.get_num_threads() == before
     monkeypatch.setenv("AURALIZE_THREADS", "many")
     with pytest.raises(AuralizeError, match="AURALIZE_THREADS must be a whole number"):
@@ -228,7 +228,8 @@ def test_item16_cold_start_imports_nothing_heavy():
 
 def test_item16_dream_does_not_import_dynamo(toy_checkpoint):
     code = ("import sys, auralize; m = auralize.load_model(sys.argv[1]); "
-            "auralize.render(m, auralize.class_logprob(0), steps=2); print('torch._dynamo' in sys.modules)")
+            "auralize.render(m, auralize.class_logprob(0), auralize.DreamSettings(steps=2)); "
+            "print('torch._dynamo' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code, str(toy_checkpoint)], cwd=REPO, capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"

@@ -7,7 +7,7 @@ import pytest
 from auralize import panel
 from auralize.panel import registry
 from auralize.panel.cnn import CNNJudge
-from auralize.panel.data import load_clips
+from auralize.data import load_clips
 from auralize.panel.handmade import FeatureJudge
 from auralize.panel.melrnn import MelLSTM, MelLSTMJudge
 from auralize.panel.recurrent import RecurrentJudge
@@ -155,7 +155,7 @@ def test_cli_judge_errors_are_one_line(tiny_panel, tmp_path):
     text = tmp_path / "notes.wav"
     text.write_text("not audio at all\n")
     one_line_error(*run(["judge", str(text)], env=env)[::2], "cannot decode")
-    one_line_error(*run(["judge", str(text), "--judges", "features,oracle"], env=env)[::2], "unknown judge 'oracle'")
+    one_line_error(*run(["judge", str(text), "--judges", "features,oracle"], env=env)[::2], "--judges names no judge called 'oracle'")
     empty = tmp_path / "empty-panel"
     empty.mkdir()
     code, _, err = run(["judge", str(text), "--judges", "cnn"], env={"AURALIZE_PANEL": str(empty)})

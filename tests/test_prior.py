@@ -9,6 +9,8 @@ from auralize.dream import prior as P
 from auralize.dream.objectives import prior_match
 from auralize.dream.params import FineParam
 from auralize.dream.render import render
+from auralize.settings import DreamSettings
+from dataclasses import replace
 from conftest import one_line_error, run_cli, synth_track
 
 GENRES = ("classical", "metal", "hiphop")
@@ -92,12 +94,13 @@ def test_a_dream_pulled_by_the_prior_moves_towards_the_genre(fitted, toy_checkpo
     model = load_model(toy_checkpoint)
     x = torch.from_numpy(np.random.default_rng(0).standard_normal((1, 20000)).astype(np.float32) * 1e-3)
     start = float(fitted.distance(x, "hiphop"))
-    result = render(model, prior_match(fitted, "hiphop"), param=FineParam, steps=40, penalty=None, seed=0)
+    bare = DreamSettings(param=FineParam, steps=40, l2=0, tv_time=0, tv_freq=0, clamp=False, seed=0)
+    result = render(model, prior_match(fitted, "hiphop"), bare)
     end = float(fitted.distance(result.audio[:, :20000], "hiphop"))
     assert end < 0.5 * start
     assert result.curve[-1, 0] > result.curve[0, 0]
     # and it is seeded: the same seed gives the same dream
-    again = render(model, prior_match(fitted, "hiphop"), param=FineParam, steps=40, penalty=None, seed=0)
+    again = render(model, prior_match(fitted, "hiphop"), bare)
     torch.testing.assert_close(again.audio, result.audio, rtol=0, atol=0)
 
 
@@ -154,7 +157,7 @@ def test_train_prior_cli_writes_the_prior_and_its_card(gtzan_dir, tmp_path):
     assert code == 0, err
     assert P.GenrePrior.load(tmp_path / "two.npz").names == ("level", "texture")
     one_line_error(*run_cli(["train-prior", "--data", gtzan_dir, "-o", tmp_path / "x.npz", "--statistics",
-                             "level,wobble"])[::2], "--statistics must be some of", "wobble")
+                             "level,wobble"])[::2], "--statistics names no statistic called", "wobble")
     one_line_error(*run_cli(["train-prior", "--data", gtzan_dir, "-o", tmp_path / "x.npz", "--statistics", ","])[::2],
                    "names no statistic")
     assert not (tmp_path / "x.npz").exists()
@@ -197,17 +200,17 @@ def test_the_default_prior_left_out_with_a_warning_when_missing(toy_checkpoint, 
 def test_max_change_keeps_a_transfer_near_its_song(fitted, toy_checkpoint, tmp_path):
     """--init SONG --max-change D: every value of the fine log-magnitude stays within D of the song's."""
     from auralize.checkpoint import load_model
-    from auralize.dream.params import _fine_stft
+    from auralize.invert import fine_stft
 
     model = load_model(toy_checkpoint)
     song = synth_track("classical", 0, 5.0, 4000)[:20000]
-    start = torch.log(_fine_stft(torch.from_numpy(song)[None]).abs() + 1e-5)
-    result = render(model, prior_match(fitted, "metal"), param=FineParam, init=song, max_change=0.3, steps=30,
-                    penalty=None, seed=0, transforms=[])
+    start = torch.log(fine_stft(torch.from_numpy(song)[None]).abs() + 1e-5)
+    bare = DreamSettings(param=FineParam, init=song, steps=30, l2=0, tv_time=0, tv_freq=0, clamp=False, jitter=0,
+                         noise=0, seed=0)
+    result = render(model, prior_match(fitted, "metal"), replace(bare, max_change=0.3))
     moved = (result.params[0].logmag.detach() - start).abs().max()
     assert 0.2 < float(moved) <= 0.3 + 1e-5
-    free = render(model, prior_match(fitted, "metal"), param=FineParam, init=song, steps=30, penalty=None, seed=0,
-                  transforms=[])
+    free = render(model, prior_match(fitted, "metal"), bare)
     assert float((free.params[0].logmag.detach() - start).abs().max()) > 0.5
     assert result.settings["max_change"] == 0.3
 

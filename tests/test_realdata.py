@@ -38,7 +38,7 @@ def test_shipped_genre_prior_is_what_train_prior_makes(real_data, gtzan, tmp_pat
 
     from auralize import TRAINED_DIR
     from auralize.dream.prior import GenrePrior, fit_prior
-    from auralize.panel.data import load_clips
+    from auralize.data import load_clips
 
     shipped = GenrePrior.load(TRAINED_DIR / "genre-prior.npz")
     clips = load_clips(real_data)

@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from auralize.models import MODELS, Classifier, ModelKind, normalise_input, register
+from auralize.models import MODELS, ModelKind, PaperModel, normalise_input, register_model
 
 
-class MeanPool(Classifier):
+class MeanPool(PaperModel):
     """A toy kind: the clip's mean spectrum through one tanh layer; its state is ``pooled``."""
 
     input_layer = "pooled"
@@ -31,10 +31,10 @@ class MeanPool(Classifier):
 
 @pytest.fixture
 def toy_kind():
-    entry = register(ModelKind("meanpool", MeanPool, "Mean spectrum + tanh 8", size=(8, 1),
+    entry = register_model(ModelKind("meanpool", MeanPool, "Mean spectrum + tanh 8", size=(8, 1),
                                train_defaults={"epochs": 4, "optimizer": "adam", "lr": 1e-2}))
     yield entry
-    MODELS.pop("meanpool")
+    MODELS.unregister("meanpool")
 
 
 from conftest import run_cli as run  # noqa: E402
@@ -65,12 +65,12 @@ def test_a_registered_kind_runs_through_the_cli(toy_kind, gtzan_dir, tmp_path):
 def test_the_cli_offers_registered_kinds_only(toy_kind):
     code, out, _ = run(["train", "--help"])
     assert "meanpool" in out and "lstm" in out
-    MODELS.pop("meanpool")
+    MODELS.unregister("meanpool")
     try:
         code, _, err = run(["train", "--model", "meanpool", "--data", "."])
         assert code == 2 and "'meanpool' is not one of" in err
     finally:
-        register(toy_kind)
+        register_model(toy_kind)
 
 
 def test_no_kind_name_is_compared_outside_the_registry():
@@ -81,6 +81,7 @@ def test_no_kind_name_is_compared_outside_the_registry():
     root = Path(__file__).resolve().parents[1] / "auralize"
     kinds = "|".join(("rnn", "lstm", "attention", "mlp", "svm", "softmax"))
     pattern = re.compile(rf"""(kind\s*(==|!=|in|not in)\s*[(\[{{]?\s*["']({kinds})["'])|(["']({kinds})["']\s*(==|!=|in)\s+\w*kind)""")
-    offenders = [f"{path.name}:{n}: {line.strip()}" for path in sorted(root.glob("*.py")) if path.name not in ("models.py", "__init__.py")
+    offenders = [f"{path.relative_to(root)}:{n}: {line.strip()}" for path in sorted(root.rglob("*.py"))
+                 if str(path.relative_to(root)) not in ("models.py", "__init__.py")
                  for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
     assert not offenders, offenders

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import click
 
-from ..cli_options import (CHECKPOINT, DATA, QUIET, SEED, Finite, LazyChoice, echo_warnings, load_data, out_option)
+from ..cli_options import (CHECKPOINT, CHECKPOINT_HELP, DATA, QUIET, SEED, Finite, LazyChoice, echo_warnings, load_data,
+                           out_option, rule_names)
 from ..errors import AuralizeError
+from ..settings import GATES
 
 
 @click.command("neurons")
@@ -14,7 +16,7 @@ from ..errors import AuralizeError
 @DATA
 @click.option("--layer", "layers", multiple=True,
               help="State to analyse (repeatable; default: the top layer and the first layer).")
-@click.option("--rule", type=click.Choice(["last", "mean", "max"]), default="mean", show_default=True,
+@click.option("--rule", type=LazyChoice(rule_names), default="mean", show_default=True,
               help="Timestep rule: how a unit's activation over the 22 frames becomes one number.")
 @click.option("--quantile", type=Finite(lo=0, hi=1, lo_open=True, hi_open=True), default=0.9, show_default=True,
               help="Active = above this quantile of the unit's own activations over all clips.")
@@ -28,22 +30,25 @@ def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quie
     Saves <checkpoint>.neurons.json (read by 'auralize --genre' and 'auralize weights') and a
     genres x neurons heatmap PNG per layer.
     """
+    from ..audiomodel import check_layer, default_layer, file_stem, origin
     from ..checkpoint import load_model
+    from ..evaluation import data_inputs
     from ..io import ensure_writable
     from ..neurons import save_reports, top_neurons
     from ..plots import heatmap
 
     model = load_model(checkpoint)
-    layers = list(layers) or [n for n in dict.fromkeys([model.default_layer(), model.input_layer]) if n]
+    layers = list(layers) or [n for n in dict.fromkeys([default_layer(model), getattr(model, "input_layer", None)])
+                              if n]
     for layer in layers:
-        model.check_layer(layer)  # before reading any data
-    out = ensure_writable(out or checkpoint.parent)  # before any work or any file
-    data = load_data(data_dir, quiet)
-    x = model.scaler.transform(data.psd).astype("float32")
+        check_layer(model, layer)  # before reading any data
+    out = ensure_writable(out or origin(model).parent)  # before any work or any file
+    data = load_data(data_dir, quiet, model=model)
+    x = data_inputs(model, data)
     reports = [top_neurons(model, x, layer, rule, quantile, k) for layer in layers]
-    path = save_reports(checkpoint, reports)
+    path = save_reports(model, reports)
     for r in reports:
-        png = heatmap(r, out / f"{checkpoint.stem}.neurons-{r.layer}.png")
+        png = heatmap(r, out / f"{file_stem(model)}.neurons-{r.layer}.png")
         click.echo(f"layer {r.layer} (rule {r.rule}, active above the unit's {r.quantile:.0%} quantile):")
         for g, n in zip(r.genres, r.n_clips):
             top = r.top(g, k)
@@ -67,7 +72,7 @@ def _unit_list(ctx, param, value):
 @CHECKPOINT
 @click.option("--neurons", "units", default=None, callback=_unit_list,
               help="Comma-separated first-layer units (default: each genre's top).")
-@click.option("--gate", type=click.Choice(["i", "f", "o", "g", "all"]), default="g", show_default=True,
+@click.option("--gate", type=click.Choice((*GATES, "all")), default="g", show_default=True,
               help="LSTM gate whose weight rows to render (g: what the cell writes).")
 @click.option("--seconds", type=Finite(lo=1, hi=600), default=3.0, show_default=True)
 @click.option("--contrast", type=Finite(lo=0, lo_open=True), default=3.0, show_default=True,
@@ -82,12 +87,18 @@ def weights_cmd(checkpoint, units, gate, seconds, contrast, iters, out, seed):
     from ..neurons import load_report
     from ..weights import save_units, top_units
 
+    from ..audiomodel import label
+
     model = load_model(checkpoint)
+    if not hasattr(model, "weight_rows"):
+        raise AuralizeError(f"a {label(model)} model gives no first-layer weight rows over the paper's 513 bins to "
+                            "render (it reads its own front end); weights works with the paper's rnn, lstm, attention "
+                            "and mlp")
     ensure_writable(out)
     owners: dict[int, list[str]] = {}
     if units is None:
         layer = model.weight_rows()[1]  # the state the rows feed (a model without them says so here)
-        report = load_report(checkpoint, layer)
+        report = load_report(model, layer)
         if report is None:
             raise AuralizeError(f"no neuron statistics for {layer} beside {checkpoint}; run 'auralize "
                                 "neurons CHECKPOINT --data DIR' first or give --neurons")
@@ -119,8 +130,7 @@ def _method_choices():
 
 @click.command("explain")
 @click.argument("song", type=click.Path(path_type=Path))
-@click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
-              help="Model to explain (default: the shipped trained/lstm.pt).")
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None, help=f"The model: {CHECKPOINT_HELP}.")
 @click.option("--method", type=LazyChoice(_method_choices, case_sensitive=False), default="ig", show_default=True,
               help="Attribution method (ig: Integrated Gradients from silence).")
 @click.option("--noise-tunnel", is_flag=True, help="Average attributions over noisy copies (SmoothGrad).")
@@ -142,7 +152,7 @@ def explain_cmd(song, checkpoint, method, noise_tunnel, target, steps, max_secon
 
     out = ex.check_folder(out or ex.default_folder(song))  # creates nothing: a failure leaves no folder
     model = load_model(checkpoint or default_checkpoint("lstm"))
-    audio = load_audio(song)
+    audio = load_audio(song, sr=int(model.sample_rate))
     with echo_warnings():
         exp = ex.explain(model, audio, method, target, noise_tunnel, steps, seed=seed, progress=not quiet,
                          name=str(song), max_seconds=max_seconds, log=lambda m: click.echo(m, err=True))

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..cli_options import (CHECKPOINT, DATA, GENRES_OPT, NO_RANDOMNESS_SEED, QUIET, SEED, SEED_TYPE, SPLIT, Finite,
-                           LazyChoice, load_data, out_option)
+from ..cli_options import (CHECKPOINT, CHECKPOINT_HELP, DATA, GENRES_OPT, NO_RANDOMNESS_SEED, QUIET, SEED, SEED_TYPE,
+                           SPLIT, Finite, LazyChoice, load_data, out_option)
+from ..settings import COMPRESSIONS, INPUT_NORMS, NORMS, OPTIMIZERS, PARTS, ROBUST_KINDS, SPLITS, VARIANTS
 
 
 def _model_names() -> list[str]:
@@ -24,21 +25,21 @@ def _model_names() -> list[str]:
 @click.option("--layers", type=click.IntRange(1, 16), default=None, help="Recurrent layers (default: 2).")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum epochs (default 60; early stopping after --patience).")
 @click.option("--patience", type=click.IntRange(min=1), default=20, show_default=True, help="Stop after this many epochs without validation gain.")
-@click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default=None, help="adam (default) or sgd (the paper's, with --lr 1.0).")
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS), default=None, help="adam (default) or sgd (the paper's, with --lr 1.0).")
 @click.option("--lr", type=Finite(lo=0, lo_open=True), default=None, help="Learning rate (default 1e-3 for adam).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
 @click.option("--dropout", type=Finite(lo=0, hi=1, hi_open=True), default=0.2, show_default=True)
 @click.option("--weight-decay", type=Finite(lo=0), default=0.0, show_default=True, help="L2 penalty on the weights.")
-@click.option("--compression", type=click.Choice(["log", "none"]), default="log", show_default=True,
+@click.option("--compression", type=click.Choice(COMPRESSIONS), default="log", show_default=True,
               help="log: log PSD; none: the paper's raw PSD.")
-@click.option("--input-norm", type=click.Choice(["level", "none"]), default="level", show_default=True,
+@click.option("--input-norm", type=click.Choice(INPUT_NORMS), default="level", show_default=True,
               help="level: the model removes each clip's mean log level first (generalises across artists).")
-@click.option("--norm", type=click.Choice(["bin", "global"]), default="bin", show_default=True,
+@click.option("--norm", type=click.Choice(NORMS), default="bin", show_default=True,
               help="Normalise each frequency bin (bin) or with one scalar mean and std (global, the authors').")
-@click.option("--variant", type=click.Choice(["paper", "authors"]), default="paper", show_default=True,
+@click.option("--variant", type=click.Choice(VARIANTS), default="paper", show_default=True,
               help="paper: the equations; authors: the departures of the authors' code.")
 @click.option("--no-augment", is_flag=True, help="Turn off random gain and time/frequency masks.")
-@click.option("--robust", type=click.Choice(["none", "noise", "pgd"]), default="none", show_default=True,
+@click.option("--robust", type=click.Choice(ROBUST_KINDS), default="none", show_default=True,
               help="Robust training: Gaussian noise or an L2 PGD adversary on each batch's input.")
 @click.option("--robust-eps", type=Finite(lo=0, hi=10), default=0.05, show_default=True,
               help="Size of the --robust perturbation, RMS per input element (input is normalised per bin).")
@@ -87,23 +88,25 @@ def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer
 @CHECKPOINT
 @DATA
 @SPLIT
-@click.option("--part", type=click.Choice(["train", "valid", "test"]), default="test", show_default=True)
+@click.option("--part", type=click.Choice(PARTS), default="test", show_default=True)
 @out_option("Folder for the confusion-matrix PNG and JSON (default: beside the checkpoint).")
 @click.option("--seed", type=SEED_TYPE, default=None,
               help="Seed of the track split (default: the one the checkpoint was trained with).")
 @QUIET
 def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
     """Clip and track accuracy, per genre, and a confusion matrix of a checkpoint."""
+    from ..audiomodel import file_stem, origin
     from ..checkpoint import load_model
     from ..data import GENRES
     from ..evaluation import evaluate
+
     from ..io import ensure_writable
 
     model = load_model(checkpoint)
-    out = ensure_writable(out or checkpoint.parent)  # before the work
-    data = load_data(data_dir, quiet, ",".join(model.genres) if set(model.genres) != set(GENRES) else None)
+    out = ensure_writable(out or origin(model).parent)  # before the work
+    data = load_data(data_dir, quiet, ",".join(model.genres) if set(model.genres) != set(GENRES) else None, model)
     ev = evaluate(model, data, split, part, seed=seed)
-    png, _ = ev.save(out, f"{checkpoint.stem}-{split}-{part}",
+    png, _ = ev.save(out, f"{file_stem(model)}-{split}-{part}",
                      f"{checkpoint.name}: {split} split, {part} clips (acc {ev.clip_accuracy:.3f})")
     click.echo(ev.coverage)
     click.echo(f"{part}: {ev.n_clips} clips, {ev.n_tracks} tracks")
@@ -114,11 +117,11 @@ def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
 
 @click.command("reproduce")
 @DATA
-@click.option("--split", type=click.Choice(["clip", "filtered", "track"]), default="filtered", show_default=True)
+@click.option("--split", type=click.Choice(SPLITS), default="filtered", show_default=True)
 @out_option("Folder for the tables, figures and checkpoints.", default=Path("docs/results"))
 @click.option("--models", default=None, help="Comma-separated model kinds (default: all registered: the paper's six).")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum epochs of the neural models.")
-@click.option("--input-norm", type=click.Choice(["level", "none"]), default="level", show_default=True,
+@click.option("--input-norm", type=click.Choice(INPUT_NORMS), default="level", show_default=True,
               help="level: every model removes each clip's mean log level first.")
 @GENRES_OPT
 @SEED
@@ -141,30 +144,36 @@ def reproduce_cmd(data_dir, split, out, models, epochs, input_norm, genres, seed
 @NO_RANDOMNESS_SEED
 def info_cmd(checkpoint):
     """What a checkpoint is: model, genres, front end, split and how it was trained."""
+    from ..audiomodel import label, state_sizes
     from ..checkpoint import load_model
     from ..neurons import neurons_path
 
     model = load_model(checkpoint)
-    cfg, meta = model.config, model.meta
-    click.echo(f"{checkpoint}: {cfg.kind} {model.size_label()}".rstrip())
-    click.echo(f"  variant {cfg.variant}, input normalisation {cfg.input_norm}, dropout {cfg.dropout}")
+    meta = getattr(model, "meta", None) or {}
+    cfg = getattr(model, "config", None)
+    click.echo(f"{checkpoint}: {label(model)} {model.size_label() if cfg else '(your own model)'}".rstrip())
+    if cfg is not None:
+        click.echo(f"  variant {cfg.variant}, input normalisation {cfg.input_norm}, dropout {cfg.dropout}")
     click.echo(f"  genres: {', '.join(model.genres)}")
-    click.echo(f"  input: compression {model.scaler.compression}, {'per-bin' if model.scaler.per_bin else 'global'} "
-               "mean and std of the training clips")
+    if cfg is not None:
+        click.echo(f"  input: compression {model.scaler.compression}, {'per-bin' if model.scaler.per_bin else 'global'} "
+                   "mean and std of the training clips")
+    else:
+        click.echo(f"  input: its own front end, {model.clip_samples / model.sample_rate:g}-s clips at "
+                   f"{model.sample_rate} Hz")
     if meta:
         click.echo(f"  split: {meta.get('coverage', meta.get('split', '?'))}")
         click.echo(f"  best epoch {meta.get('best_epoch')}, validation clip accuracy {meta.get('best_valid_acc', 0):.3f}")
         click.echo(f"  made by: {meta.get('command', '?')}")
-    path = neurons_path(checkpoint)
+    path = neurons_path(model)
     click.echo(f"  neuron statistics: {path if path.exists() else 'none (run auralize neurons)'}")
-    states = model.state_names()
+    states = state_sizes(model)
     if states:
         click.echo(f"  states: {', '.join(states)}")
 
 @click.command("predict")
 @click.argument("songs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
-              help="Model (default: the shipped trained/lstm.pt).")
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None, help=f"The model: {CHECKPOINT_HELP}.")
 @click.option("--clips", is_flag=True, help="Also list every 5-s clip's genre.")
 @out_option("Also write the table: .json or .csv (one row per song, with its clips' genres).")
 @NO_RANDOMNESS_SEED

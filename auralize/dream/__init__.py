@@ -7,9 +7,10 @@
 - :mod:`.render`: the loop (:func:`render`), and audio of its result (:func:`to_audio`);
 - :mod:`.audible`: a genre to files, end to end (:func:`make_audible`).
 """
-from .audible import DreamSettings, Target, dream_stems, genre_objective, make_audible, pick_genres, real_clips
-from .objectives import (Context, Objective, class_logit, class_logprob, l2, neuron, out_of_range, prior_match,
-                         regulariser, tv_freq, tv_time)
+from ..settings import DreamSettings, Target
+from .audible import dream_stems, genre_objective, make_audible, pick_genres, real_clips
+from .objectives import (OBJECTIVE_KINDS, Context, Objective, class_logit, class_logprob, l2, neuron, out_of_range,
+                         prior_match, register_objective, regulariser, tv_freq, tv_time)
 from .prior import STATISTICS, GenrePrior, fit_prior, load_prior, register_statistic, train_prior
 from .params import PARAMS, FineParam, Param, SpectrogramParam, WaveformParam, get_param, register_param
 from .render import DreamResult, n_frames, render, round_trip, to_audio
@@ -17,7 +18,7 @@ from .transforms import (TRANSFORMS, Compose, Dither, FreqMask, FreqShift, Gain,
                          TimeMask, from_names, register_transform)
 
 __all__ = [
-    "Compose", "Context", "Dither", "DreamResult", "DreamSettings", "FineParam", "GenrePrior", "STATISTICS",
+    "OBJECTIVE_KINDS", "register_objective", "Compose", "Context", "Dither", "DreamResult", "DreamSettings", "FineParam", "GenrePrior", "STATISTICS",
     "fit_prior", "load_prior", "prior_match", "register_statistic", "train_prior", "FreqMask", "FreqShift", "Gain", "InputNoise",
     "Jitter", "Noise", "Objective", "PARAMS", "Param", "Shift", "SpectrogramParam", "TRANSFORMS", "Target",
     "TimeMask", "WaveformParam", "class_logit", "class_logprob", "dream_stems", "from_names", "genre_objective",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -25,151 +25,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import checks, signals
+from .. import signals
 from .. import features as F
 from .. import results
+from ..audiomodel import label, source
 from ..data import pick_genres
 from ..errors import AuralizeError
-from ..invert import MAX_SECONDS
-from .objectives import Objective, class_logit, class_logprob, neuron, prior_match, regulariser
-from .params import get_param
-from .render import n_frames, render, round_trip, to_audio
-from .transforms import by_domain, from_names
-
-OBJECTIVES = ("neuron", "class", "logit")
-#: The genre prior's default weight and caricature (issue 8's study: docs/results/dream-study.md).
-PRIOR_WEIGHT, CARICATURE = 0.5, 1.0
-RULES = ("last", "mean", "max")
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a genre's dream maximises.
-
-    ``neuron`` (the paper's): the neuron most commonly active when the model predicts the genre
-    (from the saved neuron statistics), or ``unit`` of ``layer`` when given, plus
-    ``class_weight`` times the genre's log-probability so the dream stays recognisable
-    (``class_weight=0`` is the pure neuron objective). ``class``: the genre's log-probability;
-    ``logit``: its logit.
-
-    To any of them, ``prior_weight`` times :func:`~auralize.dream.objectives.prior_match` is added:
-    the pull of the dream's audio towards the statistics of real clips of the genre (the genre
-    prior ``prior``, default the shipped ``trained/genre-prior.npz``), exaggerated away from the
-    other genres by ``caricature`` (:meth:`~auralize.dream.prior.GenrePrior.target`). ``None`` means
-    :data:`PRIOR_WEIGHT` for a parameterisation that holds audio and 0 for the spectrogram (the
-    prior reads audio); 0 turns it off.
-    """
-
-    objective: str = "neuron"
-    layer: str | None = None
-    unit: int | None = None
-    rule: str = "mean"
-    class_weight: float = 1.0
-    prior_weight: float | None = None
-    prior: str | Path | None = None
-    caricature: float = CARICATURE
-
-    def check(self) -> "Target":
-        if self.objective not in OBJECTIVES:
-            raise AuralizeError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}",
-                                param="objective")
-        if self.rule not in RULES:
-            raise AuralizeError(f"rule must be one of {', '.join(RULES)}, got {self.rule!r}", param="rule")
-        if self.unit is not None:
-            checks.count("unit", self.unit, 0)
-        checks.number("class_weight", self.class_weight, lo=-1e3, hi=1e3)
-        if self.prior_weight is not None:
-            checks.number("prior_weight", self.prior_weight, lo=0, hi=1e3)
-        checks.number("caricature", self.caricature, lo=0, hi=10)
-        return self
-
-    def prior_weight_for(self, param: str) -> float:
-        """The weight of the prior for a parameterisation (see the class docstring); refuses a
-        weight > 0 on one without audio."""
-        has_audio = get_param(param).has_audio
-        if self.prior_weight is None:
-            return PRIOR_WEIGHT if has_audio else 0.0
-        if self.prior_weight > 0 and not has_audio:
-            raise AuralizeError(f"the genre prior reads the dream's audio, which the {param} parameterisation does not "
-                                "hold: use --param fine or waveform, or --prior-weight 0", param="prior_weight")
-        return self.prior_weight
-
-
-@dataclass(frozen=True)
-class DreamSettings:
-    """How to dream: parameterisation, length, ascent, penalties, transforms, audio and seed.
-
-    ``l2``/``tv_time``/``tv_freq`` weigh the penalties; ``clamp`` keeps the input within the
-    range of real inputs; ``jitter`` (frames, at most one clip: 22) and ``noise`` set the
-    parameterisation's default transforms and ``transforms`` adds robustness transforms by name
-    (:data:`~auralize.dream.transforms.TRANSFORMS`; ``name:value`` sets a transform's first setting);
-    ``copies`` transformed copies are averaged at every step. ``init`` is ``noise``, ``silence``, mono
-    4 kHz audio or the path of an audio file; ``max_change`` bounds how far every optimised value may
-    move from its start (with a song as ``init``: genre transfer or accentuation that stays near it).
-    """
-
-    param: str = "fine"
-    seconds: float = 5.0
-    steps: int = 200
-    lr: float | None = None
-    init: str | Path | np.ndarray = "noise"
-    l2: float = 0.01
-    tv_time: float = 0.05
-    tv_freq: float = 0.05
-    clamp: bool = True
-    jitter: int = 1
-    noise: float = 0.1
-    transforms: tuple[str, ...] = ()
-    window_step: int = 11
-    copies: int = 1
-    max_change: float | None = None
-    griffin_lim_iters: int = 100
-    seed: int = 0
-    extra: dict = field(default_factory=dict, compare=False)  # room for new settings in the JSON
-
-    def check(self) -> "DreamSettings":
-        """Refuse any setting out of range (NaN and infinity never pass), before any work."""
-        get_param(self.param)
-        n_frames(self.seconds)
-        checks.count("steps", self.steps, 1, 100_000)
-        if self.lr is not None:
-            checks.number("lr", self.lr, lo=0, lo_open=True, hi=10)
-        for name in ("l2", "tv_time", "tv_freq"):
-            checks.number(name, getattr(self, name), lo=0, hi=1e3)
-        checks.count("jitter", self.jitter, 0, F.N_FRAMES)
-        checks.number("noise", self.noise, lo=0, hi=10)
-        checks.count("window_step", self.window_step, 1)
-        checks.count("copies", self.copies, 1, 256)
-        if self.max_change is not None:
-            checks.number("max_change", self.max_change, lo=0, lo_open=True, hi=100)
-        checks.count("griffin_lim_iters", self.griffin_lim_iters, 0, 100_000)
-        checks.count("seed", self.seed, 0, 2**32 - 1)
-        by_domain(self.all_transforms(), get_param(self.param).has_audio)  # an audio transform needs audio
-        return self
-
-    def all_transforms(self) -> list:
-        """The parameterisation's jitter and noise, then the named robustness transforms."""
-        return get_param(self.param).default_transforms(self.jitter, self.noise) + from_names(list(self.transforms))
-
-    def penalty(self) -> Objective | None:
-        return regulariser(self.l2, self.tv_time, self.tv_freq, self.clamp)
-
-    def start(self) -> str | np.ndarray:
-        """``init`` as render takes it: noise, silence or audio (a file is read here)."""
-        if isinstance(self.init, np.ndarray) or self.init in ("noise", "silence"):
-            return self.init
-        audio = F.load_audio(self.init)
-        if len(audio) > MAX_SECONDS * F.SAMPLE_RATE:
-            audio = audio[: int(MAX_SECONDS * F.SAMPLE_RATE)]
-        return audio
-
-    def to_json(self) -> dict:
-        """The settings as the dream JSON records them."""
-        d = {k: v for k, v in asdict(self).items() if k not in ("init", "extra", "griffin_lim_iters")}
-        d["transforms"] = list(self.transforms)
-        d["iters"] = self.griffin_lim_iters  # Griffin-Lim's iterations shape the WAV too
-        return {**d, **self.extra}
-
+from ..settings import CARICATURE, PRIOR_WEIGHT, DreamSettings, Target
+from .objectives import OBJECTIVE_KINDS, Objective, prior_match
+from .render import render, round_trip, to_audio
 
 #: The suffixes of one dream's files, in the order they are renamed into place (the JSON last).
 SUFFIXES = (".wav", "-22050.wav", ".npy", ".png", ".json")
@@ -254,39 +118,15 @@ def temporal(audio: np.ndarray) -> dict[str, float]:
     return {k: round(v, 4) for k, v in mean_temporal_stats(F.split_clips(audio)).items()}
 
 
-def genre_objective(model: nn.Module, genre: str, target: Target = Target(), report=None, prior=None,
+def genre_objective(model, genre: str, target: Target = Target(), report=None, prior=None,
                     prior_weight: float = 0.0) -> Objective:
-    """The objective of one genre's dream (see :class:`Target`); ``report``: neuron statistics;
-    ``prior``: a loaded :class:`~auralize.dream.prior.GenrePrior`, added with ``prior_weight``."""
+    """The objective of one genre's dream (see :class:`~auralize.settings.Target`); ``report``: neuron
+    statistics; ``prior``: a loaded :class:`~auralize.dream.prior.GenrePrior`, added with ``prior_weight``."""
     target.check()
-    aim = _model_objective(model, genre, target, report)
+    aim = OBJECTIVE_KINDS[target.objective](model, genre, target, report)
     if prior is not None and prior_weight > 0:
         return aim + prior_weight * prior_match(prior, genre, target.caricature)
     return aim
-
-
-def _model_objective(model: nn.Module, genre: str, target: Target, report) -> Objective:
-    from ..neurons import check_layer, default_layer
-
-    index = model.genres.index(genre)
-    if target.objective == "class":
-        return class_logprob(index, genre)
-    if target.objective == "logit":
-        return class_logit(index, genre)
-    layer, rule, unit = target.layer, target.rule, target.unit
-    if unit is None:
-        if report is None:
-            raise AuralizeError("the neuron objective needs neuron statistics: run 'auralize neurons CHECKPOINT "
-                                "--data DIR' first, give --unit, or use --objective class")
-        layer, rule, unit = report.layer, report.rule, report.top_unit(genre)
-    layer = layer or default_layer(model)
-    check_layer(model, layer)
-    size = model.forward_with_states(torch.zeros(1, F.N_FRAMES, F.N_BINS))[1][layer].shape[-1]
-    if not 0 <= unit < size:
-        raise AuralizeError(f"neuron {unit} is out of range for {layer}, which has {size} units (0-{size - 1})",
-                            param="unit")
-    obj = neuron(layer, unit, rule)
-    return obj + target.class_weight * class_logprob(index, genre) if target.class_weight else obj
 
 
 def _prior_for(target: Target, param: str, genres: Sequence[str]):
@@ -354,7 +194,7 @@ def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarr
         dream_figure(psd, genre, tmp["png"], description, trip, None if real is None else F.spectrogram(real),
                      panel, time_stats)
         summary = {
-            "genre": genre, "checkpoint": str(getattr(model, "path", "")), "model": model.config.kind,
+            "genre": genre, "checkpoint": source(model), "model": label(model),
             "objective": description, "settings": settings,
             "objective_start": float(curve[0]), "objective_end": float(curve[-1]),
             "objective_curve": [round(float(v), 5) for v in curve],
@@ -367,47 +207,64 @@ def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarr
     return summary
 
 
-def make_audible(model: nn.Module | str | Path | None, genres: str | Sequence[str], out: str | Path | None = None, *,
+def make_audible(model, genres: str | Sequence[str], out: str | Path | None = None, *,
                  target: Target = Target(), settings: DreamSettings = DreamSettings(), report=None,
                  data_dir: str | Path | None = None, panel: bool = True, progress: bool = False) -> list[dict]:
     """Dream genres and write each one's files; returns one summary (the JSON's content) per genre.
 
     Parameters
     ----------
-    model : a loaded model, a checkpoint path, or ``None`` for the shipped LSTM
-    genres : a genre, ``all``, or a list of genres
-    out : WAV path for one genre, folder for several (see :func:`dream_stems`)
-    target, settings : what to maximise and how (:class:`Target`, :class:`DreamSettings`)
-    report : neuron statistics for the neuron objective (default: those saved beside the checkpoint)
-    data_dir : optional data folder; a real clip of each genre is drawn beside its dream
-    panel : judge each dream (the WAV as written, read back) with the held-out listening panel
-        (:data:`auralize.panel.PANEL`), whose models no dream is optimised against
+    model : AudioModel, str, Path or None
+        A loaded model, a checkpoint path or ``my_model.py:build`` (:func:`~auralize.checkpoint.load_model`),
+        or ``None`` for the shipped LSTM.
+    genres : str or sequence of str
+        A genre, ``all``, or a list of genres.
+    out : str or Path, optional
+        WAV path for one genre, folder for several (see :func:`dream_stems`).
+    target, settings : Target, DreamSettings
+        What to maximise and how (:class:`~auralize.settings.Target`, :class:`~auralize.settings.DreamSettings`).
+    report : NeuronReport, optional
+        Neuron statistics for the neuron objective (default: those saved beside the model).
+    data_dir : str or Path, optional
+        A data folder; a real clip of each genre is drawn beside its dream.
+    panel : bool
+        Judge each dream (the WAV as written, read back) with the held-out listening panel
+        (:data:`auralize.panel.PANEL`), whose models no dream is optimised against.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    list of dict
+        Per genre, the content of its ``dream`` result (the JSON).
+
+    Examples
+    --------
+    >>> import auralize
+    >>> [s["genre"] for s in auralize.make_audible(None, "jazz", "/tmp/jazz.wav", panel=False,
+    ...                                             settings=auralize.DreamSettings(steps=2))]
+    ['jazz']
     """
     from ..checkpoint import load_model
     from ..neurons import load_report
 
     target.check()
     settings.check()
-    if not isinstance(model, nn.Module):
+    if model is None or isinstance(model, (str, Path)):
         from .. import default_checkpoint
 
         model = load_model(model or default_checkpoint("lstm"))
     names = pick_genres(genres, model.genres)
     stems = dream_stems(names, out)
     start = settings.start()
-    if report is None and target.objective == "neuron" and target.unit is None and getattr(model, "path", None):
-        report = load_report(model.path, target.layer)
+    if report is None and target.objective == "neuron" and target.unit is None:
+        report = load_report(model, target.layer)
     weight, prior, covered = _prior_for(target, settings.param, names)
     objectives = [genre_objective(model, g, target, report, prior, weight if g in covered else 0.0) for g in names]
     real = real_clips(data_dir, names) if data_dir else {}
     judges = load_panel() if panel else None
     with signals.terminate_as_interrupt():
-        result = render(model, objectives, param=get_param(settings.param), transforms=settings.all_transforms(),
-                        penalty=settings.penalty(), seconds=settings.seconds, steps=settings.steps, lr=settings.lr,
-                        init=start, clamp=settings.clamp, window_step=settings.window_step, copies=settings.copies,
-                        max_change=settings.max_change,
-                        seed=settings.seed,
-                        progress=progress)
+        result = render(model, objectives, replace(settings, init=start), progress=progress)
         audio = listening_level(to_audio(result, n_iter=settings.griffin_lim_iters, seed=settings.seed))
         psd = result.psd()
         recorded = {**settings.to_json(), **result.settings, "prior_weight": weight, "caricature": target.caricature,

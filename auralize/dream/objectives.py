@@ -17,7 +17,9 @@ from typing import Callable, Iterable
 
 import torch
 
+from ..errors import AuralizeError
 from ..neurons import reduce_time
+from ..registry import Registry
 
 
 class Context:
@@ -45,8 +47,6 @@ class Context:
         """The dream's untransformed audio ``(1, samples)``, for parameterisations that hold audio."""
         own = getattr(self._full_input, "audio", None)
         if not callable(own):
-            from ..errors import AuralizeError
-
             raise AuralizeError("this objective reads the dream's audio: use a parameterisation that holds audio "
                                 "(fine or waveform)", param="param")
         return own()
@@ -182,3 +182,49 @@ def regulariser(l2: float = 0.01, tv_time: float = 0.05, tv_freq: float = 0.05,
 
 
 _l2, _tv_time, _tv_freq = l2, tv_time, tv_freq  # regulariser's arguments shadow the names
+
+
+# --- objective kinds: what a genre's dream maximises (``Target.objective``, ``--objective``) ---------
+
+#: Objective kinds: name -> ``builder(model, genre, target, report) -> Objective`` for one genre's
+#: dream; ``target`` is a :class:`~auralize.settings.Target`, ``report`` the model's neuron statistics.
+OBJECTIVE_KINDS: Registry[Callable] = Registry("objective", "objective")
+
+
+def register_objective(name: str):
+    """Decorator: make a builder ``(model, genre, target, report) -> Objective`` an objective kind."""
+    return lambda builder: OBJECTIVE_KINDS.register(builder, name)
+
+
+@register_objective("neuron")
+def _neuron_kind(model, genre: str, target, report) -> Objective:
+    """The paper's: the genre's most commonly active neuron (or ``target.unit`` of ``target.layer``),
+    plus ``target.class_weight`` times the genre's log-probability."""
+    from ..audiomodel import check_layer, default_layer
+
+    layer, rule, unit = target.layer, target.rule, target.unit
+    if unit is None:
+        if report is None:
+            raise AuralizeError("the neuron objective needs neuron statistics: run 'auralize neurons CHECKPOINT "
+                                "--data DIR' first, give --unit, or use --objective class")
+        layer, rule, unit = report.layer, report.rule, report.top_unit(genre)
+    layer = layer or default_layer(model)
+    size = check_layer(model, layer)
+    if not 0 <= unit < size:
+        raise AuralizeError(f"neuron {unit} is out of range for {layer}, which has {size} units (0-{size - 1})",
+                            param="unit")
+    obj = neuron(layer, unit, rule)
+    index = model.genres.index(genre)
+    return obj + target.class_weight * class_logprob(index, genre) if target.class_weight else obj
+
+
+@register_objective("class")
+def _class_kind(model, genre: str, target, report) -> Objective:
+    """The genre's log-probability."""
+    return class_logprob(model.genres.index(genre), genre)
+
+
+@register_objective("logit")
+def _logit_kind(model, genre: str, target, report) -> Objective:
+    """The genre's logit."""
+    return class_logit(model.genres.index(genre), genre)

@@ -22,23 +22,24 @@ from torch import nn
 
 from .. import features as F
 from ..errors import AuralizeError
+from ..invert import fine_istft, fine_stft
+from ..registry import Registry
 from .transforms import Compose, Dither, Gain, InputNoise, Jitter
 
 #: name -> parameterisation class.
-PARAMS: dict[str, type] = {}
+PARAMS: Registry[type] = Registry("parameterisation", "param")
 
 
 def register_param(cls: type) -> type:
     """Class decorator: make a parameterisation available by its ``name`` (``--param NAME``)."""
-    PARAMS[cls.name] = cls
-    return cls
+    return PARAMS.register(cls)
 
 
-def get_param(name: str) -> type:
-    """The registered parameterisation called ``name``."""
-    if name not in PARAMS:
-        raise AuralizeError(f"param must be one of {', '.join(PARAMS)}, got {name!r}", param="param")
-    return PARAMS[name]
+def get_param(param) -> type:
+    """The parameterisation ``param`` names, or ``param`` itself when it is a registered class."""
+    if isinstance(param, type) and PARAMS.get(getattr(param, "name", None)) is param:
+        return param
+    return PARAMS[param]
 
 
 @runtime_checkable
@@ -59,11 +60,11 @@ class Param(Protocol):
         """The robustness transforms of every step, from the ``jitter`` and ``noise`` settings."""
 
     def forward(self) -> torch.Tensor:
-        """The full model input ``(1, frames, 513)``."""
+        """The full model input of the whole dream (the paper's models: ``(1, frames, 513)``)."""
 
     def windows(self, count: int, margin: int, on_audio: Compose, on_input: Compose,
                 generator: torch.Generator) -> torch.Tensor:
-        """``count`` transformed 5-second windows of model input ``(count, 22, 513)``."""
+        """``count`` transformed windows of one clip each, as model input ``(count, ...)`` (the paper's: 22x513)."""
 
     def project(self) -> None:
         """Put the parameters back into their allowed set after a step."""
@@ -89,35 +90,52 @@ def _check_init(init) -> None:
         raise AuralizeError(f"init must be noise, silence or audio, got {init!r}", param="init")
 
 
+def _clip_frames(model) -> int:
+    """Frames of the model's input grid in one clip (the paper's: 22)."""
+    return 1 + (int(model.clip_samples) - F.N_FFT) // F.HOP
+
+
 @register_param
 class SpectrogramParam(nn.Module):
-    """Optimise the model input ``(1, frames, 513)`` directly, clamped to the data range."""
+    """Optimise the model input ``(1, frames, bins)`` directly, clamped to the data range.
+
+    Needs a model whose input is a (frames, bins) grid (``input_layout``) with ``input_bounds`` and
+    an ``inverse`` back to audio: the paper's models (their PSD, then Griffin-Lim).
+    """
 
     name = "spectrogram"
     has_audio = False
     default_lr = 0.1
 
-    def __init__(self, init: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, scaler=None) -> None:
+    def __init__(self, init: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, model) -> None:
         super().__init__()
         self.x = nn.Parameter(init.clone())
         self.register_buffer("lo", lo)
         self.register_buffer("hi", hi)
-        self.scaler = scaler
+        self.inverse = model.inverse  # a bound method, not a submodule: the model's weights stay out of the ascent
+        self.clip_frames = _clip_frames(model)
         self.project()
 
     @classmethod
     def initial(cls, model, frames, samples, init, generator, clamp=True):
         _check_init(init)
-        lo, hi = model.scaler.bounds(torch.zeros(1))
+        from ..audiomodel import frames_by_bins, input_bounds, label
+
+        bounds = input_bounds(model)
+        if bounds is None or not hasattr(model, "inverse") or not frames_by_bins(model):
+            raise AuralizeError(f"the spectrogram parameterisation optimises a (frames, bins) model input and needs "
+                                f"the model's input_bounds and inverse, which this {label(model)} model does not "
+                                "give: use the fine or waveform parameterisation", param="param")
+        lo, hi = bounds
         if isinstance(init, np.ndarray):
             audio = _repeat(init, max(samples, F.N_FFT + (frames - 1) * F.HOP))
-            start = model.scaler.transform(F.torch_spectrogram(audio.double())).float()[:, :frames]
+            start = model.features(audio.double()).float()[:, :frames]
         elif init == "noise":
-            start = 0.5 * torch.randn(1, frames, F.N_BINS, generator=generator)
+            start = 0.5 * torch.randn(1, frames, lo.shape[-1], generator=generator)
         else:
             start = lo.expand(1, frames, -1).clone()
         # Without the clamp the bounds are far away: projecting is then a no-op.
-        return cls(start, lo, hi, model.scaler) if clamp else cls(start, lo - 1e3, hi + 1e3, model.scaler)
+        return cls(start, lo, hi, model) if clamp else cls(start, lo - 1e3, hi + 1e3, model)
 
     @classmethod
     def default_transforms(cls, jitter: int, noise: float) -> list:
@@ -129,22 +147,19 @@ class SpectrogramParam(nn.Module):
 
     def windows(self, count, margin, on_audio, on_input, generator):
         x = on_input(self.x, generator)
-        return cut(x, count, x.shape[1] - margin, F.N_FRAMES)
+        return cut(x, count, x.shape[1] - margin, self.clip_frames)
 
     @torch.no_grad()
     def project(self) -> None:
         self.x.copy_(torch.maximum(torch.minimum(self.x, self.hi), self.lo))
 
     def to_audio(self, n_iter: int, seed: int) -> np.ndarray:
-        from ..invert import psd_to_audio
-
-        psd = self.scaler.inverse(self.x.detach().double())
-        return np.asarray(psd_to_audio(psd, n_iter=n_iter, seed=seed))
+        return self.inverse(self.x.detach(), n_iter=n_iter, seed=seed)
 
 
 @register_param
 class WaveformParam(nn.Module):
-    """Optimise the samples ``(1, n)`` through the differentiable front end.
+    """Optimise the samples ``(1, n)`` through the model's differentiable front end (``features``).
 
     Samples are ``0.99 * tanh(p)``, so they never clip.
     """
@@ -154,11 +169,15 @@ class WaveformParam(nn.Module):
     default_lr = 0.005  # Adam moves every sample by ~lr per step: keep it well below the signal level
     start_level: ClassVar[dict] = {"noise": 0.05, "silence": 1e-4}  # exact zeros would have no gradient
 
-    def __init__(self, init_audio: torch.Tensor, scaler) -> None:
+    def __init__(self, init_audio: torch.Tensor, model) -> None:
         super().__init__()
         self.p = nn.Parameter(torch.atanh((init_audio / 0.99).clamp(-0.999, 0.999)))
-        self.scaler = scaler
-        self.spec = F.TorchSpectrogram()
+        self._front(model)
+
+    def _front(self, model) -> None:
+        """What the windows need of the model: its front end (a bound method, not a submodule) and clip length."""
+        self.features = model.features
+        self.clip_samples = int(model.clip_samples)
 
     @classmethod
     def initial(cls, model, frames, samples, init, generator, clamp=True):
@@ -167,7 +186,7 @@ class WaveformParam(nn.Module):
             start = _repeat(init, max(samples, F.N_FFT + (frames - 1) * F.HOP))
         else:
             start = cls.start_level[init] * torch.randn(1, samples, generator=generator)
-        return cls(start, model.scaler)
+        return cls(start, model)
 
     @classmethod
     def default_transforms(cls, jitter: int, noise: float) -> list:
@@ -179,12 +198,12 @@ class WaveformParam(nn.Module):
         return 0.99 * torch.tanh(self.p)
 
     def forward(self) -> torch.Tensor:
-        return self.scaler.transform(self.spec(self.audio()))
+        return self.features(self.audio())
 
     def windows(self, count, margin, on_audio, on_input, generator):
         audio = on_audio(self.audio(), generator)
-        clips = cut(audio, count, audio.shape[1] - margin * F.HOP, F.CLIP_SAMPLES)
-        return on_input(self.scaler.transform(self.spec(clips)), generator)
+        clips = cut(audio, count, audio.shape[1] - margin * F.HOP, self.clip_samples)
+        return on_input(self.features(clips), generator)
 
     def project(self) -> None:
         pass
@@ -193,12 +212,6 @@ class WaveformParam(nn.Module):
         return self.audio().detach().numpy()
 
 
-FINE_FFT, FINE_HOP = 512, 128  # real clips through this grid and Griffin-Lim keep their genre (issue 8)
-
-
-def _fine_stft(audio: torch.Tensor) -> torch.Tensor:
-    return torch.stft(audio, FINE_FFT, FINE_HOP, window=torch.hann_window(FINE_FFT), center=True,
-                      return_complex=True)
 
 
 def _unit(spec: torch.Tensor) -> torch.Tensor:
@@ -211,9 +224,9 @@ class FineParam(WaveformParam):
 
     The audio is the inverse STFT of that magnitude with the current phase; after every step
     (:meth:`project`) the phase takes one Griffin-Lim update without gradient, so the model always
-    hears a signal close to the consistent one the dream is written as. The model still reads the
-    paper's 22x513 PSDs of that audio (as the waveform parameterisation does, with its transforms),
-    while the audio is shaped at a 32-ms hop rather than 224 ms. The total-variation penalties
+    hears a signal close to the consistent one the dream is written as. The model still reads that
+    audio through its own front end (the paper's models: 22x513 PSDs), as the waveform
+    parameterisation does, with its transforms, while the audio is shaped at a 32-ms hop. The total-variation penalties
     smooth this log-magnitude (:meth:`grid`), not the model input.
     """
 
@@ -221,18 +234,16 @@ class FineParam(WaveformParam):
     default_lr = 0.1
     start_level: ClassVar[dict] = {"noise": 1e-3, "silence": 1e-5}  # near silence; exact zeros have no phase
 
-    def __init__(self, start: torch.Tensor, scaler) -> None:
+    def __init__(self, start: torch.Tensor, model) -> None:
         nn.Module.__init__(self)  # not the waveform's parameters: a magnitude and a phase instead
         self.samples = start.shape[1]
-        spec = _fine_stft(start)
+        spec = fine_stft(start)
         self.logmag = nn.Parameter(torch.log(spec.abs() + 1e-5))
         self.phase = _unit(spec)
-        self.scaler = scaler
-        self.spec = F.TorchSpectrogram()
+        self._front(model)
 
     def _audio(self, phase: torch.Tensor) -> torch.Tensor:
-        return torch.istft(torch.exp(self.logmag) * phase, FINE_FFT, FINE_HOP, window=torch.hann_window(FINE_FFT),
-                           center=True, length=self.samples)
+        return fine_istft(torch.exp(self.logmag) * phase, self.samples)
 
     def audio(self) -> torch.Tensor:
         return self._audio(self.phase)
@@ -245,7 +256,7 @@ class FineParam(WaveformParam):
     def _griffin_lim(self, iters: int) -> torch.Tensor:
         phase = self.phase
         for _ in range(iters):
-            phase = _unit(_fine_stft(self._audio(phase)))
+            phase = _unit(fine_stft(self._audio(phase)))
         return phase
 
     def project(self) -> None:

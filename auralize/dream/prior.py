@@ -28,6 +28,7 @@ import torch
 
 from .. import features as F
 from ..errors import AuralizeError
+from ..registry import Registry
 from ..io import atomic_save_npz
 
 N_FFT, HOP, N_MELS, FMIN = 512, 128, 48, 40.0
@@ -83,15 +84,12 @@ def _window() -> torch.Tensor:
 
 
 #: name -> function of :class:`Frames` giving ``(B, k)``; the prior's statistics.
-STATISTICS: dict[str, Callable[[Frames], torch.Tensor]] = {}
+STATISTICS: Registry[Callable[[Frames], torch.Tensor]] = Registry("statistic", "statistics")
 
 
 def register_statistic(name: str):
     """Decorator: make a statistic of :class:`Frames` part of every prior fitted from now on."""
-    def add(fn: Callable[[Frames], torch.Tensor]):
-        STATISTICS[name] = fn
-        return fn
-    return add
+    return lambda fn: STATISTICS.register(fn, name)
 
 
 @register_statistic("level")
@@ -299,11 +297,9 @@ class GenrePrior:
 
 def check_statistics(names: Sequence[str] | None) -> list[str]:
     """``names`` (default: every registered statistic), refused in one line if one is unknown."""
-    names = list(STATISTICS) if names is None else list(names)
-    unknown = [n for n in names if n not in STATISTICS]
-    if unknown or not names:
-        raise AuralizeError(f"statistics must be some of {', '.join(STATISTICS)}; got {', '.join(names) or 'none'}",
-                            param="statistics")
+    names = list(STATISTICS) if names is None else [STATISTICS.canonical(n) for n in names]
+    if not names:
+        raise AuralizeError(f"statistics must name at least one of: {', '.join(STATISTICS)}", param="statistics")
     return names
 
 
@@ -377,7 +373,7 @@ def train_prior(data_dir: str | Path, out: str | Path | None = None, split_seed:
     alone puts a held-out clip nearest to its own genre.
     """
     from ..io import atomic_write_text
-    from ..panel.data import load_clips
+    from ..data import load_clips
 
     names = check_statistics(names)
     out = Path(out) if out else default_prior_path()

@@ -1,7 +1,8 @@
 """The render loop: gradient ascent on the input with the model's weights fixed.
 
-:func:`render` takes objects: a parameterisation class (:mod:`.params`), objectives
-(:mod:`.objectives`), transforms (:mod:`.transforms`) and a penalty. Each objective is one
+:func:`render` takes objectives (:mod:`.objectives`) and a :class:`~auralize.settings.DreamSettings`
+naming the parameterisation (:mod:`.params`), the transforms (:mod:`.transforms`) and the penalty
+weights; it composes them into the ascent. Each objective is one
 dream, optimised on its own with its own random generator seeded by ``seed``: a dream depends
 only on its seed and settings, never on the other dreams rendered with it (batching them would
 let BLAS round the shared products differently).
@@ -21,11 +22,11 @@ from torch import nn
 from .. import checks
 from .. import features as F
 from .. import threads
+from ..audiomodel import check_differentiable, frames_by_bins, input_bounds, label
 from ..errors import AuralizeError
-from ..invert import MAX_SECONDS
-from .objectives import Context, Objective, regulariser
-from .params import SpectrogramParam
-from .transforms import by_domain, margin as margin_of
+from ..settings import MAX_SECONDS, DreamSettings
+from .objectives import Context, Objective
+from .transforms import Compose, by_domain, margin as margin_of
 
 
 def n_frames(seconds: float) -> int:
@@ -38,19 +39,23 @@ def n_frames(seconds: float) -> int:
 class DreamResult:
     """The optimised inputs and how the objective rose, one row per dream."""
 
-    x: torch.Tensor  # (batch, frames, 513) model input, with the transforms' margin at the end
+    x: torch.Tensor  # (batch, ...) model input of each whole dream, with the transforms' margin at the end
     audio: torch.Tensor | None  # (batch, samples) for parameterisations that hold audio
     curve: np.ndarray  # (steps, batch) objective per step
     descriptions: list[str]
     param: str
     settings: dict = field(default_factory=dict)
     params: list = field(default_factory=list, repr=False)  # the optimised Param modules
+    model: object = field(default=None, repr=False, compare=False)  # the dreaming model
 
     def psd(self) -> np.ndarray:
-        """The dreams' PSDs ``(batch, frames, 513)``, without the transforms' margin."""
+        """The dreams' PSDs ``(batch, frames, 513)`` on the paper's grid, without the transforms' margin:
+        the optimised input's own PSD where the model's input is one, else that of the dream's audio."""
         frames = n_frames(self.settings["seconds"])
-        scaler = self.params[0].scaler
-        return scaler.inverse(self.x[:, :frames].double()).numpy()
+        if hasattr(self.model, "input_psd"):
+            return self.model.input_psd(self.x[:, :frames])
+        samples = int(round(self.settings["seconds"] * F.SAMPLE_RATE))
+        return F.spectrogram(self.audio[:, :samples].double().numpy())
 
     def _repr_html_(self) -> str:
         """In a notebook: each dream's objective, a player and its spectrogram."""
@@ -99,97 +104,145 @@ class Adam:
             p.addcdiv_(m, denom, value=-step_size)
 
 
-DEFAULT_PENALTY = regulariser()
+@dataclass(frozen=True)
+class _Plan:
+    """What every step of every dream of one render shares."""
+
+    transforms: list
+    on_audio: Compose
+    on_input: Compose
+    margin: int  # frames of extra length, so that shifts never wrap into a window
+    frames: int  # of the whole dream, with the margin
+    samples: int
+    count: int  # windows per step
+    bounds: tuple | None  # the model input's range, when the model gives it
+    penalty: Objective | None
 
 
-def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, param: type = SpectrogramParam,
-           transforms: Sequence | None = None, penalty: Objective | None = DEFAULT_PENALTY, seconds: float = 5.0,
-           steps: int = 200, lr: float | None = None, init: str | np.ndarray = "noise", clamp: bool = True,
-           window_step: int = 11, copies: int = 1, max_change: float | None = None, seed: int = 0,
+def _plan(model, settings: DreamSettings) -> _Plan:
+    """The transforms, lengths, windows per step, bounds and penalty of a render."""
+    transforms = settings.all_transforms()
+    on_audio, on_input = by_domain(transforms, settings.param_class.has_audio)
+    if on_input and not frames_by_bins(model):
+        raise AuralizeError(f"transforms {', '.join(getattr(t, 'name', repr(t)) for t in on_input.transforms)} act on a "
+                            f"(frames, bins) model input, which this {label(model)} model does not have; use transforms "
+                            "that act on audio (shift, gain, noise, dither)", param="transforms")
+    margin = margin_of(transforms)
+    frames = n_frames(settings.seconds) + margin
+    samples = int(round(settings.seconds * F.SAMPLE_RATE)) + margin * F.HOP
+    clip_frames = 1 + (int(model.clip_samples) - F.N_FFT) // F.HOP
+    count = 1 + max(0, frames - margin - clip_frames + settings.window_step - 1) // settings.window_step
+    bounds = input_bounds(model)
+    return _Plan(transforms, on_audio, on_input, margin, frames, samples, count, bounds,
+                 settings.penalty(bounded=bounds is not None))
+
+
+def _check_dreamer(model, param: type) -> None:
+    """Refuse a model a dream cannot be made with, before any work."""
+    if int(model.sample_rate) != F.SAMPLE_RATE:
+        raise AuralizeError(f"dreams are made at {F.SAMPLE_RATE} Hz (the genre prior and the listening panel listen at "
+                            f"{F.SAMPLE_RATE} Hz); this {label(model)} model reads {model.sample_rate} Hz audio",
+                            param="model")
+    if param.has_audio:
+        check_differentiable(model, param.name)
+
+
+def render(model, objectives: Objective | Sequence[Objective], settings: DreamSettings = DreamSettings(), *,
            progress: bool = False) -> DreamResult:
-    """Maximise each objective (one dream each) by gradient ascent on the input.
+    """Maximise each objective (one dream each) by gradient ascent on the input, the model's weights fixed.
 
     Parameters
     ----------
-    model : trained model (its weights stay fixed)
-    objectives : one :class:`Objective` per dream
-    param : a parameterisation class (:data:`~auralize.dream.params.PARAMS`)
-    transforms : applied afresh at every step (default: the parameterisation's jitter and noise)
-    penalty : subtracted from every objective (default :func:`regulariser`); ``None`` for none
-    seconds : length of each dream; longer than 5 s optimises every 5-s window
-    steps, lr : Adam steps and learning rate (default: the parameterisation's)
-    init : ``noise``, ``silence`` or mono 4 kHz audio to start from
-    clamp : keep the input within the range of real inputs (where the parameterisation can)
-    window_step : frames between windows of a long dream
-    copies : independently transformed copies per step; the objective is their mean (Lucid's
-        transformation robustness averages over several random transforms, not one)
-    max_change : keep every optimised value within this distance of its start, in the
-        parameterisation's own units (``fine``: natural-log magnitude, so 0.5 is +-4.3 dB per
-        bin and frame; ``spectrogram``: scaled input). With ``init`` a real song this bounds how
-        far the dream moves from it (genre transfer or accentuation); ``None``: no bound
-    seed : same seed, same result
+    model : AudioModel
+        The dreaming model (:class:`~auralize.audiomodel.AudioModel`; its weights stay fixed).
+    objectives : Objective or sequence of Objective
+        One per dream.
+    settings : DreamSettings
+        How to dream (:class:`~auralize.settings.DreamSettings`): parameterisation, length, steps and
+        learning rate, start (``init``), penalties, transforms and ``copies`` per step (Lucid's
+        transformation robustness averages over several random transforms), ``max_change`` (every
+        optimised value stays within this distance of its start: with a song as ``init``, genre
+        transfer that stays near it) and ``seed`` (same seed, same result).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    DreamResult
+        The optimised inputs, the objective per step and the parameterisations (:func:`to_audio`).
+
+    Examples
+    --------
+    >>> import auralize
+    >>> model = auralize.load_model(auralize.default_checkpoint("lstm"))
+    >>> jazz = auralize.class_logprob(model.genres.index("jazz"), "jazz")
+    >>> dream = auralize.render(model, jazz, auralize.DreamSettings(steps=5))
+    >>> auralize.to_audio(dream).shape
+    (1, 20000)
     """
     objectives = [objectives] if isinstance(objectives, Objective) else list(objectives)
     if not objectives:
         raise AuralizeError("objectives must hold at least one objective", param="objectives")
-    steps = checks.count("steps", steps, 1, 100_000)
-    lr = param.default_lr if lr is None else checks.number("lr", lr, lo=0, lo_open=True, hi=10)
-    window_step = checks.count("window_step", window_step, 1)
-    copies = checks.count("copies", copies, 1, 256)
-    if max_change is not None:
-        max_change = checks.number("max_change", max_change, lo=0, lo_open=True, hi=100)
-    transforms = param.default_transforms(1, 0.1) if transforms is None else list(transforms)
-    on_audio, on_input = by_domain(transforms, param.has_audio)
-    margin = margin_of(transforms)
-    frames = n_frames(seconds) + margin
-    samples = int(round(seconds * F.SAMPLE_RATE)) + margin * F.HOP
-    count = 1 + max(0, frames - margin - F.N_FRAMES + window_step - 1) // window_step
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    lo, hi = model.scaler.bounds(torch.zeros(1))
-    curve = np.zeros((steps, len(objectives)))
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=steps * len(objectives), desc="dreaming", unit="step", leave=False)
-    pars = []
+    if not isinstance(settings, DreamSettings):
+        raise AuralizeError(f"settings must be a DreamSettings, got {type(settings).__name__}", param="settings")
+    settings.check()
+    _check_dreamer(model, settings.param_class)
+    plan = _plan(model, settings)
+    if isinstance(model, nn.Module):
+        model.eval()
+        for p in model.parameters():
+            p.requires_grad_(False)
+    curve = np.zeros((settings.steps, len(objectives)))
+    start = settings.start()
+    bar = _bar(settings.steps * len(objectives)) if progress else None
     with threads.limited():
-        for b, objective in enumerate(objectives):
-            torch.manual_seed(seed)
-            generator = torch.Generator().manual_seed(seed)  # each dream its own: batch-mates never matter
-            par = param.initial(model, frames, samples, init, generator, clamp=clamp)
-            opt = Adam(par.parameters(), lr=lr)
-            starts = [p.detach().clone() for p in par.parameters()] if max_change is not None else []
-            for step in range(steps):
-                opt.zero_grad()
-                windows = torch.cat([par.windows(count, margin, on_audio, on_input, generator)
-                                     for _ in range(copies)])
-                logits, states = model.forward_with_states(windows)
-                ctx = Context(logits, states, par, lo, hi)
-                score = objective(ctx)
-                loss = (penalty(ctx) - score) if penalty is not None else -score
-                loss.backward()
-                opt.step()
-                if max_change is not None:
-                    _stay_near(par, starts, max_change)
-                par.project()
-                curve[step, b] = float(score.detach())
-                if bar is not None:
-                    bar.update()
-            pars.append(par)
+        pars = [_ascend(model, objective, plan, settings, start, curve[:, b], bar) for b, objective in enumerate(objectives)]
     if bar is not None:
         bar.close()
     with torch.no_grad():
-        x = torch.cat([par().detach() for par in pars])
         audio = torch.cat([par.audio().detach() for par in pars]) if hasattr(pars[0], "audio") else None
-    settings = {"param": param.name, "seconds": seconds, "steps": steps, "lr": lr,
-                "init": init if isinstance(init, str) else "audio", "window_step": window_step,
-                "windows_per_step": count, "copies": copies, "max_change": max_change, "seed": seed,
-                "transforms": [repr(t) for t in transforms],
-                "penalty": penalty.description if penalty is not None else None}
-    return DreamResult(x, audio, curve, [o.description for o in objectives], param.name, settings, pars)
+        x = torch.cat([par().detach() for par in pars]) if audio is None or hasattr(model, "input_psd") else None
+    recorded = {"param": settings.param_class.name, "seconds": settings.seconds, "steps": settings.steps,
+                "lr": float(settings.lr_value), "init": start if isinstance(start, str) else "audio",
+                "window_step": settings.window_step, "windows_per_step": plan.count, "copies": settings.copies,
+                "max_change": settings.max_change, "seed": settings.seed,
+                "transforms": [repr(t) for t in plan.transforms],
+                "penalty": plan.penalty.description if plan.penalty is not None else None}
+    return DreamResult(x, audio, curve, [o.description for o in objectives], settings.param_class.name, recorded,
+                       pars, model)
+
+
+def _bar(total: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="dreaming", unit="step", leave=False)
+
+
+def _ascend(model, objective: Objective, plan: _Plan, settings: DreamSettings, start, curve: np.ndarray, bar):
+    """One dream: Adam on its parameterisation from ``start``, with its own generator; fills ``curve``."""
+    torch.manual_seed(settings.seed)
+    generator = torch.Generator().manual_seed(settings.seed)  # each dream its own: batch-mates never matter
+    par = settings.param_class.initial(model, plan.frames, plan.samples, start, generator, clamp=settings.clamp)
+    opt = Adam(par.parameters(), lr=settings.lr_value)
+    starts = [p.detach().clone() for p in par.parameters()] if settings.max_change is not None else []
+    lo, hi = plan.bounds if plan.bounds is not None else (None, None)
+    for step in range(settings.steps):
+        opt.zero_grad()
+        windows = torch.cat([par.windows(plan.count, plan.margin, plan.on_audio, plan.on_input, generator)
+                             for _ in range(settings.copies)])
+        logits, states = model.forward_with_states(windows)
+        ctx = Context(logits, states, par, lo, hi)
+        score = objective(ctx)
+        loss = (plan.penalty(ctx) - score) if plan.penalty is not None else -score
+        loss.backward()
+        opt.step()
+        if settings.max_change is not None:
+            _stay_near(par, starts, settings.max_change)
+        par.project()
+        curve[step] = float(score.detach())
+        if bar is not None:
+            bar.update()
+    return par
 
 
 @torch.no_grad()

@@ -26,15 +26,15 @@ import torch
 from .. import checks
 from .. import features as F
 from ..errors import AuralizeError
+from ..registry import Registry
 
 #: name -> transform class (constructible with no arguments).
-TRANSFORMS: dict[str, type] = {}
+TRANSFORMS: Registry[type] = Registry("transform", "transforms")
 
 
 def register_transform(cls: type) -> type:
     """Class decorator: make a transform available by its ``name`` (``--transforms NAME``)."""
-    TRANSFORMS[cls.name] = cls
-    return cls
+    return TRANSFORMS.register(cls)
 
 
 def from_names(names: str | Sequence[str]) -> list:
@@ -45,10 +45,8 @@ def from_names(names: str | Sequence[str]) -> list:
     made = []
     for item in names:
         name, _, value = item.partition(":")
-        if name not in TRANSFORMS:
-            raise AuralizeError(f"transforms holds an unknown name {name!r}; choose from {', '.join(TRANSFORMS)}",
-                                param="transforms")
-        made.append(TRANSFORMS[name](_setting(TRANSFORMS[name], value)) if value else TRANSFORMS[name]())
+        cls = TRANSFORMS[name]
+        made.append(cls(_setting(cls, value)) if value else cls())
     return made
 
 

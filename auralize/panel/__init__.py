@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .base import Judge
 from .distance import frechet_distance, kernel_distance, nearest_genre, novelty
-from .registry import EMBEDDING_JUDGE, JUDGES, PANEL, judge_path, load_judge, panel_dir
+from .registry import EMBEDDING_JUDGE, JUDGES, PANEL, judge_path, load_judge, panel_dir, register_judge
 from .temporal import temporal_stats
 from .training import score_judge, train_judge
 from .verdict import JudgeVerdict, PanelVerdict, judge

@@ -9,7 +9,7 @@ import numpy as np
 from .. import features as F
 
 if TYPE_CHECKING:
-    from .data import ClipSet
+    from ..data import ClipSet
 
 
 class Judge:

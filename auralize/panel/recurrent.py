@@ -12,10 +12,9 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .. import features as F
+from ..audiomodel import default_layer, model_input
 from ..checkpoint import load_model, save_checkpoint
 from ..errors import AuralizeError
-from ..neurons import default_layer
 from .base import Judge, as_clips
 
 HIDDEN, LAYERS = 125, 2
@@ -35,8 +34,7 @@ class RecurrentJudge(Judge):
 
     @torch.no_grad()
     def _forward(self, clips: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        x = self.model.scaler.transform(F.spectrogram(as_clips(clips)).astype(np.float32)).astype(np.float32)
-        logits, states = self.model.forward_with_states(torch.from_numpy(x))
+        logits, states = self.model.forward_with_states(model_input(self.model, as_clips(clips)))
         return logits, states[self.layer][:, -1]
 
     def probabilities(self, clips: np.ndarray) -> np.ndarray:
@@ -51,7 +49,7 @@ class RecurrentJudge(Judge):
     @classmethod
     def load(cls, path: str | Path) -> "RecurrentJudge":
         model = load_model(path)
-        if model.config.kind not in ("rnn", "lstm", "attention"):
+        if not model.config.entry.recurrent:
             raise AuralizeError(f"{path} holds a {model.config.kind} model; the recurrent judge needs an rnn, "
                                 "lstm or attention checkpoint")
         return cls(model)

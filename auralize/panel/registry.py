@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from ..errors import AuralizeError
+from ..registry import Registry
 from .base import Judge
 from .cnn import CNNJudge
 from .handmade import FeatureJudge
@@ -12,12 +13,17 @@ from .melrnn import MelLSTMJudge
 from .recurrent import RecurrentJudge
 
 #: name -> judge class; the name is also the file stem in the panel folder.
-JUDGES: dict[str, type[Judge]] = {
-    "features": FeatureJudge,
-    "cnn": CNNJudge,
-    "lstm-mel": MelLSTMJudge,
-    "lstm-seed1": RecurrentJudge,
-}
+JUDGES: Registry[type[Judge]] = Registry("judge", "judges")
+
+
+def register_judge(cls: type[Judge], name: str) -> type[Judge]:
+    """Make a judge class available as ``name`` (``auralize judge --judges NAME``, ``train-judge NAME``)."""
+    return JUDGES.register(cls, name)
+
+
+for _name, _cls in (("features", FeatureJudge), ("cnn", CNNJudge), ("lstm-mel", MelLSTMJudge),
+                    ("lstm-seed1", RecurrentJudge)):
+    register_judge(_cls, _name)
 
 #: The default panel: three judges that fail in different ways (majority: 2 of 3). ``lstm-seed1``
 #: stays registered (``judges="lstm-seed1"``) but out of it: on the dreaming LSTM's own 22x513
@@ -53,8 +59,6 @@ def panel_dir() -> Path:
 
 def check_name(name: str) -> type[Judge]:
     """The class of judge ``name``, or a one-line error listing the judges."""
-    if name not in JUDGES:
-        raise AuralizeError(f"unknown judge {name!r}; choose from {', '.join(JUDGES)}", param="judges")
     return JUDGES[name]
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import features as F
-from .data import ClipSet
+from ..data import ClipSet
 from .distance import kernel_distance, nearest_genre, novelty, real_nn_threshold
 from .registry import EMBEDDING_JUDGE, load_judge
 from .temporal import STATS, mean_temporal_stats

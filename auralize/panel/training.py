@@ -11,7 +11,7 @@ from ..data import part_genre_counts
 from ..evaluation import track_votes
 from ..io import atomic_write_text
 from .base import Judge
-from .data import SPLIT_SEED, ClipSet, load_clips
+from ..data import SHIPPED_SPLIT_SEED, ClipSet, load_clips
 from .registry import DEFAULT_SEEDS, OUTSIDE_PANEL, PANEL, check_name, judge_path
 
 
@@ -56,7 +56,7 @@ class TrainedJudge:
 
 
 def train_judge(name: str, data_dir: str | Path, out: str | Path | None = None, seed: int | None = None,
-                split_seed: int = SPLIT_SEED, command: str = "",
+                split_seed: int = SHIPPED_SPLIT_SEED, command: str = "",
                 log: Callable[[str], None] = print) -> TrainedJudge:
     """Train judge ``name`` on the track split (``split_seed``), write it to ``out`` (default the
     panel folder) with a model card beside it (``.md``), and score it on the valid and test parts.

@@ -1,0 +1,215 @@
+"""Settings and choice lists, in one module that imports nothing heavy (no torch, no numpy).
+
+- :class:`Target`: what a genre's dream maximises (objective kind, neuron, class weight, prior);
+- :class:`DreamSettings`: how to dream (parameterisation, length, ascent, penalties, transforms, seed);
+- the fixed choice lists of the library and the CLI (:data:`SPLITS`, :data:`OPTIMIZERS`, ...).
+
+Choices that are extension points (objective kinds, timestep rules, parameterisations,
+transforms, ...) are registries (:mod:`auralize.registry`) in the modules that implement them;
+the checks here look them up only when called, so building settings costs nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import checks
+from .errors import AuralizeError
+
+#: Data splits (:func:`auralize.data.make_split`) and their parts.
+SPLITS = ("filtered", "clip", "track")
+PARTS = ("train", "valid", "test")
+#: Input compression, normalisation statistics and in-model level removal of the paper's models.
+COMPRESSIONS = ("log", "none")
+NORMS = ("bin", "global")
+INPUT_NORMS = ("level", "none")
+#: The paper's equations, or the departures of the authors' code (docs/models.md).
+VARIANTS = ("paper", "authors")
+OPTIMIZERS = ("adam", "sgd")
+#: Robust training: none, Gaussian noise or an L2 PGD adversary on each batch (:mod:`auralize.robust`).
+ROBUST_KINDS = ("none", "noise", "pgd")
+#: The gates of an LSTM layer, in the order its weights stack them.
+GATES = ("i", "f", "o", "g")
+
+#: The genre prior's default weight and caricature (issue 8's study: docs/results/dream-study.md).
+PRIOR_WEIGHT, CARICATURE = 0.5, 1.0
+#: The most transformed copies a step may average, and the longest dream (seconds).
+MAX_COPIES, MAX_SECONDS = 256, 600.0
+
+
+def _param(param) -> type:
+    from .dream.params import get_param
+
+    return get_param(param)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a genre's dream maximises.
+
+    ``objective`` names an objective kind (:data:`auralize.dream.objectives.OBJECTIVE_KINDS`):
+    ``neuron`` (the paper's): the neuron most commonly active when the model predicts the genre
+    (from the saved neuron statistics), or ``unit`` of ``layer`` when given, reduced over frames by
+    the timestep rule ``rule``, plus ``class_weight`` times the genre's log-probability
+    (``class_weight=0`` is the pure neuron objective); ``class``: the genre's log-probability;
+    ``logit``: its logit. ``model_weight`` multiplies all of it: 0 switches the model off (the
+    dream's prior-only control).
+
+    To it, ``prior_weight`` times :func:`~auralize.dream.objectives.prior_match` is added: the pull
+    of the dream's audio towards the statistics of real clips of ``prior_genre`` (default: the
+    dream's genre) under the prior ``prior`` (default the shipped ``trained/genre-prior.npz``),
+    exaggerated away from the other genres by ``caricature``. ``None`` means :data:`PRIOR_WEIGHT`
+    for a parameterisation that holds audio and 0 for the spectrogram (the prior reads audio); 0
+    turns it off.
+    """
+
+    objective: str = "neuron"
+    layer: str | None = None
+    unit: int | None = None
+    rule: str = "mean"
+    class_weight: float = 1.0
+    prior_weight: float | None = None
+    prior: str | Path | None = None
+    caricature: float = CARICATURE
+
+    def check(self) -> "Target":
+        """Self, if every setting is in range and every name is registered; else a one-line error."""
+        from .dream.objectives import OBJECTIVE_KINDS
+        from .neurons import RULES
+
+        OBJECTIVE_KINDS.canonical(self.objective)
+        RULES.canonical(self.rule)
+        if self.unit is not None:
+            checks.count("unit", self.unit, 0)
+        checks.number("class_weight", self.class_weight, lo=-1e3, hi=1e3)
+        if self.prior_weight is not None:
+            checks.number("prior_weight", self.prior_weight, lo=0, hi=1e3)
+        checks.number("caricature", self.caricature, lo=0, hi=10)
+        return self
+
+    def prior_weight_for(self, param) -> float:
+        """The weight of the prior for a parameterisation (see the class docstring); refuses a
+        weight > 0 on one without audio."""
+        has_audio = _param(param).has_audio
+        if self.prior_weight is None:
+            return PRIOR_WEIGHT if has_audio else 0.0
+        if self.prior_weight > 0 and not has_audio:
+            raise AuralizeError(f"the genre prior reads the dream's audio, which the {_param(param).name} "
+                                "parameterisation does not hold: use --param fine or waveform, or --prior-weight 0",
+                                param="prior_weight")
+        return self.prior_weight
+
+
+@dataclass(frozen=True)
+class DreamSettings:
+    """How to dream: parameterisation, length, ascent, penalties, transforms, audio and seed.
+
+    ``param`` is a parameterisation's name or class (:data:`auralize.dream.params.PARAMS`).
+    ``l2``/``tv_time``/``tv_freq`` weigh the penalties; ``clamp`` keeps the input within the
+    range of real inputs; ``jitter`` (frames, at most one clip: 22) and ``noise`` set the
+    parameterisation's default transforms and ``transforms`` adds robustness transforms, by name
+    (:data:`~auralize.dream.transforms.TRANSFORMS`; ``name:value`` sets a transform's first setting)
+    or as transform objects; ``copies`` transformed copies are averaged at every step. ``init`` is
+    ``noise``, ``silence``, mono 4 kHz audio or the path of an audio file; ``max_change`` bounds how
+    far every optimised value may move from its start (with a song as ``init``: genre transfer or
+    accentuation that stays near it).
+
+    Examples
+    --------
+    >>> DreamSettings(steps=50, transforms=("shift", "freq-mask:60"), seed=3).check().steps
+    50
+    """
+
+    param: Any = "fine"
+    seconds: float = 5.0
+    steps: int = 200
+    lr: float | None = None
+    init: Any = "noise"
+    l2: float = 0.01
+    tv_time: float = 0.05
+    tv_freq: float = 0.05
+    clamp: bool = True
+    jitter: int = 1
+    noise: float = 0.1
+    transforms: tuple = ()
+    window_step: int = 11
+    copies: int = 1
+    max_change: float | None = None
+    griffin_lim_iters: int = 100
+    seed: int = 0
+    extra: dict = field(default_factory=dict, compare=False)  # room for new settings in the JSON
+
+    def check(self) -> "DreamSettings":
+        """Refuse any setting out of range (NaN and infinity never pass), before any work."""
+        from .features import N_FRAMES
+
+        param = _param(self.param)
+        checks.number("seconds", self.seconds, lo=5, hi=MAX_SECONDS)
+        checks.count("steps", self.steps, 1, 100_000)
+        if self.lr is not None:
+            checks.number("lr", self.lr, lo=0, lo_open=True, hi=10)
+        for name in ("l2", "tv_time", "tv_freq"):
+            checks.number(name, getattr(self, name), lo=0, hi=1e3)
+        checks.count("jitter", self.jitter, 0, N_FRAMES)
+        checks.number("noise", self.noise, lo=0, hi=10)
+        checks.count("window_step", self.window_step, 1)
+        checks.count("copies", self.copies, 1, MAX_COPIES)
+        if self.max_change is not None:
+            checks.number("max_change", self.max_change, lo=0, lo_open=True, hi=100)
+        checks.count("griffin_lim_iters", self.griffin_lim_iters, 0, 100_000)
+        checks.count("seed", self.seed, 0, 2**32 - 1)
+        from .dream.transforms import by_domain
+
+        by_domain(self.all_transforms(), param.has_audio)  # an audio transform needs audio
+        return self
+
+    @property
+    def param_class(self) -> type:
+        """The parameterisation class ``param`` names."""
+        return _param(self.param)
+
+    @property
+    def lr_value(self) -> float:
+        """``lr``, or the parameterisation's default."""
+        return self.param_class.default_lr if self.lr is None else self.lr
+
+    def all_transforms(self) -> list:
+        """The parameterisation's jitter and noise, then the robustness transforms (names or objects)."""
+        from .dream.transforms import from_names
+
+        named = [t for t in self.transforms if isinstance(t, str)]
+        made = iter(from_names(named))
+        extra = [next(made) if isinstance(t, str) else t for t in self.transforms]
+        return self.param_class.default_transforms(self.jitter, self.noise) + extra
+
+    def penalty(self, bounded: bool = True):
+        """The penalty subtracted from every objective (:func:`~auralize.dream.objectives.regulariser`).
+
+        ``bounded``: the model knows its input's range (``input_bounds``); the L2 and out-of-range
+        terms read that input, so a model without it gets the total-variation terms only.
+        """
+        from .dream.objectives import regulariser
+
+        if not bounded:
+            return regulariser(0.0, self.tv_time, self.tv_freq, clamp=False)
+        return regulariser(self.l2, self.tv_time, self.tv_freq, self.clamp)
+
+    def start(self):
+        """``init`` as the render loop takes it: noise, silence or audio (a file is read here)."""
+        import numpy as np
+
+        from .features import SAMPLE_RATE, load_audio
+
+        if isinstance(self.init, np.ndarray) or (isinstance(self.init, str) and self.init in ("noise", "silence")):
+            return self.init
+        audio = load_audio(self.init)
+        return audio[: int(MAX_SECONDS * SAMPLE_RATE)]
+
+    def to_json(self) -> dict:
+        """The settings as the dream JSON records them."""
+        d = {k: v for k, v in asdict(self).items() if k not in ("init", "extra", "griffin_lim_iters")}
+        d["param"] = self.param_class.name
+        d["transforms"] = [t if isinstance(t, str) else repr(t) for t in self.transforms]
+        d["iters"] = self.griffin_lim_iters  # Griffin-Lim's iterations shape the WAV too
+        return {**d, **self.extra}
