@@ -38,6 +38,7 @@ class Registry(Mapping[str, T], Generic[T]):
 
     Examples
     --------
+    >>> from auralize import Registry
     >>> SHAPES = Registry("shape", "shape")
     >>> @SHAPES.register
     ... class Square:

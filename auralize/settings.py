@@ -117,6 +117,7 @@ class DreamSettings:
 
     Examples
     --------
+    >>> from auralize import DreamSettings
     >>> DreamSettings(steps=50, transforms=("shift", "freq-mask:60"), seed=3).check().steps
     50
     """

@@ -115,26 +115,65 @@ def _score(model: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, float
     return float((logits.argmax(1) == target).float().mean()), float(nn.functional.cross_entropy(logits, target))
 
 
+@dataclass
+class _Inputs:
+    """A run's scaled training and validation inputs, its config and metadata."""
+
+    config: ModelConfig
+    scaler: InputScaler
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_valid: np.ndarray
+    y_valid: np.ndarray
+    meta: dict
+
+
 def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: int = 0, layers: int = 0,
           variant: str = "paper", dropout: float = 0.2, compression: str = "log", per_bin: bool = True,
           input_norm: str = "level",
           settings: TrainSettings | None = None, seed: int = 0, split_seed: int | None = None,
           out: str | Path | None = None, resume: bool = False, progress: bool = True,
           log: Callable[[str], None] = print, meta: dict | None = None) -> TrainResult:
-    """Train one of the paper's models on a data set.
+    """Train one of the paper's models (a kind of :data:`auralize.models.MODELS`) on a data set.
 
     The input scaler is fitted on the training part only and stored with the model. Neural
     models validate every epoch, keep the best weights (by validation clip accuracy), stop after
     ``patience`` epochs without improvement, and write the best checkpoint atomically to ``out``
     whenever it improves. With ``resume=True`` an interrupted run continues from
-    ``<out>.resume.pt``, which is removed once training finishes. ``seed`` seeds the
-    initialisation, batches and augmentation; ``split_seed`` (default: ``seed``) the track split,
-    so models with different initialisations can share one split.
+    ``<out>.resume.pt``, which is removed once training finishes.
+
+    Parameters
+    ----------
+    kind : str
+        The model kind (``lstm``, ``svm``, ...).
+    data : Dataset
+        The clips' cached PSDs (:func:`auralize.data.load_dataset`).
+    split : str or Split
+        A split name (:data:`auralize.settings.SPLITS`) or a split.
+    hidden, layers, variant, dropout, input_norm : the architecture (:class:`~auralize.models.ModelConfig`;
+        0 is the kind's default size).
+    compression, per_bin : the input scaling (:class:`~auralize.features.InputScaler`).
+    settings : TrainSettings, optional
+        Optimisation; ``None`` fields take the kind's defaults.
+    seed : int
+        Seeds the initialisation, batches and augmentation.
+    split_seed : int, optional
+        Seeds the track split (default: ``seed``), so models of different initialisations can share one.
+    out : str or Path, optional
+        Checkpoint path.
+    resume, progress, log, meta : continue from ``<out>.resume.pt``; show a bar; where messages go;
+        metadata to store.
 
     Returns
     -------
     TrainResult
         The best model (eval mode, with ``scaler``/``genres``/``meta`` attached) and the history.
+
+    Examples
+    --------
+    >>> data = auralize.load_dataset("../shared/gtzan4k")  # doctest: +SKIP
+    >>> auralize.train("lstm", data, "track", out="runs/lstm.pt").best_valid  # doctest: +SKIP
+    0.758
     """
     entry = model_kind(kind)
     settings = replace(settings or TrainSettings())  # a copy: the caller's settings stay as given
@@ -149,135 +188,172 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
     out = check_out(out) if out else None
     if isinstance(split, str):
         split = make_split(data, split, seed=split_seed)
-    train_ids, valid_ids = split["train"], split["valid"]
-    if len(train_ids) == 0:
+    if len(split["train"]) == 0:
         raise AuralizeError(f"the training part of the {split.name} split is empty; use another split", param="split")
     torch.manual_seed(seed)
     np.random.seed(seed)
-
-    scaler = InputScaler(compression=compression, per_bin=per_bin).fit(data.psd[train_ids])
-    x_train = scaler.transform(data.psd[train_ids]).astype(np.float32)
-    y_train = data.label[train_ids]
-    x_valid = scaler.transform(data.psd[valid_ids]).astype(np.float32)
-    y_valid = data.label[valid_ids]
     config = ModelConfig(kind=kind, n_classes=len(data.genres), hidden=hidden, layers=layers,
                          dropout=dropout, variant=variant, input_norm=input_norm)
-    meta = dict(meta or {})
-    meta.update({
-        "kind": kind, "split": split.name, "coverage": split.coverage, "seed": seed, "split_seed": split_seed,
-        "data_summary": data.summary(),
-        "train_tracks": part_genre_counts(data, train_ids),
-        "settings": asdict(settings), "compression": compression, "per_bin": per_bin,
-    })
-
+    scaler = InputScaler(compression=compression, per_bin=per_bin)
+    inputs = _inputs(data, split, config, scaler, {
+        **(meta or {}), "kind": kind, "split": split.name, "coverage": split.coverage, "seed": seed,
+        "split_seed": split_seed, "data_summary": data.summary(), "train_tracks": part_genre_counts(data, split["train"]),
+        "settings": asdict(settings), "compression": compression, "per_bin": per_bin})
     if not entry.neural:
-        from .baselines import fit_baseline
+        return _fit_baseline(inputs, data.genres, settings, seed, out, log)
+    model = attach(build_model(config), inputs.scaler, data.genres, inputs.meta)
+    return _fit_neural(model, inputs, settings, seed, out, resume, progress, log)
 
-        started = time.time()
-        model = fit_baseline(config, x_train, y_train, seed=seed, c=settings.c)
-        attach(model, scaler, data.genres, meta)
-        valid, valid_loss = _score(model, x_valid, y_valid)
-        history = [{"epoch": 1, "valid_acc": valid, "valid_loss": valid_loss, "seconds": time.time() - started}]
-        meta.update({"history": history, "best_epoch": 1, "best_valid_acc": valid})
-        model.meta = meta
-        log(f"{kind}: fitted in {history[0]['seconds']:.1f} s, valid clip accuracy {valid:.3f}")
-        if out:
-            save_checkpoint(out, model, meta)
-        return TrainResult(model.eval(), history, 1, valid, out)
 
-    model = attach(build_model(config), scaler, data.genres, meta)
+def _inputs(data: Dataset, split: Split, config: ModelConfig, scaler: InputScaler, meta: dict) -> _Inputs:
+    """Fit the scaler on the training clips only, and scale both parts."""
+    train_ids, valid_ids = split["train"], split["valid"]
+    scaler.fit(data.psd[train_ids])
+    return _Inputs(config, scaler, scaler.transform(data.psd[train_ids]).astype(np.float32), data.label[train_ids],
+                   scaler.transform(data.psd[valid_ids]).astype(np.float32), data.label[valid_ids], meta)
+
+
+def _fit_baseline(inputs: _Inputs, genres, settings: TrainSettings, seed: int, out: Path | None, log) -> TrainResult:
+    """A non-neural kind: fitted once by scikit-learn (:func:`auralize.baselines.fit_baseline`)."""
+    from .baselines import fit_baseline
+
+    started = time.time()
+    model = fit_baseline(inputs.config, inputs.x_train, inputs.y_train, seed=seed, c=settings.c)
+    meta = inputs.meta
+    attach(model, inputs.scaler, genres, meta)
+    valid, valid_loss = _score(model, inputs.x_valid, inputs.y_valid)
+    history = [{"epoch": 1, "valid_acc": valid, "valid_loss": valid_loss, "seconds": time.time() - started}]
+    meta.update({"history": history, "best_epoch": 1, "best_valid_acc": valid})
+    model.meta = meta
+    log(f"{inputs.config.kind}: fitted in {history[0]['seconds']:.1f} s, valid clip accuracy {valid:.3f}")
+    if out:
+        save_checkpoint(out, model, meta)
+    return TrainResult(model.eval(), history, 1, valid, out)
+
+
+def _optimizer(model: nn.Module, settings: TrainSettings) -> tuple[list, torch.optim.Optimizer]:
+    params = [p for p in model.parameters() if p.requires_grad]
+    kind = torch.optim.SGD if settings.optimizer == "sgd" else torch.optim.Adam
+    return params, kind(params, lr=settings.lr, weight_decay=settings.weight_decay)
+
+
+def _fresh_state() -> dict:
+    return {"epoch": 0, "best_valid": -1.0, "best_epoch": 0, "since_best": 0, "history": [], "best_state": None}
+
+
+def _load_resume(path: Path | None, model: nn.Module, opt, config: ModelConfig, seed: int, log) -> dict:
+    """The loop's state from ``path`` (model, optimiser and random state restored in place)."""
+    if path is None or not path.exists():
+        raise AuralizeError(f"nothing to resume: {path} not found; run without resume", param="resume")
+    damaged = lambda exc: AuralizeError(f"{path} is damaged ({type(exc).__name__}); delete it and run "  # noqa: E731
+                                        "without resume")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        same = json.loads(saved["config"]) == config.to_dict() and saved["seed"] == seed
+    except Exception as exc:  # a truncated or foreign file: torch raises many types
+        raise damaged(exc) from None
+    if not same:
+        raise AuralizeError(f"{path} was made with other settings; run without resume")
+    try:
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        torch.set_rng_state(saved["rng"])
+        state = json.loads(saved["state"])
+        state["best_state"] = saved["best_state"]
+    except Exception as exc:
+        raise damaged(exc) from None
+    log(f"resuming after epoch {state['epoch']} (best valid {state['best_valid']:.3f} at epoch {state['best_epoch']})")
+    return state
+
+
+def _save_resume(path: Path, model: nn.Module, opt, config: ModelConfig, seed: int, state: dict) -> None:
+    payload = {"config": json.dumps(config.to_dict()), "seed": seed, "model": model.state_dict(),
+               "optimizer": opt.state_dict(), "rng": torch.get_rng_state(), "best_state": state["best_state"],
+               "state": json.dumps({k: v for k, v in state.items() if k != "best_state"})}
+    atomic_write(path, lambda tmp: torch.save(payload, tmp))
+
+
+def _epoch(model: nn.Module, params, opt, xt: torch.Tensor, yt: torch.Tensor, inv_std: torch.Tensor,
+           settings: TrainSettings, generator: torch.Generator) -> float:
+    """One pass over the training clips (augmented, perturbed if robust); returns the mean loss."""
+    from . import robust
+
+    model.train()
+    loss_fn = nn.CrossEntropyLoss()
+    total, count = 0.0, 0
+    for ids in _batches(len(xt), settings.batch_size, generator):
+        opt.zero_grad()
+        xb = augment_batch(xt[ids], inv_std, generator) if settings.augment else xt[ids]
+        xb = robust.perturb_batch(model, xb, yt[ids], settings.robust, settings.robust_eps, generator)
+        loss = loss_fn(model(xb), yt[ids])
+        loss.backward()
+        nn.utils.clip_grad_norm_(params, settings.clip_norm)
+        opt.step()
+        total += loss.item() * len(ids)
+        count += len(ids)
+    return total / count
+
+
+def _fit_neural(model: nn.Module, inputs: _Inputs, settings: TrainSettings, seed: int, out: Path | None,
+                resume: bool, progress: bool, log) -> TrainResult:
+    """Epochs until ``epochs`` or ``patience``, the best model kept (see :func:`train`)."""
+    from tqdm import tqdm
+
     from . import robust
 
     robust.check(settings.robust, settings.robust_eps)
     if settings.init_from:
         robust.warm_start(model, settings.init_from)
-    params = [p for p in model.parameters() if p.requires_grad]
-    if settings.optimizer == "sgd":
-        opt = torch.optim.SGD(params, lr=settings.lr, weight_decay=settings.weight_decay)
-    else:
-        opt = torch.optim.Adam(params, lr=settings.lr, weight_decay=settings.weight_decay)
-    loss_fn = nn.CrossEntropyLoss()
-    state = {"epoch": 0, "best_valid": -1.0, "best_epoch": 0, "since_best": 0, "history": [],
-             "best_state": None}
+    params, opt = _optimizer(model, settings)
     resume_path = out.with_suffix(".resume.pt") if out else None
-    if resume:
-        if resume_path is None or not resume_path.exists():
-            raise AuralizeError(f"nothing to resume: {resume_path} not found; run without resume", param="resume")
-        try:
-            saved = torch.load(resume_path, map_location="cpu", weights_only=True)
-            same = json.loads(saved["config"]) == config.to_dict() and saved["seed"] == seed
-        except Exception as exc:  # a truncated or foreign file: torch raises many types
-            raise AuralizeError(f"{resume_path} is damaged ({type(exc).__name__}); delete it and run without "
-                                "resume") from None
-        if not same:
-            raise AuralizeError(f"{resume_path} was made with other settings; run without resume")
-        try:
-            model.load_state_dict(saved["model"])
-            opt.load_state_dict(saved["optimizer"])
-            torch.set_rng_state(saved["rng"])
-            state = json.loads(saved["state"])
-            state["best_state"] = saved["best_state"]
-        except Exception as exc:
-            raise AuralizeError(f"{resume_path} is damaged ({type(exc).__name__}); delete it and run without "
-                                "resume") from None
-        log(f"resuming after epoch {state['epoch']} (best valid {state['best_valid']:.3f} at epoch {state['best_epoch']})")
-
-    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
+    state = _load_resume(resume_path, model, opt, inputs.config, seed, log) if resume else _fresh_state()
+    xt, yt = torch.from_numpy(inputs.x_train), torch.from_numpy(inputs.y_train)
+    scaler = inputs.scaler
     inv_std = torch.as_tensor(1.0 / np.asarray(scaler.std), dtype=torch.float32) if scaler.compression == "log" \
         else torch.zeros(1)
-    from tqdm import tqdm
-
-    bar = tqdm(total=settings.epochs, initial=state["epoch"], desc=f"train {kind}", unit="epoch",
+    bar = tqdm(total=settings.epochs, initial=state["epoch"], desc=f"train {inputs.config.kind}", unit="epoch",
                disable=not progress, leave=False)
     while state["epoch"] < settings.epochs and state["since_best"] < settings.patience:
         epoch = state["epoch"] + 1
         started = time.time()
-        model.train()
-        generator = torch.Generator().manual_seed(seed * 100003 + epoch)
-        total, count = 0.0, 0
-        for ids in _batches(len(xt), settings.batch_size, generator):
-            opt.zero_grad()
-            xb = augment_batch(xt[ids], inv_std, generator) if settings.augment else xt[ids]
-            xb = robust.perturb_batch(model, xb, yt[ids], settings.robust, settings.robust_eps, generator)
-            loss = loss_fn(model(xb), yt[ids])
-            loss.backward()
-            nn.utils.clip_grad_norm_(params, settings.clip_norm)
-            opt.step()
-            total += loss.item() * len(ids)
-            count += len(ids)
-        valid, valid_loss = _score(model, x_valid, y_valid) if len(y_valid) else _score(model, x_train, y_train)
-        record = {"epoch": epoch, "loss": total / count, "valid_acc": valid, "valid_loss": valid_loss,
+        loss = _epoch(model, params, opt, xt, yt, inv_std, settings, torch.Generator().manual_seed(seed * 100003 + epoch))
+        has_valid = len(inputs.y_valid) > 0
+        valid, valid_loss = _score(model, inputs.x_valid, inputs.y_valid) if has_valid else \
+            _score(model, inputs.x_train, inputs.y_train)
+        record = {"epoch": epoch, "loss": loss, "valid_acc": valid, "valid_loss": valid_loss,
                   "seconds": time.time() - started}
-        state["history"].append(record)
-        state["epoch"] = epoch
-        # Best = highest validation accuracy; on a tie, the lower validation loss (small
-        # validation sets tie often, and the earliest tie is rarely the best model).
-        if (valid, -valid_loss) > (state["best_valid"], -state.get("best_loss", math.inf)):
-            state.update(best_valid=valid, best_loss=valid_loss, best_epoch=epoch, since_best=0)
-            state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            if out:
-                save_checkpoint(out, model, {**meta, "best_epoch": epoch, "best_valid_acc": valid,
-                                             "history": state["history"]})
-        else:
-            state["since_best"] += 1
+        _keep_best(state, record, model, out, inputs.meta)
         if resume_path is not None:
-            payload = {"config": json.dumps(config.to_dict()), "seed": seed, "model": model.state_dict(),
-                       "optimizer": opt.state_dict(), "rng": torch.get_rng_state(),
-                       "best_state": state["best_state"],
-                       "state": json.dumps({k: v for k, v in state.items() if k != "best_state"})}
-            atomic_write(resume_path, lambda tmp: torch.save(payload, tmp))
+            _save_resume(resume_path, model, opt, inputs.config, seed, state)
         bar.update(1)
-        bar.set_postfix(loss=f"{record['loss']:.3f}", valid=f"{valid:.3f}", best=f"{state['best_valid']:.3f}")
-        if not math.isfinite(record["loss"]):
-            raise AuralizeError(f"training diverged at epoch {epoch} (loss {record['loss']}); lower lr", param="lr")
+        bar.set_postfix(loss=f"{loss:.3f}", valid=f"{valid:.3f}", best=f"{state['best_valid']:.3f}")
+        if not math.isfinite(loss):
+            raise AuralizeError(f"training diverged at epoch {epoch} (loss {loss}); lower lr", param="lr")
     bar.close()
     model.load_state_dict(state["best_state"])
-    meta.update({"best_epoch": state["best_epoch"], "best_valid_acc": state["best_valid"],
-                 "history": state["history"]})
+    meta = inputs.meta
+    meta.update({"best_epoch": state["best_epoch"], "best_valid_acc": state["best_valid"], "history": state["history"]})
     model.meta = meta
     if out:
         save_checkpoint(out, model, meta)
         resume_path.unlink(missing_ok=True)  # the run is complete: nothing left to resume
-    log(f"{kind}: best valid clip accuracy {state['best_valid']:.3f} at epoch {state['best_epoch']} "
+    log(f"{inputs.config.kind}: best valid clip accuracy {state['best_valid']:.3f} at epoch {state['best_epoch']} "
         f"of {state['epoch']}")
     return TrainResult(model.eval(), state["history"], state["best_epoch"], state["best_valid"], out)
+
+
+def _keep_best(state: dict, record: dict, model: nn.Module, out: Path | None, meta: dict) -> None:
+    """Add the epoch's record; keep (and write) the model if it is the best so far."""
+    state["history"].append(record)
+    state["epoch"] = epoch = record["epoch"]
+    valid, valid_loss = record["valid_acc"], record["valid_loss"]
+    # Best = highest validation accuracy; on a tie, the lower validation loss (small
+    # validation sets tie often, and the earliest tie is rarely the best model).
+    if (valid, -valid_loss) > (state["best_valid"], -state.get("best_loss", math.inf)):
+        state.update(best_valid=valid, best_loss=valid_loss, best_epoch=epoch, since_best=0)
+        state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if out:
+            save_checkpoint(out, model, {**meta, "best_epoch": epoch, "best_valid_acc": valid,
+                                         "history": state["history"]})
+    else:
+        state["since_best"] += 1

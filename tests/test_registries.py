@@ -85,3 +85,53 @@ def test_no_kind_name_is_compared_outside_the_registry():
                  if str(path.relative_to(root)) not in ("models.py", "__init__.py")
                  for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
     assert not offenders, offenders
+
+
+def test_every_extension_point_is_one_registry():
+    """Models, params, transforms, methods, judges, statistics, objective kinds and timestep rules: one helper,
+    one lookup, one error wording (naming the argument, so the CLI names the flag)."""
+    import auralize
+    from auralize.registry import Registry, UnknownName
+
+    points = {"MODELS": "kind", "PARAMS": "param", "TRANSFORMS": "transforms", "METHODS": "method", "JUDGES": "judges",
+              "STATISTICS": "statistics", "OBJECTIVE_KINDS": "objective", "RULES": "rule"}
+    for name, param in points.items():
+        registry = getattr(auralize, name)
+        assert isinstance(registry, Registry), name
+        with pytest.raises(UnknownName) as exc:
+            registry["no-such-thing"]
+        assert exc.value.param == param and str(exc.value).startswith(f"{param} names no ")
+    for register in ("register_model", "register_param", "register_transform", "register_method", "register_judge",
+                     "register_statistic", "register_objective", "register_rule"):
+        assert callable(getattr(auralize, register)), register
+
+
+def test_a_registry_refuses_a_taken_name_and_keeps_its_order():
+    from auralize.errors import AuralizeError
+    from auralize.registry import Registry
+
+    r = Registry("colour", "colour", normalise=str.lower)
+    r.register("R", "red", aliases=("crimson",))
+    r.register("G", "green")
+    assert list(r) == ["red", "green"] and r["CRIMSON"] == "R" and r.choices() == ["red", "green", "crimson"]
+    with pytest.raises(AuralizeError, match="'crimson' is taken by 'red'"):
+        r.register("C", "cyan", aliases=("crimson",))
+    r.register("R2", "red")  # replacing an entry keeps no stale alias
+    assert r["red"] == "R2" and "crimson" not in r.choices() and r.get("crimson") is None
+
+
+def test_the_dream_loops_adam_is_torch_adam_bit_for_bit():
+    """render.Adam is written out so that dreams avoid torch.optim's start-up cost; it must stay torch.optim.Adam."""
+    from auralize.dream.render import Adam
+
+    torch.manual_seed(0)
+    ours, theirs = torch.randn(40, 7, requires_grad=True), None
+    theirs = ours.detach().clone().requires_grad_(True)
+    mine, reference = Adam([ours], lr=0.05), torch.optim.Adam([theirs], lr=0.05, foreach=False)
+    target = torch.randn(40, 7)
+    for _ in range(25):
+        for p, opt in ((ours, mine), (theirs, reference)):
+            opt.zero_grad()
+            ((p.sin() - target) ** 2).sum().backward()
+            opt.step()
+    assert torch.equal(ours, theirs)

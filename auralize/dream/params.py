@@ -51,6 +51,10 @@ class Param(Protocol):
     default_lr: ClassVar[float]
 
     @classmethod
+    def check_model(cls, model) -> None:
+        """Refuse, in one line, a model this parameterisation cannot dream with (before any work)."""
+
+    @classmethod
     def initial(cls, model: nn.Module, frames: int, samples: int, init: str | np.ndarray,
                 generator: torch.Generator, clamp: bool = True) -> "Param":
         """The start of the ascent: ``noise``, ``silence`` or mono 4 kHz audio."""
@@ -117,16 +121,18 @@ class SpectrogramParam(nn.Module):
         self.project()
 
     @classmethod
-    def initial(cls, model, frames, samples, init, generator, clamp=True):
-        _check_init(init)
+    def check_model(cls, model) -> None:
         from ..audiomodel import frames_by_bins, input_bounds, label
 
-        bounds = input_bounds(model)
-        if bounds is None or not hasattr(model, "inverse") or not frames_by_bins(model):
+        if input_bounds(model) is None or not hasattr(model, "inverse") or not frames_by_bins(model):
             raise AuralizeError(f"the spectrogram parameterisation optimises a (frames, bins) model input and needs "
                                 f"the model's input_bounds and inverse, which this {label(model)} model does not "
                                 "give: use the fine or waveform parameterisation", param="param")
-        lo, hi = bounds
+
+    @classmethod
+    def initial(cls, model, frames, samples, init, generator, clamp=True):
+        _check_init(init)
+        lo, hi = model.input_bounds()
         if isinstance(init, np.ndarray):
             audio = _repeat(init, max(samples, F.N_FFT + (frames - 1) * F.HOP))
             start = model.features(audio.double()).float()[:, :frames]
@@ -173,6 +179,12 @@ class WaveformParam(nn.Module):
         super().__init__()
         self.p = nn.Parameter(torch.atanh((init_audio / 0.99).clamp(-0.999, 0.999)))
         self._front(model)
+
+    @classmethod
+    def check_model(cls, model) -> None:
+        from ..audiomodel import check_differentiable
+
+        check_differentiable(model, cls.name)
 
     def _front(self, model) -> None:
         """What the windows need of the model: its front end (a bound method, not a submodule) and clip length."""

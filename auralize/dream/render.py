@@ -22,7 +22,7 @@ from torch import nn
 from .. import checks
 from .. import features as F
 from .. import threads
-from ..audiomodel import check_differentiable, frames_by_bins, input_bounds, label
+from ..audiomodel import frames_by_bins, input_bounds, label
 from ..errors import AuralizeError
 from ..settings import MAX_SECONDS, DreamSettings
 from .objectives import Context, Objective
@@ -143,8 +143,7 @@ def _check_dreamer(model, param: type) -> None:
         raise AuralizeError(f"dreams are made at {F.SAMPLE_RATE} Hz (the genre prior and the listening panel listen at "
                             f"{F.SAMPLE_RATE} Hz); this {label(model)} model reads {model.sample_rate} Hz audio",
                             param="model")
-    if param.has_audio:
-        check_differentiable(model, param.name)
+    param.check_model(model)
 
 
 def render(model, objectives: Objective | Sequence[Objective], settings: DreamSettings = DreamSettings(), *,
