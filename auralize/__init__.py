@@ -22,15 +22,16 @@ TRAINED_DIR = Path(__file__).resolve().parent.parent / "trained"
 #: The public API: module (relative to this package) -> names it provides. A new public name is
 #: one entry here.
 _PUBLIC = {
-    "audiomodel": ["AudioModel", "WrappedModel", "load_user_model", "wrap"],
+    "audiomodel": ["AudioModel", "WrappedModel", "load_user_model", "state_sizes", "wrap"],
     "checkpoint": ["load_model", "save_checkpoint"],
     "data": ["GENRES", "ClipSet", "Dataset", "Split", "discover", "load_clips", "load_dataset", "make_split"],
     "errors": ["AuralizeError"],
-    "evaluation": ["evaluate", "predict"],
+    "evaluation": ["data_inputs", "evaluate", "predict"],
     "features": ["HOP", "InputScaler", "N_BINS", "N_FFT", "N_FRAMES", "SAMPLE_RATE", "TorchSpectrogram", "load_audio",
                  "spectrogram", "split_clips", "torch_spectrogram"],
     "models": ["MODELS", "ModelConfig", "ModelKind", "PaperModel", "build_model", "register_model"],
     "neurons": ["NeuronReport", "RULES", "ablate", "activations", "load_report", "register_rule", "top_neurons"],
+    "exemplars": ["dataset_examples", "save_examples"],
     "registry": ["Registry"],
     "settings": ["DreamSettings", "Target"],
     "training": ["TrainSettings", "train"],

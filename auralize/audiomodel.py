@@ -376,7 +376,7 @@ def wrap(net: nn.Module, features: Callable[[torch.Tensor], torch.Tensor], genre
     >>> net = torch.nn.Sequential(torch.nn.Conv1d(1, 4, 9, stride=4), torch.nn.ReLU(),
     ...                           torch.nn.AdaptiveAvgPool1d(1), torch.nn.Flatten(), torch.nn.Linear(4, 2))
     >>> model = auralize.wrap(net, features=lambda audio: audio[:, None], genres=["jazz", "rock"])
-    >>> sorted(auralize.audiomodel.state_sizes(model).items())[:2]
+    >>> sorted(auralize.state_sizes(model).items())[:2]
     [('0', 4), ('1', 4)]
     >>> model.default_layer()
     '3'

@@ -57,6 +57,13 @@ def _objective_names() -> list[str]:
                    "(0: the genre's plain mean).")
 @click.option("--prior", "prior_path", type=click.Path(path_type=Path), default=None,
               help="Genre prior file (default: the shipped trained/genre-prior.npz; 'auralize train-prior' makes one).")
+@click.option("--model-weight", type=Finite(lo=0, hi=1e3), default=1.0, show_default=True,
+              help="Weight of the model's objective; 0 is the prior alone, the dream's control.")
+@click.option("--prior-genre", default=None,
+              help="Pull the prior towards this genre instead of the dream's (the conflict test: model G, prior G2).")
+@click.option("--control", is_flag=True,
+              help="Also make each dream's prior-only control (same seed and settings, model off) and record the "
+                   "model's share: the panel's p(genre) of the dream minus that of its control.")
 @click.option("--l2", type=Finite(lo=0, hi=1e3), default=0.01, show_default=True, help="Pull towards the average spectrum.")
 @click.option("--tv-time", type=Finite(lo=0, hi=1e3), default=0.05, show_default=True, help="Total variation along time.")
 @click.option("--tv-freq", type=Finite(lo=0, hi=1e3), default=0.05, show_default=True,
@@ -109,7 +116,8 @@ def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
 
     started = time.time()
     target = Target(o["objective"], o["layer"], o["unit"], o["rule"], o["class_weight"], o["prior_weight"],
-                    o["prior_path"], o["caricature"])
+                    o["prior_path"], o["caricature"], o["model_weight"],
+                    o["prior_genre"].lower() if o["prior_genre"] else None)
     settings = DreamSettings(param=o["param"], seconds=o["seconds"], steps=o["steps"], lr=o["lr"], init=o["init"],
                              l2=o["l2"], tv_time=o["tv_time"], tv_freq=o["tv_freq"], clamp=not o["no_clamp"],
                              jitter=o["jitter"], noise=o["noise"],
@@ -118,13 +126,18 @@ def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
                              seed=seed)
     with echo_warnings():
         summaries = make_audible(checkpoint, genre, out, target=target, settings=settings, data_dir=data_dir,
-                                 panel=not o["no_panel"], progress=not quiet)
+                                 panel=not o["no_panel"], control=o["control"], progress=not quiet)
     for s in summaries:
         trip = s["round_trip"]
         click.echo(f"{s['genre']}: {s['files']['wav']}  objective {s['objective']}: "
                    f"{s['objective_start']:.3f} -> {s['objective_end']:.3f}")
         click.echo(f"  {panel_line(s.get('panel'), s['genre'])}; same-model round trip p({s['genre']}) = "
                    f"{trip['p_target_mean']:.3f} (heard as {trip['verdict']})")
+        click.echo(f"  genre from {s['genre_from']}")
+        if "control" in s:
+            share = f"; the model's share: {s['model_share']:+.3f}" if "model_share" in s else ""
+            click.echo(f"  control (prior alone, {s['control']['files']['wav']}): "
+                       f"{panel_line(s['control'].get('panel'), s['genre'])}{share}")
     first = Path(summaries[0]["files"]["wav"])
     click.echo(f"files ({time.time() - started:.1f} s): {first.parent.resolve()}/ "
                f"[{first.stem}.wav, -22050.wav, .png, .json, .npy]" if len(summaries) == 1 else

@@ -151,11 +151,13 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-def load_data(data_dir: Path, quiet: bool, genres: str | None = None, model=None):
+def load_data(data_dir: Path, quiet: bool, genres: str | None = None, model=None, audio: bool = False,
+              check: Callable | None = None):
     """Load a data set for a command: its warnings on stderr as they happen, then what was found.
 
     For a ``model``, what it reads (:func:`auralize.evaluation.load_data_for`: the cached paper-grid PSDs,
-    or clips of audio at its rate).
+    or clips of audio at its rate; with ``audio``, the clips' audio in any case). ``check`` is called on
+    the data first, so that an option the data cannot serve fails in one line before anything is said.
     """
     from .data import load_dataset
     from .evaluation import load_data_for
@@ -167,8 +169,10 @@ def load_data(data_dir: Path, quiet: bool, genres: str | None = None, model=None
             raise click.BadParameter(f"{genres!r} names no genre; give comma-separated names", param_hint="'--genres'")
     with echo_warnings():
         data = load_dataset(data_dir, progress=not quiet) if model is None else load_data_for(model, data_dir,
-                                                                                                 not quiet)
+                                                                                                 not quiet, audio)
     if wanted:
         data = data.only(wanted)
+    if check is not None:
+        check(data)
     click.echo((data.dataset if hasattr(data, "dataset") else data).summary(), err=True)
     return data

@@ -176,12 +176,12 @@ def data_inputs(model, data: Dataset | ClipSet, ids: np.ndarray | None = None, b
         if len(ids) else torch.zeros(0)
 
 
-def load_data_for(model, root: str | Path, progress: bool = False) -> Dataset | ClipSet:
-    """What ``model`` evaluates on: the cached paper-grid PSDs for a model that reads them, else the clips'
-    audio at the model's rate and clip length (:func:`~auralize.data.load_clips`)."""
+def load_data_for(model, root: str | Path, progress: bool = False, audio: bool = False) -> Dataset | ClipSet:
+    """What ``model`` evaluates on: the cached paper-grid PSDs for a model that reads them (unless ``audio``
+    is asked for too), else the clips' audio at the model's rate and clip length (:func:`~auralize.data.load_clips`)."""
     from .data import load_clips, load_dataset
 
-    if hasattr(model, "from_psd"):
+    if hasattr(model, "from_psd") and not audio:
         return load_dataset(root, progress=progress)
     return load_clips(root, progress=progress, sample_rate=int(model.sample_rate), clip_samples=int(model.clip_samples))
 

@@ -130,13 +130,50 @@ def _dream_card(folder: _Folder, path: Path, meta: dict) -> str | None:
         f"<h3>{_e(rel)}</h3>"
         + _audio(wav, rel)
         + f'<p><b>{_e(panel_line(meta.get("panel"), meta["genre"]))}</b></p>'
-        f'<p class="muted">same-model round trip p({_e(meta["genre"])}) = {_prob(trip["p_target_mean"])}{lowest}, '
+        + _source(folder, path, meta)
+        + f'<p class="muted">same-model round trip p({_e(meta["genre"])}) = {_prob(trip["p_target_mean"])}{lowest}, '
         f'heard as {_e(trip["verdict"])}</p>'
         f'<p class="muted">objective: {_e(meta.get("objective", ""))}<br>{facts}<br>'
         f'model: {_e(meta.get("model", ""))} ({_e(meta.get("checkpoint", ""))})</p>'
         f'<p><a href="{_e(folder.href(path))}">{_e(rel)}</a></p>'
         f"<details><summary>JSON</summary><pre>{_e(json.dumps(meta, indent=1))}</pre></details>"
         "</div><div>" + _image(png, f"spectrogram of {rel}") + "</div></div></div>")
+
+
+def _source(folder: _Folder, path: Path, meta: dict) -> str:
+    """What the dream's genre comes from and, when its control was made, the control's player and the model's share."""
+    parts = [f'<p>genre from {_e(meta["genre_from"])}</p>'] if meta.get("genre_from") else []
+    control = meta.get("control")
+    if control:
+        wav = path.parent / Path(str(control["files"].get("wav_22050") or control["files"].get("wav") or "")).name
+        share = (f"; the model's share of the panel's p({_e(meta['genre'])}): <b>{meta['model_share']:+.3f}</b>"
+                 if meta.get("model_share") is not None else "")
+        parts.append(f'<p class="muted">its control, the prior alone (the model off): '
+                     f'{_e(panel_line(control.get("panel"), meta["genre"]))}{share}</p>'
+                     + (_audio(folder.inside(wav, "audio"), f"control of {folder.rel(path)}") if _exists(wav) else ""))
+    return "".join(parts)
+
+
+#: How an examples result names its lists, as the page says them.
+EXAMPLE_LISTS = {"neuron_top": "drive its top neuron most", "neuron_bottom": "drive it least",
+                 "class_top": "the model hears as the genre most", "class_bottom": "it hears as the genre least"}
+
+
+def _examples_block(folder: _Folder, path: Path, meta: dict, genre: str, entry: dict) -> str:
+    """A genre's dataset examples: real clips that drive its top neuron and its class most and least."""
+    rows = []
+    for key, what in EXAMPLE_LISTS.items():
+        players = "".join(
+            f'<div><p class="muted">{_e(ex["track"])} at {ex["start"]:g} s: {ex["value"]:.3g}</p>'
+            + _audio(folder.inside(path.parent / ex["wav"], "audio"), f"{genre} {key} {n}") + "</div>"
+            for n, ex in enumerate(entry.get(key, []), 1) if _exists(path.parent / ex["wav"]))
+        if players:
+            rows.append(f"<h3>real clips that {_e(what)}</h3><div class=\"row\">{players}</div>")
+    png = path.parent / entry["png"] if entry.get("png") else None
+    image = _image(folder.inside(png, "image"), f"examples of {genre}") if _exists(png) else ""
+    return (f'<details class="card"><summary>what {_e(meta["layer"])}[{_e(entry.get("unit"))}] and the class '
+            f'{_e(genre)} respond to in real music: dataset examples ({_e(folder.rel(path))})</summary>'
+            + "".join(rows) + image + "</details>")
 
 
 def _neuron_rows(report: dict, genre: str) -> str:
@@ -253,6 +290,8 @@ def write_gallery(results_dir: str | Path, out: str | Path | None = None, title:
         reports.append((_Folder(extra.parent), extra, results.read(extra, "neurons")))
     dreams: dict[str, list[str]] = {}
     for path, meta in found["dream"]:
+        if meta.get("role") == "control" and _exists(path.parent / Path(str(meta.get("control_of", ""))).name):
+            continue  # shown in its dream's card
         card = _dream_card(folder, path, meta)
         if card:
             dreams.setdefault(meta["genre"], []).append(card)
@@ -268,8 +307,13 @@ def write_gallery(results_dir: str | Path, out: str | Path | None = None, title:
     links = [f'<a href="#genre-{_e(quote(g))}">{_e(g)}</a>' for g in dreams]
     links += ['<a href="#explanations">explanations</a>'] if explains else []
     parts.append("<nav>" + " ".join(links) + "</nav>")
+    examples = {}
+    for path, meta in found["examples"]:
+        for genre, entry in meta["genres"].items():
+            examples.setdefault(genre, []).append(_examples_block(folder, path, meta, genre, entry))
     for genre, cards in dreams.items():
         parts.append(f'<h2 id="genre-{_e(quote(genre))}">{_e(genre)}</h2>')
+        parts += examples.get(genre, [])
         if default is not None:
             path, report = default
             parts.append(f"<details><summary>top neurons of {_e(genre)} ({_e(report['layer'])}, "

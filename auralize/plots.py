@@ -80,19 +80,43 @@ def _time_line(stats: dict | None) -> str:
 
 
 def dream_figure(psd: np.ndarray, genre: str, path: Path, description: str, trip: dict,
-                 real: np.ndarray | None = None, panel: dict | None = None, temporal: dict | None = None) -> Path:
+                 real: np.ndarray | None = None, panel: dict | None = None, temporal: dict | None = None,
+                 source: dict | None = None) -> Path:
     """The optimised spectrogram (dB), beside a real clip's PSD of the genre when one is given.
 
-    The title gives what the held-out listening panel heard beside the same-model round trip, and
-    ``temporal`` (``{"dream": stats, "real": stats}``) how each changes over time.
+    The title gives what the genre comes from (``source``: the dream's ``genre_from`` and, when its
+    control was made, ``model_share``), what the held-out listening panel heard beside the same-model
+    round trip, and ``temporal`` (``{"dream": stats, "real": stats}``) how each changes over time.
     """
-    temporal = temporal or {}
-    title = (f"dream: {description}\n{panel_line(panel, genre)}\n"
+    temporal, source = temporal or {}, source or {}
+    share = (f"; the model's share of the panel's p({genre}): {source['model_share']:+.3f}"
+             if source.get("model_share") is not None else "")
+    origin = f"genre from {source['genre_from']}{share}\n" if source.get("genre_from") else ""
+    title = (f"dream: {description}\n{origin}{panel_line(panel, genre)}\n"
              f"(same-model round trip p({genre}) = {trip['p_target_mean']:.3f}){_time_line(temporal.get('dream'))}")
     panels = [(psd, title)]
     if real is not None:
         panels.append((real, f"a real {genre} clip{_time_line(temporal.get('real'))}"))
     return save_figure(path, _spectrograms(panels))
+
+
+def spectrogram_grid(rows: list[list[tuple[np.ndarray, str]]], path: str | Path, row_titles: list[str]) -> Path:
+    """Rows of PSDs ``(frames, 513)`` in dB, each panel with its title and each row with ``row_titles``; PNG."""
+    plt = pyplot()
+    width = max(1, max(len(r) for r in rows))
+    fig, axes = plt.subplots(len(rows), width, figsize=(2.6 * width, 2.4 * len(rows)), squeeze=False)
+    hop_s = F.HOP / F.SAMPLE_RATE
+    for ax_row, row, heading in zip(axes, rows, row_titles):
+        ax_row[0].set_ylabel("Hz")
+        ax_row[0].annotate(heading, (0, 1.18), xycoords="axes fraction", fontsize=8, weight="bold")
+        for ax, (psd, title) in zip(ax_row, row):
+            ax.imshow(_db(psd).T, origin="lower", aspect="auto", cmap="magma", vmin=_db(psd).max() - 80,
+                      extent=[0, psd.shape[0] * hop_s, 0, F.SAMPLE_RATE / 2])
+            ax.set_title(title, fontsize=6)
+        for ax in ax_row[len(row):]:
+            ax.axis("off")
+    fig.tight_layout()
+    return save_figure(path, fig)
 
 
 def spectrogram_png(psd: np.ndarray, title: str = "") -> bytes:

@@ -1,7 +1,7 @@
 """Result files: one schema for every JSON auralize writes, written and read only here.
 
 Every result is a JSON object whose first two keys are ``kind`` (``dream``, ``explanation``,
-``weights``, ``neurons``) and ``version`` (of that kind's schema). The library writes them with
+``weights``, ``neurons``, ``examples``) and ``version`` (of that kind's schema). The library writes them with
 :func:`write` (atomic, strict JSON: NaN or infinity is refused, never written); the gallery and
 the other readers use :func:`read`, so nothing guesses a file's kind from its keys. Both check
 the payload against its kind's schema (:data:`SCHEMAS`), so a hand-edited file (``round_trip`` a
@@ -32,7 +32,7 @@ class NotAResult(AuralizeError):
 
 
 #: Schema version of each kind of result file.
-KINDS = {"dream": 1, "explanation": 1, "weights": 1, "neurons": 1}
+KINDS = {"dream": 1, "explanation": 1, "weights": 1, "neurons": 1, "examples": 1}
 
 
 def _check_finite(value, where: str = "") -> None:
@@ -88,7 +88,11 @@ SCHEMAS = {
                     {"checkpoint": str, "model": str, "objective": str, "settings": Each(object),
                      "objective_start": float, "objective_end": float, "objective_curve": [float],
                      "files": Each(str, nullable=True), "panel": PANEL_VERDICT,
-                     "temporal": Fields({"dream": Each(float)}, {"real": Each(float)})}),
+                     "temporal": Fields({"dream": Each(float)}, {"real": Each(float)}),
+                     # what the genre comes from; a dream made with --control: its control and the model's share
+                     "genre_from": str, "role": str, "control_of": str, "model_share": float,
+                     "control": Fields({"files": Each(str, nullable=True)},
+                                       {"panel": PANEL_VERDICT, "round_trip": Fields({"p_target_mean": float})})}),
     "explanation": Fields({"genres": [str], "verdict": str, "method": str, "clip_probabilities": PROBABILITIES,
                            "files": Each(str, nullable=True)},
                           {"song": str, "checkpoint": str, "target": str, "seed": int, "attention": [[float]],
@@ -96,6 +100,10 @@ SCHEMAS = {
     "weights": Fields({"units": [Fields({"unit": int, "gate": str}, {"top_of": [str], "wav": str})]},
                       {"checkpoint": str, "contrast": float}),
     "neurons": Fields({"reports": Each(NEURON_REPORT)}, {"default": str, "checkpoint_sha256": str}),
+    "examples": Fields({"layer": str, "genres": Each(Fields(
+        {name: [Fields({"track": str, "start": float, "value": float, "wav": str})]
+         for name in ("neuron_top", "neuron_bottom", "class_top", "class_bottom")}, {"unit": int, "png": str}))},
+        {"model": str, "checkpoint": str, "rule": str, "sample_rate": int}),
 }
 
 

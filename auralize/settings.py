@@ -72,6 +72,8 @@ class Target:
     prior_weight: float | None = None
     prior: str | Path | None = None
     caricature: float = CARICATURE
+    model_weight: float = 1.0
+    prior_genre: str | None = None
 
     def check(self) -> "Target":
         """Self, if every setting is in range and every name is registered; else a one-line error."""
@@ -86,6 +88,9 @@ class Target:
         if self.prior_weight is not None:
             checks.number("prior_weight", self.prior_weight, lo=0, hi=1e3)
         checks.number("caricature", self.caricature, lo=0, hi=10)
+        checks.number("model_weight", self.model_weight, lo=0, hi=1e3)
+        if self.prior_genre is not None and (not isinstance(self.prior_genre, str) or not self.prior_genre):
+            raise AuralizeError(f"prior_genre must name a genre, got {self.prior_genre!r}", param="prior_genre")
         return self
 
     def prior_weight_for(self, param) -> float:

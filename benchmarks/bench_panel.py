@@ -1,13 +1,15 @@
-"""The held-out listening panel on dreams and on reference rows (issue 8): one table.
+"""The held-out listening panel on dreams, their controls and reference rows (issues 8 and 14): one table.
 
-    python benchmarks/bench_panel.py --data ../shared/gtzan4k --seeds 0,1,2 [--pure-neuron]
+    python benchmarks/bench_panel.py --data ../shared/gtzan4k --seeds 0,1,2 [--options "..."]
     python benchmarks/bench_panel.py --data ../shared/gtzan4k --dreams DIR0 --dreams DIR1 ...
 
-``--seeds`` makes the default dreams itself (``auralize --genre all --seed S``, timed; with
-``--pure-neuron`` also ``--class-weight 0``), one row per seed; each ``--dreams DIR`` is a folder
-of ``<genre>.wav`` made otherwise and becomes one row. Dream rows are checked against issue 8's
-targets (printed and written under the table). The reference rows use real clips of the held-out TEST part of the
-shipped checkpoints' split (3 tracks per genre, one clip each):
+``--seeds`` makes the default dreams (``auralize --genre all --seed S --control [OPTIONS]``, timed) with
+their prior-only controls (the same seeds and settings, the model's objective off), one row each per
+seed, and for ``--conflict-seeds`` the conflict test (the model's objective for G, the genre-aware prior
+for G+1). Each ``--dreams DIR`` is a folder of ``<genre>.wav`` made otherwise and becomes one row. Issue
+14's targets (printed and written under the table) are checked on the dream rows and their controls:
+what the panel hears and how much of it the model contributes. The reference rows use real clips of the
+held-out TEST part of the shipped checkpoints' split (3 tracks per genre, one clip each):
 
 - real test clips (the upper bound);
 - the same clips through the paper-grid PSD and Griffin-Lim (100 iterations);
@@ -15,8 +17,8 @@ shipped checkpoints' split (3 tracks per genre, one clip each):
 
 The panel (``auralize.panel.PANEL``) votes; every other registered judge (``lstm-seed1``) is scored
 beside it, alone, so the table shows how each judge fails. Writes ``docs/results/panel.md`` and
-``panel.json``. Rows are pluggable: a study script imports
-:func:`reference_rows`, :func:`dream_row` and :func:`run`, and passes its own rows
+``panel.json``. Rows are pluggable: a study script imports :func:`candidate_rows` (a candidate's dreams,
+controls and conflict test), :func:`reference_rows` and :func:`run`, and passes its rows
 (``{name: [(genre, audio), ...]}``) to :func:`run`.
 """
 from __future__ import annotations
@@ -42,6 +44,7 @@ from auralize.panel.scoring import build_reference, rows_table, score_row, tempo
 
 Rows = dict[str, list[tuple[str, np.ndarray]]]
 REAL = "real test clips"
+GENRE_PRIOR = ROOT / "trained" / "genre-prior.npz"
 MEAN_NOISE = "noise with the genre's mean spectrum"
 
 
@@ -117,63 +120,130 @@ def reference_rows(clips: ClipSet, per_genre: int = 3, seed: int = 0) -> Rows:
     }
 
 
-def dream_row(folder: str | Path, genres) -> list[tuple[str, np.ndarray]]:
-    """``<folder>/<genre>.wav`` for every genre present, read back from disk."""
+def dream_row(folder: str | Path, genres, suffix: str = "") -> list[tuple[str, np.ndarray]]:
+    """``<folder>/<genre><suffix>.wav`` for every genre present (``-control``: the controls), read back from disk."""
     folder = Path(folder)
-    items = [(g, F.load_audio(folder / f"{g}.wav")) for g in genres if (folder / f"{g}.wav").is_file()]
+    items = [(g, F.load_audio(folder / f"{g}{suffix}.wav")) for g in genres if (folder / f"{g}{suffix}.wav").is_file()]
     if not items:
-        raise AuralizeError(f"no <genre>.wav dreams in {folder}; make them with 'auralize --genre all -o {folder}'")
+        raise AuralizeError(f"no <genre>{suffix}.wav dreams in {folder}; make them with 'auralize --genre all -o {folder}'")
     return items
 
 
-def make_dreams(seed: int, folder: Path, extra: list[str]) -> float:
-    """``auralize --genre all --seed SEED -o FOLDER [EXTRA]`` in a fresh process; returns its seconds."""
+def make_dreams(seed: int, folder: Path, extra: list[str], control: bool = True) -> float:
+    """``auralize --genre all --seed SEED -o FOLDER [--control] [EXTRA]`` in a fresh process; returns its seconds."""
     import subprocess
 
     started = time.time()
     subprocess.run([sys.executable, "-m", "auralize", "--genre", "all", "--seed", str(seed), "-o", str(folder),
-                    "--quiet", "--no-panel", *extra], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+                    "--quiet", "--no-panel", *(["--control"] if control else []), *extra], check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL)
     return time.time() - started
 
 
+def conflict_options(extra: list[str]) -> list[str]:
+    """A candidate's options with its prior replaced by the genre-aware shipped prior at the default weight."""
+    kept, args = [], list(extra)
+    while args:
+        arg = args.pop(0)
+        if arg in ("--prior", "--prior-weight", "--prior-genre"):
+            args = args[1:]
+        elif not arg.startswith(("--prior=", "--prior-weight=", "--prior-genre=")):
+            kept.append(arg)
+    return kept + ["--prior", str(GENRE_PRIOR), "--prior-weight", "0.5"]
+
+
+def make_conflict(seed: int, folder: Path, extra: list[str], genres) -> None:
+    """The conflict test: for each genre G, the candidate's model objective for G with the genre prior pulling
+    to the next genre G+1 (``--prior-genre``), ``<folder>/<G>.wav``; in this process, one dream at a time."""
+    from click.testing import CliRunner
+
+    from auralize.cli import cli
+
+    for k, genre in enumerate(genres):
+        if (folder / f"{genre}.json").is_file():
+            continue
+        args = ["--genre", genre, "--seed", str(seed), "-o", str(folder / f"{genre}.wav"), "--quiet", "--no-panel",
+                *conflict_options(extra), "--prior-genre", genres[(k + 1) % len(genres)]]
+        result = CliRunner().invoke(cli, args)
+        if result.exit_code:
+            raise AuralizeError(f"the conflict dream of {genre} failed: {result.output.strip()}")
+
+
+def next_genre_row(items: list[tuple[str, np.ndarray]], genres) -> list[tuple[str, np.ndarray]]:
+    """The same audio with each target moved to the next genre: what a conflict dream's prior asked for."""
+    return [(genres[(list(genres).index(g) + 1) % len(genres)], a) for g, a in items]
+
+
 def round_trips(folder: Path) -> list[float]:
-    """The same-model round trip p(target) of each dream in ``folder`` (from its JSON)."""
+    """The same-model round trip p(target) of each dream in ``folder`` (from its JSON; controls left out)."""
     from auralize import results
 
-    return [results.read(p, "dream")["round_trip"]["p_target_mean"] for p in sorted(folder.glob("*.json"))]
+    read = [results.read(p, "dream") for p in sorted(folder.glob("*.json"))]
+    return [d["round_trip"]["p_target_mean"] for d in read if d.get("role") != "control"]
 
 
-def targets(scored: list[dict], trips: dict[str, list[float]], pooled: str | None = None) -> str:
-    """Issue 8's targets for the dream rows (one per seed), each met or not, in this run's figures.
+def model_share(dream: dict, control: dict) -> float:
+    """Mean over a row's items of panel p(G) of the dream minus that of its control (same genres, same order)."""
+    mine = {i["target"]: i["p_target"] for i in control["items"]}
+    return float(np.mean([i["p_target"] - mine[i["target"]] for i in dream["items"]]))
 
-    ``pooled``: the row of all seeds' dreams together; the nearest genre is then that of each
-    genre's set of dreams (as many per genre as seeds, like the real clips' 3 per genre), and the
-    per-seed figures are given beside it.
+
+def targets(scored: list[dict], trips: dict[str, list[float]], controls: dict[str, str]) -> str:
+    """Issue 14's targets for a candidate's dream rows (one per seed), each met or not, in this run's figures.
+
+    ``controls`` maps each dream row to its prior-only control's row.
     """
-    dreams = [r for r in scored if r["row"] in trips and r["row"] != pooled]
+    by_name = {r["row"]: r for r in scored}
+    dreams = [by_name[name] for name in controls]
     if not dreams:
         return ""
-    lowest = {r["row"]: min(trips[r["row"]]) for r in dreams}
-    together = next((r for r in scored if r["row"] == pooled), None)
-    per_seed = ", ".join(f"{r['nearest_hits']}" for r in dreams)
-    nearest = (("nearest genre by distance = G for at least 8 of 10 (each genre's dreams of all seeds as one set)",
-                together["nearest_hits"] >= 8, f"{together['nearest_hits']} (one seed at a time: {per_seed})")
-               if together else ("nearest genre by distance = G for at least 8 of 10",
-                                 all(r["nearest_hits"] >= 8 for r in dreams), per_seed))
+    ctrl = [by_name[controls[r["row"]]] for r in dreams]
+    shares = [model_share(d, c) for d, c in zip(dreams, ctrl)]
+    lowest = [min(trips[r["row"]]) for r in dreams]
     checks = [
-        ("panel majority = G for at least 8 of 10 genres on every seed",
-         all(r["panel_hits"] >= 8 for r in dreams), ", ".join(f"{r['panel_hits']}" for r in dreams)),
-        ("mean panel p(G) at least 0.5", all(r["mean_p_target"] >= 0.5 for r in dreams),
-         ", ".join(f"{r['mean_p_target']:.3f}" for r in dreams)),
-        nearest,
+        ("panel majority = G for at least 8 of 10 genres on every seed", all(r["panel_hits"] >= 8 for r in dreams),
+         ", ".join(f"{r['panel_hits']}" for r in dreams)),
+        ("the prior-only control heard as G in at most 2 of 10 on every seed", all(c["panel_hits"] <= 2 for c in ctrl),
+         ", ".join(f"{c['panel_hits']}" for c in ctrl)),
+        ("the model's share (panel p(G) of the dream minus its control), mean over genres and seeds, at least 0.4",
+         float(np.mean(shares)) >= 0.4, f"{np.mean(shares):+.3f} (per seed: {', '.join(f'{v:+.3f}' for v in shares)})"),
+        ("same-model round trip p(G) at least 0.9 for every dream", all(v >= 0.9 for v in lowest),
+         ", ".join(f"lowest {v:.3f}" for v in lowest)),
         ("no dream nearer to a training clip than the 5th percentile of real-to-real distances",
          all(r["copies"] == 0 for r in dreams), ", ".join(f"{r['copies']} copies" for r in dreams)),
-        ("same-model round trip p(G) at least 0.9 for every dream", all(v >= 0.9 for v in lowest.values()),
-         ", ".join(f"lowest {v:.3f}" for v in lowest.values())),
     ]
-    lines = ["| target | met | figures (one per dream row) |", "|---|---|---|"]
+    lines = ["| target | met | figures (one per seed) |", "|---|---|---|"]
     lines += [f"| {name} | {'yes' if ok else '**no**'} | {figures} |" for name, ok, figures in checks]
     return "\n".join(lines)
+
+
+def candidate_rows(name: str, extra: list[str], seeds: list[int], work: Path, genres, conflict_seeds: list[int],
+                   redo: bool = False, log=print) -> tuple[Rows, dict, dict, dict]:
+    """A candidate's rows: per seed its dreams and their prior-only controls (one ``--control`` run), and for
+    ``conflict_seeds`` the conflict test (scored for the model's genre and for the prior's).
+
+    Returns the rows, each dream row's round trips, each dream row's control row, and the seconds per seed.
+    Folders that already hold every dream are reused (``redo`` makes them again).
+    """
+    rows, trips, controls, seconds = {}, {}, {}, {}
+    control = "--prior-weight" not in extra or extra[extra.index("--prior-weight") + 1] not in ("0", "0.0")
+    for seed in seeds:
+        folder = work / f"{name}-seed{seed}"
+        key = f"{name}, seed {seed}"
+        if redo or len(round_trips(folder) if folder.is_dir() else []) < len(genres):
+            seconds[key] = make_dreams(seed, folder, extra, control)
+            log(f"{key}: made in {seconds[key]:.1f} s")
+        rows[key], trips[key] = dream_row(folder, genres), round_trips(folder)
+        if control:
+            rows[controls.setdefault(key, f"{name} prior-only control, seed {seed}")] = dream_row(folder, genres,
+                                                                                                  "-control")
+    for seed in conflict_seeds:
+        folder = work / f"{name}-conflict-seed{seed}"
+        make_conflict(seed, folder, extra, genres)
+        items = dream_row(folder, genres)
+        rows[f"{name} conflict (model G, genre prior G+1), seed {seed}: heard as G"] = items
+        rows[f"{name} conflict (model G, genre prior G+1), seed {seed}: heard as G+1"] = next_genre_row(items, genres)
+    return rows, trips, controls, seconds
 
 
 def _command() -> str:
@@ -189,12 +259,11 @@ def _command() -> str:
 
 
 def run(rows: Rows, clips: ClipSet, out: Path | None = None, note: str = "",
-        trips: dict[str, list[float]] | None = None, target_rows: list[str] | None = None,
-        pooled: str | None = None) -> list[dict]:
+        trips: dict[str, list[float]] | None = None, controls: dict[str, str] | None = None) -> list[dict]:
     """Score every row on the panel; write ``out`` (.md and .json) if given.
 
-    ``trips``: for dream rows, each dream's same-model round trip; issue 8's targets are checked on
-    ``target_rows`` (default: every row with round trips), ``pooled`` being their seeds together.
+    ``trips``: for dream rows, each dream's same-model round trip; ``controls``: each dream row's
+    prior-only control row, on which issue 14's targets are checked (:func:`targets`).
     """
     ref = build_reference(clips, outside=[n for n in JUDGES if n not in PANEL])
     scored = []
@@ -203,11 +272,9 @@ def run(rows: Rows, clips: ClipSet, out: Path | None = None, note: str = "",
         scored.append(score_row(name, items, ref))
         print(f"{name}: {scored[-1]['panel_hits']}/{len(items)} ({time.time() - started:.1f} s)", file=sys.stderr)
     table = rows_table(scored)
-    trips = trips or {}
-    checked = {k: v for k, v in trips.items() if target_rows is None or k in target_rows or k == pooled}
-    goals = targets(scored, checked, pooled)
+    goals = targets(scored, trips or {}, controls or {})
     if out is not None:
-        text = f"""# The held-out listening panel on dreams and reference rows
+        text = f"""# The held-out listening panel on dreams, their controls and reference rows
 
 Made by `{_command()}`.
 
@@ -217,11 +284,16 @@ objective). Scored beside it, alone and without a vote: {', '.join(j.name for j 
 
 {outside_note(scored)}
 
-Real clips come from the TEST part of the shipped checkpoints' track split (seed 0), held out from the dreaming models and the judges; distances are measured in the `cnn` judge's
-64-unit penultimate layer against the TRAIN clips of each genre (kernel distance, KID's cubic
-kernel). A copy is an item nearer to a training clip than {ref.threshold:.3f}, the 5th percentile
-of the distances of real training clips to their nearest clip of another track. {note}
+Real clips come from the TEST part of the shipped checkpoints' track split (seed 0), held out from the dreaming
+models and the judges; distances are measured in the `cnn` judge's 64-unit penultimate layer against the TRAIN
+clips of each genre (kernel distance, KID's cubic kernel). A copy is an item nearer to a training clip than
+{ref.threshold:.3f}, the 5th percentile of the distances of real training clips to their nearest clip of another
+track. {note}
 
+- *prior-only control*: the same dream (seed, settings) with the model's objective off (`--control`): what the prior
+  alone makes. *The model's share* is the panel's p(G) of a dream minus that of its control.
+- *conflict*: the model's objective for G with the genre-aware prior pulling to the next genre G+1
+  (`--prior trained/genre-prior.npz --prior-genre G+1`), scored for G and for G+1: who wins, model or prior?
 - *panel majority = target*: items whose majority verdict (at least 2 of the 3 panel judges) is the target genre.
 - *genres (of 10)*: the same per genre, averaged over a genre's items.
 - *mean panel p(target)*: each panel judge's mean p(target) over the item's clips, averaged over panel judges and items.
@@ -232,7 +304,7 @@ of the distances of real training clips to their nearest clip of another track. 
 
 {table}
 
-{"## Issue 8's targets (the default dreams)" + chr(10) + chr(10) + goals if goals else ""}
+{"## Issue 14's targets" + chr(10) + chr(10) + goals if goals else ""}
 
 ## Temporal statistics per genre, beside real clips
 
@@ -250,10 +322,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="folder of genre folders (GTZAN at 4 kHz)")
     parser.add_argument("--dreams", type=Path, action="append", default=[], help="folder of <genre>.wav (repeatable)")
-    parser.add_argument("--seeds", default="", help="make the default dreams for these seeds (e.g. 0,1,2) and score them")
-    parser.add_argument("--pure-neuron", action="store_true", help="with --seeds: also the --class-weight 0 dreams")
+    parser.add_argument("--seeds", default="", help="make the default dreams (and controls) for these seeds, e.g. 0,1,2")
+    parser.add_argument("--conflict-seeds", default="0", help="seeds of the conflict test (empty: none)")
+    parser.add_argument("--options", default="", help="options of 'auralize --genre all' for the dreams (default: none)")
     parser.add_argument("--per-genre", type=int, default=3, help="real test clips per genre in the reference rows")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", type=Path, default=None, help="where the dreams go (default: a fresh temporary folder)")
     parser.add_argument("-o", "--out", type=Path, default=ROOT / "docs" / "results" / "panel.md")
     parser.add_argument("--note", default="", help="a sentence on how the dreams were made")
     args = parser.parse_args()
@@ -262,29 +336,21 @@ def main() -> None:
     clips = load_clips(args.data)
     rows = {f"dreams {d.name}": dream_row(d, clips.genres) for d in args.dreams}
     trips = {f"dreams {d.name}": round_trips(d) for d in args.dreams if any(d.glob("*.json"))}
-    work = Path(tempfile.mkdtemp(prefix="bench-panel-"))
-    variants = [("default", [])] + ([("pure neuron", ["--class-weight", "0"])] if args.pure_neuron else [])
-    for seed in [int(s) for s in args.seeds.split(",") if s.strip()]:
-        for label, extra in variants:
-            folder = work / f"{label.replace(' ', '-')}-seed{seed}"
-            seconds = make_dreams(seed, folder, extra)
-            name = f"{label} dreams, seed {seed}"
-            rows[name], trips[name] = dream_row(folder, clips.genres), round_trips(folder)
-            print(f"{name}: made in {seconds:.1f} s", file=sys.stderr)
-    seeds = [s for s in args.seeds.split(",") if s.strip()]
-    defaults = [f"default dreams, seed {s}" for s in seeds]
-    pooled = None
-    if len(defaults) > 1:  # each genre's dreams of all seeds as one set, as the real row has 3 clips per genre
-        pooled = f"default dreams, seeds {args.seeds} together"
-        rows[pooled] = [item for name in defaults for item in rows[name]]
-        trips[pooled] = [v for name in defaults for v in trips[name]]
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    controls = {}
+    if seeds:
+        made, t, controls, _ = candidate_rows("default", shlex.split(args.options), seeds,
+                                              args.work or Path(tempfile.mkdtemp(prefix="bench-panel-")), clips.genres,
+                                              [int(s) for s in args.conflict_seeds.split(",") if s.strip()],
+                                              log=lambda m: print(m, file=sys.stderr))
+        rows.update(made)
+        trips.update(t)
     note = args.note
-    if args.seeds and not note:
-        note = (f"Dreams: `auralize --genre all --seed S` with the defaults, for S in {args.seeds}"
-                + (" (and with `--class-weight 0`, the pure neuron objective)" if args.pure_neuron else "")
-                + ", judged as the WAVs read back from disk.")
+    if seeds and not note:
+        note = (f"Dreams: `auralize --genre all --seed S --control {args.options}`".replace(" `", "`") +
+                f" for S in {args.seeds}, judged as the WAVs read back from disk.")
     rows.update(reference_rows(clips, args.per_genre, args.seed))
-    run(rows, clips, args.out, note, trips, target_rows=defaults or None, pooled=pooled)
+    run(rows, clips, args.out, note, trips, controls)
 
 
 if __name__ == "__main__":

@@ -139,9 +139,9 @@ def band_energy(audio):
 def test_the_python_api_reads_the_front_end_from_the_model(gtzan_dir, tmp_path):
     torch.manual_seed(0)
     model = auralize.wrap(Pooled(), features=band_energy, genres=["classical", "hiphop", "metal"])
-    assert model.default_layer() == "hidden" and auralize.audiomodel.state_sizes(model) == {"hidden": 8, "out": 3}
+    assert model.default_layer() == "hidden" and auralize.state_sizes(model) == {"hidden": 8, "out": 3}
     clips = auralize.load_clips(gtzan_dir)
-    x = auralize.evaluation.data_inputs(model, clips)
+    x = auralize.data_inputs(model, clips)
     assert x.shape == (len(clips.audio), 33, 626)
     report = auralize.top_neurons(model, x, "hidden", k=2)
     assert report.layer == "hidden" and report.active_rate.shape == (3, 8)

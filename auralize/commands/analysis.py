@@ -21,14 +21,20 @@ from ..settings import GATES
 @click.option("--quantile", type=Finite(lo=0, hi=1, lo_open=True, hi_open=True), default=0.9, show_default=True,
               help="Active = above this quantile of the unit's own activations over all clips.")
 @click.option("-k", "--top", "k", type=click.IntRange(min=1), default=5, show_default=True, help="Neurons listed per genre.")
-@out_option("Folder for the heatmap PNG (default: beside the checkpoint).")
+@click.option("--examples", type=click.IntRange(min=1), default=None,
+              help="Also write, per genre, the K real clips (of K different tracks) that drive its top neuron and its "
+                   "class most, and --bottom that drive them least: WAVs, figures and examples.json.")
+@click.option("--bottom", type=click.IntRange(min=0), default=2, show_default=True,
+              help="With --examples: how many least-driving clips per list.")
+@out_option("Folder for the heatmap PNG and the examples (default: beside the checkpoint).")
 @SEED
 @QUIET
-def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quiet):
+def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, examples, bottom, out, seed, quiet):
     """Per genre, the neurons most commonly active on the clips the model predicts as that genre.
 
     Saves <checkpoint>.neurons.json (read by 'auralize --genre' and 'auralize weights') and a
-    genres x neurons heatmap PNG per layer.
+    genres x neurons heatmap PNG per layer; with --examples, the real clips that drive each genre's
+    top neuron and class most (a faithful view of what they respond to, whatever a dream does).
     """
     from ..audiomodel import check_layer, default_layer, file_stem, origin
     from ..checkpoint import load_model
@@ -43,7 +49,10 @@ def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quie
     for layer in layers:
         check_layer(model, layer)  # before reading any data
     out = ensure_writable(out or origin(model).parent)  # before any work or any file
-    data = load_data(data_dir, quiet, model=model)
+    from ..exemplars import check_counts
+
+    data = load_data(data_dir, quiet, model=model, audio=examples is not None,
+                     check=None if examples is None else lambda d: check_counts(examples, bottom, d))
     x = data_inputs(model, data)
     reports = [top_neurons(model, x, layer, rule, quantile, k) for layer in layers]
     path = save_reports(model, reports)
@@ -56,6 +65,16 @@ def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, out, seed, quie
             click.echo(f"  {g:10s} {int(n):5d} clips: {listed or 'no clip predicted'}")
         click.echo(f"  heatmap: {png}")
     click.echo(f"saved {path}")
+    if examples is not None:
+        from ..exemplars import dataset_examples, save_examples
+
+        found = dataset_examples(model, data, reports[0], examples, bottom)
+        saved = save_examples(found, data, model, reports[0], out / f"{file_stem(model)}.examples")
+        for entry in found:
+            top = f"{entry.neuron_top[0].track} at {entry.neuron_top[0].start:g} s" if entry.neuron_top else "-"
+            click.echo(f"  {entry.genre:10s} drives {reports[0].layer}[{entry.unit}] most: {top}; heard as "
+                       f"{entry.genre} most: {entry.class_top[0].track} (p {entry.class_top[0].value:.3f})")
+        click.echo(f"saved {saved}")
 
 def _unit_list(ctx, param, value):
     if value is None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -121,12 +121,22 @@ def temporal(audio: np.ndarray) -> dict[str, float]:
 def genre_objective(model, genre: str, target: Target = Target(), report=None, prior=None,
                     prior_weight: float = 0.0) -> Objective:
     """The objective of one genre's dream (see :class:`~auralize.settings.Target`); ``report``: neuron
-    statistics; ``prior``: a loaded :class:`~auralize.dream.prior.GenrePrior`, added with ``prior_weight``."""
+    statistics; ``prior``: a loaded :class:`~auralize.dream.prior.GenrePrior`, added with ``prior_weight``.
+
+    ``target.model_weight`` 0 leaves the model's objective out (the prior alone: the dream's control);
+    the prior pulls towards ``target.prior_genre`` when given (the conflict test), else towards ``genre``.
+    """
     target.check()
-    aim = OBJECTIVE_KINDS[target.objective](model, genre, target, report)
+    terms = []
+    if target.model_weight > 0:
+        aim = OBJECTIVE_KINDS[target.objective](model, genre, target, report)
+        terms.append(aim if target.model_weight == 1 else target.model_weight * aim)
     if prior is not None and prior_weight > 0:
-        return aim + prior_weight * prior_match(prior, genre, target.caricature)
-    return aim
+        terms.append(prior_weight * prior_match(prior, target.prior_genre or genre, target.caricature))
+    if not terms:
+        raise AuralizeError("the dream has nothing to maximise: the model is off (model_weight 0) and so is the prior",
+                            param="model_weight")
+    return Objective.sum(terms)
 
 
 def _prior_for(target: Target, param: str, genres: Sequence[str]):
@@ -146,6 +156,11 @@ def _prior_for(target: Target, param: str, genres: Sequence[str]):
             raise
         warnings.warn(f"dreaming without the genre prior: {exc}")
         return 0.0, None, []
+    if target.prior_genre is not None:
+        if target.prior_genre not in prior.covers(prior.genres):
+            raise AuralizeError(f"prior_genre {target.prior_genre!r} is not a genre the prior has clips of (it has "
+                                f"{', '.join(prior.covers(prior.genres))})", param="prior_genre")
+        return weight, prior, list(genres)  # every dream is pulled to that one genre
     covered = prior.covers(genres)
     missing = [g for g in genres if g not in covered]
     if missing:
@@ -166,13 +181,41 @@ def load_panel() -> list | None:
         return None
 
 
-def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarray, description: str,
-                 curve: np.ndarray, settings: dict, real: np.ndarray | None, judges: list | None) -> dict:
-    """Write one dream's files as a unit (see the module docstring); returns its summary."""
+def genre_from(target: Target, prior, prior_weight: float) -> str:
+    """What the genre of a dream made with these settings comes from, in a few words (JSON, figure, gallery)."""
+    model = target.model_weight > 0
+    if prior is None or prior_weight <= 0:
+        return "the model alone (no prior)"
+    if not getattr(prior, "genre_aware", True):
+        return ("the model (the prior is genre-blind: it knows music, not genres)" if model else
+                "nothing: the genre-blind prior alone, without the model (a control)")
+    whose = target.prior_genre or "the genre"
+    return (f"the genre prior and the model: the texture of real clips of {whose}, accepted by the model" if model
+            else f"the genre prior alone (the texture of real clips of {whose}), without the model: a control")
+
+
+@dataclass
+class _Dream:
+    """One rendered dream, ready to be written."""
+
+    genre: str
+    stem: Path
+    audio: np.ndarray
+    psd: np.ndarray
+    description: str
+    curve: np.ndarray
+
+
+def _write_dream(model, dream: _Dream, settings: dict, real: np.ndarray | None, judges: list | None,
+                 extra: dict) -> dict:
+    """Write one dream's files as a unit (see the module docstring); returns its summary.
+
+    ``extra`` goes into the summary as it is (what the genre comes from; its control and the model's share).
+    """
     from ..io import atomic_path, atomic_save_npy, save_wav
     from ..plots import dream_figure
 
-    files = files_of(stem)
+    files, genre = files_of(dream.stem), dream.genre
     # Signals wait until this dream's set is written (a second or two), so a set is whole or absent.
     # Not only the renames: an interrupt inside the C code this work runs (soundfile, numba, an
     # import) can crash the process before any clean-up, and that leaves temporary files behind.
@@ -180,9 +223,9 @@ def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarr
         # Entered JSON first, so the stack renames it last: a JSON means the set is complete.
         tmp = {k: stack.enter_context(atomic_path(files[k])) for k in ("json", "png", "spectrogram", "wav_22050",
                                                                         "wav")}
-        save_wav(tmp["wav"], audio, F.SAMPLE_RATE)
-        save_wav(tmp["wav_22050"], F.resample(audio, F.SAMPLE_RATE, 22050), 22050)
-        atomic_save_npy(tmp["spectrogram"], psd.astype(np.float32))
+        save_wav(tmp["wav"], dream.audio, F.SAMPLE_RATE)
+        save_wav(tmp["wav_22050"], F.resample(dream.audio, F.SAMPLE_RATE, 22050), 22050)
+        atomic_save_npy(tmp["spectrogram"], dream.psd.astype(np.float32))
         heard = F.load_audio(tmp["wav"])  # the file as written, read back
         trip = round_trip(model, heard, genre)
         panel = None
@@ -190,26 +233,36 @@ def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarr
             from ..panel.verdict import panel_verdict
 
             panel = panel_verdict(str(files["wav"]), F.split_clips(heard), judges, genre).to_dict()
+        control = extra.get("control")
+        if control is not None and panel is not None and control.get("panel") is not None:
+            extra = {**extra, "model_share": round(panel["p_target"] - control["panel"]["p_target"], 4)}
         time_stats = {"dream": temporal(heard), **({"real": temporal(real)} if real is not None else {})}
-        dream_figure(psd, genre, tmp["png"], description, trip, None if real is None else F.spectrogram(real),
-                     panel, time_stats)
+        dream_figure(dream.psd, genre, tmp["png"], dream.description, trip, None if real is None else F.spectrogram(real),
+                     panel, time_stats, extra)
         summary = {
             "genre": genre, "checkpoint": source(model), "model": label(model),
-            "objective": description, "settings": settings,
-            "objective_start": float(curve[0]), "objective_end": float(curve[-1]),
-            "objective_curve": [round(float(v), 5) for v in curve],
+            "objective": dream.description, "settings": settings,
+            "objective_start": float(dream.curve[0]), "objective_end": float(dream.curve[-1]),
+            "objective_curve": [round(float(v), 5) for v in dream.curve],
             "round_trip": trip, "temporal": time_stats,
             "files": {k: str(v) for k, v in files.items() if k != "json"},
         }
         if panel is not None:
             summary["panel"] = panel
+        summary.update(extra)
         results.write(tmp["json"], "dream", summary)
     return summary
 
 
+def control_stem(stem: Path) -> Path:
+    """The stem of a dream's prior-only control: ``<stem>-control``."""
+    return stem.with_name(stem.name + "-control")
+
+
 def make_audible(model, genres: str | Sequence[str], out: str | Path | None = None, *,
                  target: Target = Target(), settings: DreamSettings = DreamSettings(), report=None,
-                 data_dir: str | Path | None = None, panel: bool = True, progress: bool = False) -> list[dict]:
+                 data_dir: str | Path | None = None, panel: bool = True, control: bool = False,
+                 progress: bool = False) -> list[dict]:
     """Dream genres and write each one's files; returns one summary (the JSON's content) per genre.
 
     Parameters
@@ -230,6 +283,10 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
     panel : bool
         Judge each dream (the WAV as written, read back) with the held-out listening panel
         (:data:`auralize.panel.PANEL`), whose models no dream is optimised against.
+    control : bool
+        Also make each dream's prior-only control (the same seed and settings, the model's objective
+        off), written as ``<stem>-control``; each dream then records the model's share: the panel's
+        p(genre) of the dream minus that of its control.
     progress : bool
         Show a progress bar.
 
@@ -257,10 +314,16 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
     names = pick_genres(genres, model.genres)
     stems = dream_stems(names, out)
     start = settings.start()
-    if report is None and target.objective == "neuron" and target.unit is None:
+    if report is None and target.objective == "neuron" and target.unit is None and target.model_weight > 0:
         report = load_report(model, target.layer)
     weight, prior, covered = _prior_for(target, settings.param, names)
-    objectives = [genre_objective(model, g, target, report, prior, weight if g in covered else 0.0) for g in names]
+    if control and (prior is None or target.model_weight == 0):
+        raise AuralizeError("control is the same dream without the model, so it needs a dream with both a model and a "
+                            "prior (prior_weight > 0, model_weight > 0)", param="control")
+    off = replace(target, model_weight=0.0)
+    targets = [target] + ([off] if control else [])
+    objectives = [genre_objective(model, g, t, report, prior, weight if g in covered else 0.0)
+                  for t in targets for g in names]
     real = real_clips(data_dir, names) if data_dir else {}
     judges = load_panel() if panel else None
     with signals.terminate_as_interrupt():
@@ -269,6 +332,19 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
         psd = result.psd()
         recorded = {**settings.to_json(), **result.settings, "prior_weight": weight, "caricature": target.caricature,
                     "level_rms": LISTENING_RMS,
-                    "prior": str(prior.meta.get("path", "")) if prior is not None else None}
-        return [_write_dream(model, genre, stem, audio[b], psd[b], result.descriptions[b], result.curve[:, b],
-                             recorded, real.get(genre), judges) for b, (genre, stem) in enumerate(zip(names, stems))]
+                    "prior": str(prior.meta.get("path", "")) if prior is not None else None,
+                    **({} if target.model_weight == 1 and target.prior_genre is None else
+                       {"model_weight": target.model_weight, "prior_genre": target.prior_genre})}
+        dreams = [_Dream(g, st, audio[b], psd[b], result.descriptions[b], result.curve[:, b])
+                  for b, (g, st) in enumerate([(g, st) for _ in targets for g, st in zip(names, stems)])]
+        summaries = []
+        for b, genre in enumerate(names):
+            extra = {"genre_from": genre_from(target, prior, weight if genre in covered else 0.0)}
+            if control:
+                ctrl = replace(dreams[len(names) + b], stem=control_stem(stems[b]))
+                made = _write_dream(model, ctrl, {**recorded, "model_weight": 0.0}, real.get(genre), judges,
+                                    {"role": "control", "genre_from": genre_from(off, prior, weight),
+                                     "control_of": files_of(stems[b])["json"].name})
+                extra["control"] = {k: made[k] for k in ("files", "round_trip", "panel") if k in made}
+            summaries.append(_write_dream(model, dreams[b], recorded, real.get(genre), judges, extra))
+        return summaries
