@@ -25,6 +25,7 @@ def load(name):
     ("03_class_vs_neuron_objective", "spectra.png", "| blues |"),
     ("04_ablate_neurons", "ablation.png", "| all |"),
     ("05_what_the_prior_adds", "prior.png", "| genre | panel, model alone | panel, with the prior |"),
+    ("06_bring_your_own_model", "byom.png", "| genre | top neuron | panel hears the dream |"),
 ])
 def test_example_runs(name, figure, needle, tmp_path):
     out = tmp_path / name
