@@ -26,7 +26,8 @@ def save_checkpoint(path: str | Path, model: nn.Module, meta: dict | None = None
         "format": FORMAT,
         "config": json.dumps(model.config.to_dict()),
         "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
-        "scaler": model.scaler.to_state(),
+        # the paper's front end is a scaler beside the weights; a kind that owns its front end keeps it in them
+        "scaler": model.scaler.to_state() if model.config.entry.front_end == "paper" else {},
         "genres": list(model.genres),
         "meta": json.dumps(meta if meta is not None else getattr(model, "meta", {})),
     }
@@ -128,13 +129,14 @@ def load_model(path: str | Path) -> nn.Module:
         if value.is_floating_point() and not torch.isfinite(value).all():
             raise damaged(f"weight {key} holds NaN or infinity")
     model.load_state_dict(state)
-    try:
-        scaler = InputScaler.from_state(payload["scaler"]).check()
-    except (TypeError, ValueError) as exc:
-        raise damaged(f"its input scaler is invalid ({exc})") from None
-    except AuralizeError as exc:
-        raise damaged(f"its input scaler is invalid ({exc})") from None
-    attach(model, scaler, genres, meta)
+    if config.entry.front_end == "paper":
+        try:
+            scaler = InputScaler.from_state(payload["scaler"]).check()
+        except (TypeError, ValueError, AuralizeError) as exc:
+            raise damaged(f"its input scaler is invalid ({exc})") from None
+        attach(model, scaler, genres, meta)
+    else:
+        model.genres, model.meta = tuple(genres), dict(meta)
     model.path = path
     return model.eval()
 

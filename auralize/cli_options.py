@@ -159,7 +159,7 @@ def load_data(data_dir: Path, quiet: bool, genres: str | None = None, model=None
     or clips of audio at its rate; with ``audio``, the clips' audio in any case). ``check`` is called on
     the data first, so that an option the data cannot serve fails in one line before anything is said.
     """
-    from .data import load_dataset
+    from .data import load_clips, load_dataset
     from .evaluation import load_data_for
 
     wanted = None
@@ -168,8 +168,10 @@ def load_data(data_dir: Path, quiet: bool, genres: str | None = None, model=None
         if not wanted:
             raise click.BadParameter(f"{genres!r} names no genre; give comma-separated names", param_hint="'--genres'")
     with echo_warnings():
-        data = load_dataset(data_dir, progress=not quiet) if model is None else load_data_for(model, data_dir,
-                                                                                                 not quiet, audio)
+        if model is not None:
+            data = load_data_for(model, data_dir, not quiet, audio)
+        else:
+            data = (load_clips if audio else load_dataset)(data_dir, progress=not quiet)
     if wanted:
         data = data.only(wanted)
     if check is not None:

@@ -101,14 +101,15 @@ class Dataset:
 
 
 def pick_genres(genre: str | Sequence[str], genres: Sequence[str], param: str = "genre") -> list[str]:
-    """The genres ``genre`` names: one of ``genres`` (any case), ``all``, or a list of them.
+    """The genres ``genre`` names: one of ``genres`` (any case), ``all``, or a list of them (or ``"a,b"``).
 
     An unknown name is a one-line error about ``param`` that suggests the nearest genre.
     """
     import difflib
 
-    if not isinstance(genre, str):
-        return [g for name in genre for g in pick_genres(name, genres, param)]
+    if not isinstance(genre, str) or "," in genre:
+        names = [n.strip() for n in genre.split(",") if n.strip()] if isinstance(genre, str) else genre
+        return list(dict.fromkeys(g for name in names for g in pick_genres(name, genres, param)))
     if genre.lower() == "all":
         return list(genres)
     if genre.lower() in genres:

@@ -65,6 +65,11 @@ class ModelKind:
     train_defaults: dict = field(default_factory=lambda: {"epochs": 60, "optimizer": "adam", "lr": 1e-3})
     neural: bool = True  # trained by gradient descent; else fitted by ``baselines.fit_baseline``
     recurrent: bool = False
+    #: ``paper``: reads the paper's 22 x 513 PSD through an InputScaler attached from the checkpoint;
+    #: ``logmel``: owns a fine log-mel front end (:mod:`auralize.melmodels`), trained on clips of audio.
+    front_end: str = "paper"
+    input_shape: tuple[int, int] = (N_FRAMES, N_BINS)  # (frames, bins) of one clip's input
+    dropout: float = 0.2  # the default dropout of its training
 
 
 #: The model registry: name -> :class:`ModelKind`, in the order the CLI lists them.
@@ -97,8 +102,8 @@ class ModelConfig:
     dropout: float = 0.2
     variant: str = "paper"  # or "authors": the departures of the authors' code
     input_norm: str = "none"  # or "level": remove each clip's mean level first (see normalise_input)
-    n_bins: int = N_BINS
-    n_frames: int = N_FRAMES
+    n_bins: int = 0  # 0: the kind's input size (ModelKind.input_shape)
+    n_frames: int = 0
     extra: dict = field(default_factory=dict)  # baseline-specific sizes (svm: n_support)
 
     def __post_init__(self) -> None:
@@ -113,7 +118,8 @@ class ModelConfig:
         self.layers = checks.count("layers", self.layers, lo=0, hi=MAX_LAYERS) or default_layers
         self.n_classes = checks.count("n_classes", self.n_classes, lo=2, hi=MAX_CLASSES)
         checks.number("dropout", self.dropout, lo=0, hi=1, hi_open=True)
-        for name, value in (("n_bins", N_BINS), ("n_frames", N_FRAMES)):
+        for name, value in zip(("n_frames", "n_bins"), entry.input_shape):
+            setattr(self, name, getattr(self, name) or value)
             if getattr(self, name) != value:
                 raise AuralizeError(f"{name} must be {value} (the front end's), got {getattr(self, name)!r}",
                                     param=name)
@@ -142,22 +148,15 @@ def normalise_input(x: torch.Tensor, mode: str) -> torch.Tensor:
     return x
 
 
-class PaperModel(nn.Module):
-    """The paper's front end as an :class:`~auralize.audiomodel.AudioModel`: base of every kind here.
-
-    A model of a registered kind reads the paper's input (the 22 x 513 PSD of a 5-s clip at 4 kHz,
-    scaled by the :class:`~auralize.features.InputScaler` fitted on its training clips and attached
-    with its genres by :func:`auralize.checkpoint.attach`) and gives logits from ``forward`` and named
-    states from ``forward_with_states``. It also answers the hooks the neuron, weight and ablation
-    tools call (a kind overrides those it has).
-    """
+class Classifier(nn.Module):
+    """Base of every registered kind: logits from ``forward``, named states from ``forward_with_states``,
+    and the hooks the neuron, weight and ablation tools call (a kind overrides those it has). Its front
+    end comes from :class:`PaperModel` or the kind's own (:mod:`auralize.melmodels`)."""
 
     config: ModelConfig
-    scaler: InputScaler
     genres: tuple[str, ...]
     sample_rate: int = F.SAMPLE_RATE
     clip_samples: int = F.CLIP_SAMPLES
-    input_layout: str = "frames, bins"
     #: The state whose units read the spectrogram directly (their weight rows are spectra).
     input_layer: str | None = None
     #: LSTM-style gates whose first-layer weight rows :meth:`weight_rows` can return.
@@ -168,6 +167,39 @@ class PaperModel(nn.Module):
 
     def forward_with_states(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         raise NotImplementedError
+
+    def features(self, audio: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def default_layer(self) -> str:
+        """The state whose neurons ``auralize neurons`` and neuron dreams use by default."""
+        raise AuralizeError(f"a {self.config.kind} model has no neurons to analyse; use one of "
+                            f"{', '.join(k for k in model_names(neural=True))}")
+
+    def weight_rows(self, gate: str = "g") -> tuple[torch.Tensor, str]:
+        """First-layer input-weight rows ``(units, frames_or_1, 513)`` and the state they feed."""
+        raise AuralizeError(f"a {self.config.kind} model has no learned units to render; use one of "
+                            f"{', '.join(k for k in model_names(neural=True) if MODELS[k].cls.input_layer)}")
+
+    def unit_layer(self, layer: str) -> nn.Module:
+        """The module whose ``unit_mask`` (a ``(hidden,)`` tensor or None) silences units of ``layer``."""
+        raise AuralizeError(f"cannot ablate {layer!r}: a {self.config.kind} model has no units to silence", param="layer")
+
+    def size_label(self) -> str:
+        """The size as ``info`` prints it after the kind (``2x250``, ``(125 hidden units)``)."""
+        return ""
+
+
+class PaperModel(Classifier):
+    """The paper's front end as an :class:`~auralize.audiomodel.AudioModel`: base of the paper's six kinds.
+
+    It reads the paper's input: the 22 x 513 PSD of a 5-s clip at 4 kHz, scaled by the
+    :class:`~auralize.features.InputScaler` fitted on its training clips and attached with its genres by
+    :func:`auralize.checkpoint.attach`.
+    """
+
+    scaler: InputScaler
+    input_layout: str = "frames, bins"
 
     # --- the front end ---------------------------------------------------------------------------
 
@@ -196,26 +228,6 @@ class PaperModel(nn.Module):
         from .invert import psd_to_audio
 
         return np.asarray(psd_to_audio(torch.from_numpy(self.input_psd(x)), n_iter=n_iter, seed=seed))
-
-    # --- what the tools ask of a kind ------------------------------------------------------------
-
-    def default_layer(self) -> str:
-        """The state whose neurons ``auralize neurons`` and neuron dreams use by default."""
-        raise AuralizeError(f"a {self.config.kind} model has no neurons to analyse; use one of "
-                            f"{', '.join(k for k in model_names(neural=True))}")
-
-    def weight_rows(self, gate: str = "g") -> tuple[torch.Tensor, str]:
-        """First-layer input-weight rows ``(units, frames_or_1, 513)`` and the state they feed."""
-        raise AuralizeError(f"a {self.config.kind} model has no learned units to render; use one of "
-                            f"{', '.join(k for k in model_names(neural=True) if MODELS[k].cls.input_layer)}")
-
-    def unit_layer(self, layer: str) -> nn.Module:
-        """The module whose ``unit_mask`` (a ``(hidden,)`` tensor or None) silences units of ``layer``."""
-        raise AuralizeError(f"cannot ablate {layer!r}: a {self.config.kind} model has no units to silence", param="layer")
-
-    def size_label(self) -> str:
-        """The size as ``info`` prints it after the kind (``2x250``, ``(125 hidden units)``)."""
-        return ""
 
 
 class LSTMLayer(nn.Module):
@@ -461,3 +473,5 @@ for _kind in (
     ModelKind("attention", AttentionLSTM, "LSTM + attention 2x60", 0.748, size=(60, 2), recurrent=True),
 ):
     register_model(_kind)
+
+from . import melmodels  # noqa: E402,F401  (registers the kinds that own their front end: cnn-mel)

@@ -103,9 +103,10 @@ def warm_start(model: nn.Module, path) -> nn.Module:
     if tuple(source.genres) != tuple(model.genres):
         raise AuralizeError(f"init_from {path} knows other genres ({', '.join(source.genres)})",
                             param="init_from")
-    theirs = source.scaler
-    if theirs.compression != model.scaler.compression or not np.allclose(theirs.mean, model.scaler.mean, atol=1e-4) \
-            or not np.allclose(theirs.std, model.scaler.std, atol=1e-4):
+    theirs = getattr(source, "scaler", None)  # a kind that owns its front end carries it in its weights
+    if theirs is not None and (theirs.compression != model.scaler.compression
+                               or not np.allclose(theirs.mean, model.scaler.mean, atol=1e-4)
+                               or not np.allclose(theirs.std, model.scaler.std, atol=1e-4)):
         raise AuralizeError(f"init_from {path} was trained with other input scaling; use the same data, split "
                             "and seed", param="init_from")
     model.load_state_dict(source.state_dict())

@@ -26,14 +26,17 @@ NORMS = ("bin", "global")
 INPUT_NORMS = ("level", "none")
 #: The paper's equations, or the departures of the authors' code (docs/models.md).
 VARIANTS = ("paper", "authors")
-OPTIMIZERS = ("adam", "sgd")
+OPTIMIZERS = ("adam", "sgd", "adamw")
+#: Learning-rate schedules and class weightings of training (auralize.training.TrainSettings).
+SCHEDULES = ("none", "cosine")
+CLASS_WEIGHTS = ("none", "sqrt")
 #: Robust training: none, Gaussian noise or an L2 PGD adversary on each batch (:mod:`auralize.robust`).
 ROBUST_KINDS = ("none", "noise", "pgd")
 #: The gates of an LSTM layer, in the order its weights stack them.
 GATES = ("i", "f", "o", "g")
 
-#: The genre prior's default weight and caricature (issue 8's study: docs/results/dream-study.md).
-PRIOR_WEIGHT, CARICATURE = 0.5, 1.0
+#: How far the genre prior's target moves a genre's statistics away from the other genres' (issue 8's study).
+CARICATURE = 1.0
 #: The most transformed copies a step may average, and the longest dream (seconds).
 MAX_COPIES, MAX_SECONDS = 256, 600.0
 
@@ -56,12 +59,14 @@ class Target:
     ``logit``: its logit. ``model_weight`` multiplies all of it: 0 switches the model off (the
     dream's prior-only control).
 
-    To it, ``prior_weight`` times :func:`~auralize.dream.objectives.prior_match` is added: the pull
-    of the dream's audio towards the statistics of real clips of ``prior_genre`` (default: the
-    dream's genre) under the prior ``prior`` (default the shipped ``trained/genre-prior.npz``),
-    exaggerated away from the other genres by ``caricature``. ``None`` means :data:`PRIOR_WEIGHT`
-    for a parameterisation that holds audio and 0 for the spectrogram (the prior reads audio); 0
-    turns it off.
+    To it, ``prior_weight`` times :func:`~auralize.dream.objectives.prior_match` is added: the pull of
+    the dream's audio towards real music under the prior ``prior``, a name of
+    :data:`auralize.dream.prior.PRIORS` or a file: ``music`` (the default, ``trained/music-prior.npz``),
+    genre-blind, the same for every genre; or ``genre`` (``trained/genre-prior.npz``), towards the
+    statistics of real clips of ``prior_genre`` (default: the dream's genre) exaggerated away from the
+    other genres' by ``caricature``: the genre's texture, which a listener then hears whatever the model
+    asks for. ``prior_weight`` ``None`` is the prior's own default for a parameterisation that holds audio
+    and 0 for the spectrogram one (the prior reads audio); 0 turns it off.
     """
 
     objective: str = "neuron"
@@ -93,17 +98,6 @@ class Target:
             raise AuralizeError(f"prior_genre must name a genre, got {self.prior_genre!r}", param="prior_genre")
         return self
 
-    def prior_weight_for(self, param) -> float:
-        """The weight of the prior for a parameterisation (see the class docstring); refuses a
-        weight > 0 on one without audio."""
-        has_audio = _param(param).has_audio
-        if self.prior_weight is None:
-            return PRIOR_WEIGHT if has_audio else 0.0
-        if self.prior_weight > 0 and not has_audio:
-            raise AuralizeError(f"the genre prior reads the dream's audio, which the {_param(param).name} "
-                                "parameterisation does not hold: use --param fine or waveform, or --prior-weight 0",
-                                param="prior_weight")
-        return self.prior_weight
 
 
 @dataclass(frozen=True)

@@ -14,44 +14,62 @@ from torch import nn
 
 from . import checks
 from .checkpoint import attach, save_checkpoint
-from .data import Dataset, Split, make_split, part_genre_counts
+from .data import ClipSet, Dataset, Split, make_split, part_genre_counts
 from .errors import AuralizeError
 from .evaluation import predict_logits
 from .features import InputScaler
 from .io import atomic_write, ensure_writable
 from .models import ModelConfig, build_model, model_kind
+from .settings import CLASS_WEIGHTS, OPTIMIZERS, SCHEDULES
 
 
 @dataclass
 class TrainSettings:
-    """Optimisation settings. ``None`` fields take the per-model defaults of :func:`defaults`."""
+    """Optimisation settings. ``None`` fields take the model kind's defaults, then :data:`GENERAL_DEFAULTS`
+    (:func:`defaults`)."""
 
     epochs: int | None = None
-    batch_size: int = 128
-    optimizer: str | None = None  # "sgd" (the paper's) or "adam"
+    batch_size: int | None = None
+    optimizer: str | None = None  # "sgd" (the paper's), "adam" or "adamw"
     lr: float | None = None
-    clip_norm: float = 5.0
-    patience: int = 20
-    weight_decay: float = 0.0
+    clip_norm: float | None = None  # gradient-norm clipping; 0: none
+    patience: int | None = None
+    weight_decay: float | None = None
     c: float = 1.0  # SVM / softmax regularisation
-    augment: bool = True  # random gain and time/frequency masks on training inputs (neural models)
+    augment: bool = True  # random gain and time/frequency masks on training inputs (the paper's neural models)
     robust: str = "none"  # "noise" or "pgd": perturb each batch's input (see auralize.robust)
     robust_eps: float = 0.0  # RMS size of that perturbation per input element
     init_from: str | None = None  # checkpoint whose weights start the run (fine-tuning)
+    schedule: str | None = None  # "cosine": the learning rate falls to 0 over the epochs
+    class_weights: str | None = None  # "sqrt": each genre's loss weighted by sqrt(largest genre / its clips)
+    label_smoothing: float | None = None
+    crop: int | None = None  # frames of a random crop of each batch (models that own their front end); 0: none
 
     def check(self, neural: bool = True) -> "TrainSettings":
         """Self, if every number is in range (NaN and infinity never pass); else a one-line error."""
         checks.count("epochs", self.epochs)
         checks.count("batch_size", self.batch_size)
         checks.count("patience", self.patience)
-        checks.positive("clip_norm", self.clip_norm)
+        checks.non_negative("clip_norm", self.clip_norm)
         checks.non_negative("weight_decay", self.weight_decay)
         checks.positive("c", self.c)
+        checks.number("label_smoothing", self.label_smoothing, lo=0, hi=1, hi_open=True)
+        checks.count("crop", self.crop, 0)
+        for name, allowed in (("schedule", SCHEDULES), ("class_weights", CLASS_WEIGHTS)):
+            if getattr(self, name) not in allowed:
+                raise AuralizeError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}",
+                                    param=name)
         if neural:
             checks.positive("lr", self.lr)
-            if self.optimizer not in ("sgd", "adam"):
-                raise AuralizeError(f"unknown optimizer {self.optimizer!r}; use 'sgd' or 'adam'", param="optimizer")
+            if self.optimizer not in OPTIMIZERS:
+                raise AuralizeError(f"unknown optimizer {self.optimizer!r}; use one of {', '.join(OPTIMIZERS)}",
+                                    param="optimizer")
         return self
+
+
+#: What a setting left as ``None`` becomes when the model kind's ``train_defaults`` do not say.
+GENERAL_DEFAULTS = {"batch_size": 128, "clip_norm": 5.0, "patience": 20, "weight_decay": 0.0, "schedule": "none",
+                    "class_weights": "none", "label_smoothing": 0.0, "crop": 0}
 
 
 def check_out(out: str | Path) -> Path:
@@ -65,13 +83,13 @@ def check_out(out: str | Path) -> Path:
 
 
 def defaults(kind: str) -> dict:
-    """Per-model defaults (the registry entry's ``train_defaults``).
+    """Per-model defaults (the registry entry's ``train_defaults``, over :data:`GENERAL_DEFAULTS`).
 
     The authors trained with SGD at learning rate 1.0 on raw PSDs; on log-compressed,
     normalised input Adam converges in far fewer epochs to the same or better accuracy, so it is
     the default here (``--optimizer sgd --lr 1.0`` gives the paper's settings).
     """
-    return dict(model_kind(kind).train_defaults)
+    return {**GENERAL_DEFAULTS, **model_kind(kind).train_defaults}
 
 
 @dataclass
@@ -117,42 +135,46 @@ def _score(model: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, float
 
 @dataclass
 class _Inputs:
-    """A run's scaled training and validation inputs, its config and metadata."""
+    """A run's training and validation inputs, its config and metadata; ``batch`` turns a training batch
+    into what the model learns from (augmented, cropped)."""
 
     config: ModelConfig
-    scaler: InputScaler
     x_train: np.ndarray
     y_train: np.ndarray
     x_valid: np.ndarray
     y_valid: np.ndarray
     meta: dict
+    batch: Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+    scaler: InputScaler | None = None  # the paper's front end, fitted here
 
 
-def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: int = 0, layers: int = 0,
-          variant: str = "paper", dropout: float = 0.2, compression: str = "log", per_bin: bool = True,
+def train(kind: str, data: Dataset | ClipSet, split: str | Split = "filtered", *, hidden: int = 0, layers: int = 0,
+          variant: str = "paper", dropout: float | None = None, compression: str = "log", per_bin: bool = True,
           input_norm: str = "level",
           settings: TrainSettings | None = None, seed: int = 0, split_seed: int | None = None,
           out: str | Path | None = None, resume: bool = False, progress: bool = True,
           log: Callable[[str], None] = print, meta: dict | None = None) -> TrainResult:
-    """Train one of the paper's models (a kind of :data:`auralize.models.MODELS`) on a data set.
+    """Train a model of a registered kind (:data:`auralize.models.MODELS`) on a data set.
 
-    The input scaler is fitted on the training part only and stored with the model. Neural
-    models validate every epoch, keep the best weights (by validation clip accuracy), stop after
-    ``patience`` epochs without improvement, and write the best checkpoint atomically to ``out``
-    whenever it improves. With ``resume=True`` an interrupted run continues from
+    The front end is fitted on the training part only and stored with the model (the paper's kinds:
+    the input scaler of their PSDs; a kind with its own front end, such as ``cnn-mel``: its per-band
+    statistics). Neural models validate every epoch, keep the best weights (by validation clip
+    accuracy), stop after ``patience`` epochs without improvement, and write the best checkpoint
+    atomically to ``out`` whenever it improves. With ``resume=True`` an interrupted run continues from
     ``<out>.resume.pt``, which is removed once training finishes.
 
     Parameters
     ----------
     kind : str
-        The model kind (``lstm``, ``svm``, ...).
-    data : Dataset
-        The clips' cached PSDs (:func:`auralize.data.load_dataset`).
+        The model kind (``lstm``, ``svm``, ``cnn-mel``, ...).
+    data : Dataset or ClipSet
+        The paper's kinds read a data set's cached PSDs (:func:`auralize.data.load_dataset`); a kind
+        with its own front end reads the clips' audio (:func:`auralize.data.load_clips`).
     split : str or Split
         A split name (:data:`auralize.settings.SPLITS`) or a split.
     hidden, layers, variant, dropout, input_norm : the architecture (:class:`~auralize.models.ModelConfig`;
-        0 is the kind's default size).
-    compression, per_bin : the input scaling (:class:`~auralize.features.InputScaler`).
+        0 or ``None`` is the kind's default).
+    compression, per_bin : the paper's input scaling (:class:`~auralize.features.InputScaler`).
     settings : TrainSettings, optional
         Optimisation; ``None`` fields take the kind's defaults.
     seed : int
@@ -167,7 +189,7 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
     Returns
     -------
     TrainResult
-        The best model (eval mode, with ``scaler``/``genres``/``meta`` attached) and the history.
+        The best model (eval mode, with its front end, ``genres`` and ``meta``) and the history.
 
     Examples
     --------
@@ -183,34 +205,72 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
     settings.check(entry.neural)
     seed = checks.count("seed", seed, lo=0, hi=2**32 - 1)
     split_seed = seed if split_seed is None else checks.count("split_seed", split_seed, lo=0, hi=2**32 - 1)
-    if len(data.genres) < 2:
-        raise AuralizeError(f"training needs at least two genres; the data has {len(data.genres)}")
+    dataset = data.dataset if isinstance(data, ClipSet) else data
+    if len(dataset.genres) < 2:
+        raise AuralizeError(f"training needs at least two genres; the data has {len(dataset.genres)}")
+    if entry.front_end != "paper" and not isinstance(data, ClipSet):
+        raise AuralizeError(f"a {kind} model learns from the clips' audio through its own front end: give "
+                            "auralize.load_clips(DIR), not a data set of PSDs", param="data")
     out = check_out(out) if out else None
     if isinstance(split, str):
-        split = make_split(data, split, seed=split_seed)
+        split = make_split(dataset, split, seed=split_seed)
     if len(split["train"]) == 0:
         raise AuralizeError(f"the training part of the {split.name} split is empty; use another split", param="split")
     torch.manual_seed(seed)
     np.random.seed(seed)
-    config = ModelConfig(kind=kind, n_classes=len(data.genres), hidden=hidden, layers=layers,
-                         dropout=dropout, variant=variant, input_norm=input_norm)
-    scaler = InputScaler(compression=compression, per_bin=per_bin)
-    inputs = _inputs(data, split, config, scaler, {
-        **(meta or {}), "kind": kind, "split": split.name, "coverage": split.coverage, "seed": seed,
-        "split_seed": split_seed, "data_summary": data.summary(), "train_tracks": part_genre_counts(data, split["train"]),
-        "settings": asdict(settings), "compression": compression, "per_bin": per_bin})
+    config = ModelConfig(kind=kind, n_classes=len(dataset.genres), hidden=hidden, layers=layers,
+                         dropout=entry.dropout if dropout is None else dropout, variant=variant, input_norm=input_norm)
+    meta = {**(meta or {}), "kind": kind, "split": split.name, "coverage": split.coverage, "seed": seed,
+            "split_seed": split_seed, "data_summary": dataset.summary(),
+            "train_tracks": part_genre_counts(dataset, split["train"]), "settings": asdict(settings),
+            "compression": compression, "per_bin": per_bin}
     if not entry.neural:
-        return _fit_baseline(inputs, data.genres, settings, seed, out, log)
-    model = attach(build_model(config), inputs.scaler, data.genres, inputs.meta)
+        return _fit_baseline(_paper_inputs(dataset, split, config, InputScaler(compression=compression,
+                                                                               per_bin=per_bin), meta, settings),
+                             dataset.genres, settings, seed, out, log)
+    model = build_model(config)
+    if entry.front_end == "paper":
+        inputs = _paper_inputs(dataset, split, config, InputScaler(compression=compression, per_bin=per_bin), meta,
+                               settings)
+        attach(model, inputs.scaler, dataset.genres, meta)
+    else:
+        inputs = _own_inputs(model, data, split, config, meta, settings)
+        model.genres, model.meta = tuple(dataset.genres), meta
     return _fit_neural(model, inputs, settings, seed, out, resume, progress, log)
 
 
-def _inputs(data: Dataset, split: Split, config: ModelConfig, scaler: InputScaler, meta: dict) -> _Inputs:
-    """Fit the scaler on the training clips only, and scale both parts."""
+def _paper_inputs(data: Dataset, split: Split, config: ModelConfig, scaler: InputScaler, meta: dict,
+                  settings: TrainSettings) -> _Inputs:
+    """The paper's front end: fit the scaler on the training PSDs only, scale both parts; batches are augmented."""
     train_ids, valid_ids = split["train"], split["valid"]
     scaler.fit(data.psd[train_ids])
-    return _Inputs(config, scaler, scaler.transform(data.psd[train_ids]).astype(np.float32), data.label[train_ids],
-                   scaler.transform(data.psd[valid_ids]).astype(np.float32), data.label[valid_ids], meta)
+    inv_std = torch.as_tensor(1.0 / np.asarray(scaler.std), dtype=torch.float32) if scaler.compression == "log" \
+        else torch.zeros(1)
+    batch = (lambda xb, gen: augment_batch(xb, inv_std, gen)) if settings.augment else (lambda xb, gen: xb)
+    return _Inputs(config, scaler.transform(data.psd[train_ids]).astype(np.float32), data.label[train_ids],
+                   scaler.transform(data.psd[valid_ids]).astype(np.float32), data.label[valid_ids], meta, batch, scaler)
+
+
+def _own_inputs(model: nn.Module, clips: ClipSet, split: Split, config: ModelConfig, meta: dict,
+                settings: TrainSettings) -> _Inputs:
+    """A model's own front end: its features of every clip (fitted on the training clips only); each batch is a
+    random crop of ``settings.crop`` frames."""
+    with torch.no_grad():
+        raw = torch.cat([model.front.logmel(torch.from_numpy(clips.audio[i:i + 256]))
+                         for i in range(0, len(clips.audio), 256)])
+        model.front.fit(raw[split["train"]])
+        x = model.front.standardise(raw).numpy().astype(np.float32)
+    crop = settings.crop
+
+    def batch(xb: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        if not crop or xb.shape[-1] <= crop:
+            return xb
+        start = int(torch.randint(0, xb.shape[-1] - crop + 1, (1,), generator=gen))
+        return xb[..., start:start + crop]
+
+    label = clips.dataset.label
+    return _Inputs(config, x[split["train"]], label[split["train"]], x[split["valid"]], label[split["valid"]], meta,
+                   batch)
 
 
 def _fit_baseline(inputs: _Inputs, genres, settings: TrainSettings, seed: int, out: Path | None, log) -> TrainResult:
@@ -233,16 +293,26 @@ def _fit_baseline(inputs: _Inputs, genres, settings: TrainSettings, seed: int, o
 
 def _optimizer(model: nn.Module, settings: TrainSettings) -> tuple[list, torch.optim.Optimizer]:
     params = [p for p in model.parameters() if p.requires_grad]
-    kind = torch.optim.SGD if settings.optimizer == "sgd" else torch.optim.Adam
+    kind = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[settings.optimizer]
     return params, kind(params, lr=settings.lr, weight_decay=settings.weight_decay)
+
+
+def _loss(settings: TrainSettings, labels: np.ndarray, n_classes: int) -> nn.Module:
+    """Cross-entropy, with each genre weighted by sqrt(largest genre's clips / its clips) if asked, and label smoothing."""
+    weight = None
+    if settings.class_weights == "sqrt":
+        counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+        weight = torch.as_tensor(np.where(counts > 0, np.sqrt(counts.max() / np.maximum(counts, 1)), 0.0),
+                                 dtype=torch.float32)
+    return nn.CrossEntropyLoss(weight=weight, label_smoothing=settings.label_smoothing)
 
 
 def _fresh_state() -> dict:
     return {"epoch": 0, "best_valid": -1.0, "best_epoch": 0, "since_best": 0, "history": [], "best_state": None}
 
 
-def _load_resume(path: Path | None, model: nn.Module, opt, config: ModelConfig, seed: int, log) -> dict:
-    """The loop's state from ``path`` (model, optimiser and random state restored in place)."""
+def _load_resume(path: Path | None, model: nn.Module, opt, sched, config: ModelConfig, seed: int, log) -> dict:
+    """The loop's state from ``path`` (model, optimiser, schedule and random state restored in place)."""
     if path is None or not path.exists():
         raise AuralizeError(f"nothing to resume: {path} not found; run without resume", param="resume")
     damaged = lambda exc: AuralizeError(f"{path} is damaged ({type(exc).__name__}); delete it and run "  # noqa: E731
@@ -257,6 +327,8 @@ def _load_resume(path: Path | None, model: nn.Module, opt, config: ModelConfig, 
     try:
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["optimizer"])
+        if sched is not None:
+            sched.load_state_dict(saved["schedule"])
         torch.set_rng_state(saved["rng"])
         state = json.loads(saved["state"])
         state["best_state"] = saved["best_state"]
@@ -266,28 +338,29 @@ def _load_resume(path: Path | None, model: nn.Module, opt, config: ModelConfig, 
     return state
 
 
-def _save_resume(path: Path, model: nn.Module, opt, config: ModelConfig, seed: int, state: dict) -> None:
+def _save_resume(path: Path, model: nn.Module, opt, sched, config: ModelConfig, seed: int, state: dict) -> None:
     payload = {"config": json.dumps(config.to_dict()), "seed": seed, "model": model.state_dict(),
                "optimizer": opt.state_dict(), "rng": torch.get_rng_state(), "best_state": state["best_state"],
-               "state": json.dumps({k: v for k, v in state.items() if k != "best_state"})}
+               "state": json.dumps({k: v for k, v in state.items() if k != "best_state"}),
+               **({"schedule": sched.state_dict()} if sched is not None else {})}
     atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
-def _epoch(model: nn.Module, params, opt, xt: torch.Tensor, yt: torch.Tensor, inv_std: torch.Tensor,
+def _epoch(model: nn.Module, params, opt, loss_fn: nn.Module, inputs: _Inputs, xt: torch.Tensor, yt: torch.Tensor,
            settings: TrainSettings, generator: torch.Generator) -> float:
-    """One pass over the training clips (augmented, perturbed if robust); returns the mean loss."""
+    """One pass over the training clips (augmented or cropped, perturbed if robust); returns the mean loss."""
     from . import robust
 
     model.train()
-    loss_fn = nn.CrossEntropyLoss()
     total, count = 0.0, 0
     for ids in _batches(len(xt), settings.batch_size, generator):
         opt.zero_grad()
-        xb = augment_batch(xt[ids], inv_std, generator) if settings.augment else xt[ids]
+        xb = inputs.batch(xt[ids], generator)
         xb = robust.perturb_batch(model, xb, yt[ids], settings.robust, settings.robust_eps, generator)
         loss = loss_fn(model(xb), yt[ids])
         loss.backward()
-        nn.utils.clip_grad_norm_(params, settings.clip_norm)
+        if settings.clip_norm:
+            nn.utils.clip_grad_norm_(params, settings.clip_norm)
         opt.step()
         total += loss.item() * len(ids)
         count += len(ids)
@@ -305,18 +378,20 @@ def _fit_neural(model: nn.Module, inputs: _Inputs, settings: TrainSettings, seed
     if settings.init_from:
         robust.warm_start(model, settings.init_from)
     params, opt = _optimizer(model, settings)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, settings.epochs) if settings.schedule == "cosine" else None
+    loss_fn = _loss(settings, inputs.y_train, inputs.config.n_classes)
     resume_path = out.with_suffix(".resume.pt") if out else None
-    state = _load_resume(resume_path, model, opt, inputs.config, seed, log) if resume else _fresh_state()
+    state = _load_resume(resume_path, model, opt, sched, inputs.config, seed, log) if resume else _fresh_state()
     xt, yt = torch.from_numpy(inputs.x_train), torch.from_numpy(inputs.y_train)
-    scaler = inputs.scaler
-    inv_std = torch.as_tensor(1.0 / np.asarray(scaler.std), dtype=torch.float32) if scaler.compression == "log" \
-        else torch.zeros(1)
     bar = tqdm(total=settings.epochs, initial=state["epoch"], desc=f"train {inputs.config.kind}", unit="epoch",
                disable=not progress, leave=False)
     while state["epoch"] < settings.epochs and state["since_best"] < settings.patience:
         epoch = state["epoch"] + 1
         started = time.time()
-        loss = _epoch(model, params, opt, xt, yt, inv_std, settings, torch.Generator().manual_seed(seed * 100003 + epoch))
+        loss = _epoch(model, params, opt, loss_fn, inputs, xt, yt, settings,
+                      torch.Generator().manual_seed(seed * 100003 + epoch))
+        if sched is not None:
+            sched.step()
         has_valid = len(inputs.y_valid) > 0
         valid, valid_loss = _score(model, inputs.x_valid, inputs.y_valid) if has_valid else \
             _score(model, inputs.x_train, inputs.y_train)
@@ -324,7 +399,7 @@ def _fit_neural(model: nn.Module, inputs: _Inputs, settings: TrainSettings, seed
                   "seconds": time.time() - started}
         _keep_best(state, record, model, out, inputs.meta)
         if resume_path is not None:
-            _save_resume(resume_path, model, opt, inputs.config, seed, state)
+            _save_resume(resume_path, model, opt, sched, inputs.config, seed, state)
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.3f}", valid=f"{valid:.3f}", best=f"{state['best_valid']:.3f}")
         if not math.isfinite(loss):

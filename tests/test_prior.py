@@ -50,7 +50,7 @@ def test_the_prior_alone_tells_synthetic_genres_apart(fitted, synthetic):
 
 def test_save_and_load_give_the_same_prior(fitted, tmp_path):
     path = fitted.save(tmp_path / "p.npz")
-    back = P.GenrePrior.load(path)
+    back = P.read_prior(path)
     assert back.genres == fitted.genres and back.names == fitted.names
     for n in fitted.names:
         np.testing.assert_array_equal(back.mean[n], fitted.mean[n])
@@ -65,7 +65,7 @@ def test_save_and_load_give_the_same_prior(fitted, tmp_path):
     (lambda a: a.update({"clips": a["clips"][:2]}), "clip counts"),
     (lambda a: a.update({"mean/unknown": a["mean/level"], "spread/unknown": a["spread/level"]}),
      "does not know (unknown)"),
-    (lambda a: a.update({"format": np.array("something else")}), "is not a genre prior"),
+    (lambda a: a.update({"format": np.array("something else")}), "is not a prior auralize can read"),
 ])
 def test_a_damaged_prior_is_refused_in_one_line(fitted, tmp_path, damage, needle):
     good = fitted.save(tmp_path / "p.npz")
@@ -75,17 +75,17 @@ def test_a_damaged_prior_is_refused_in_one_line(fitted, tmp_path, damage, needle
     bad = tmp_path / "bad.npz"
     np.savez(bad, **arrays)
     with pytest.raises(P.AuralizeError, match=needle.replace("(", r"\(").replace(")", r"\)")):
-        P.GenrePrior.load(bad)
+        P.read_prior(bad)
 
 
 def test_a_missing_or_foreign_prior_says_how_to_make_one(tmp_path):
     with pytest.raises(P.AuralizeError, match="auralize train-prior"):
-        P.GenrePrior.load(tmp_path / "nowhere.npz")
+        P.read_prior(tmp_path / "nowhere.npz")
     with pytest.raises(P.AuralizeError, match="is a folder"):
-        P.GenrePrior.load(tmp_path)
+        P.read_prior(tmp_path)
     (tmp_path / "x.npz").write_bytes(b"not a zip")
-    with pytest.raises(P.AuralizeError, match="is not a genre prior"):
-        P.GenrePrior.load(tmp_path / "x.npz")
+    with pytest.raises(P.AuralizeError, match="is not a prior auralize can read"):
+        P.read_prior(tmp_path / "x.npz")
 
 
 def test_a_dream_pulled_by_the_prior_moves_towards_the_genre(fitted, toy_checkpoint):
@@ -135,27 +135,28 @@ def test_listening_level_sets_the_rms_and_keeps_peaks_and_silence():
     assert not listening_level(silent).any()
 
 
-def test_the_prior_needs_audio():
-    from auralize.dream.audible import Target
+def test_the_prior_needs_audio(toy_checkpoint, tmp_path):
+    """The prior reads audio: off by default for the spectrogram parameterisation, refused there when asked for."""
+    from auralize.dream.audible import _prior_for
+    from auralize.settings import Target
 
-    assert Target().prior_weight_for("spectrogram") == 0.0
-    assert Target().prior_weight_for("fine") > 0
+    assert _prior_for(Target(), "spectrogram", ["jazz"])[:2] == (0.0, None)
     with pytest.raises(P.AuralizeError, match="does not hold"):
-        Target(prior_weight=1.0).prior_weight_for("spectrogram")
+        _prior_for(Target(prior_weight=1.0), "spectrogram", ["jazz"])
 
 
 def test_train_prior_cli_writes_the_prior_and_its_card(gtzan_dir, tmp_path):
     out = tmp_path / "prior.npz"
-    code, stdout, err = run_cli(["train-prior", "--data", gtzan_dir, "-o", out, "--quiet"])
+    code, stdout, err = run_cli(["train-prior", "--kind", "genre", "--data", gtzan_dir, "-o", out, "--quiet"])
     assert code == 0, err
     assert "nearest to their own genre" in stdout and out.is_file()
     card = out.with_suffix(".md").read_text()
     assert "training clips" in card and "no clip, and no audio, can be rebuilt" in card
-    assert set(P.GenrePrior.load(out).covers(GENRES)) == set(GENRES)
-    code, _, err = run_cli(["train-prior", "--data", gtzan_dir, "-o", tmp_path / "two.npz", "--quiet",
-                            "--statistics", "level,texture"])
+    assert set(P.read_prior(out).covers(GENRES)) == set(GENRES)
+    code, _, err = run_cli(["train-prior", "--kind", "genre", "--data", gtzan_dir, "-o", tmp_path / "two.npz",
+                            "--quiet", "--statistics", "level,texture"])
     assert code == 0, err
-    assert P.GenrePrior.load(tmp_path / "two.npz").names == ("level", "texture")
+    assert P.read_prior(tmp_path / "two.npz").names == ("level", "texture")
     one_line_error(*run_cli(["train-prior", "--data", gtzan_dir, "-o", tmp_path / "x.npz", "--statistics",
                              "level,wobble"])[::2], "--statistics names no statistic called", "wobble")
     one_line_error(*run_cli(["train-prior", "--data", gtzan_dir, "-o", tmp_path / "x.npz", "--statistics", ","])[::2],
@@ -193,7 +194,7 @@ def test_the_default_prior_left_out_with_a_warning_when_missing(toy_checkpoint, 
                             "--iters", "2", "--no-panel", "--quiet", "-o", wav],
                            env={"AURALIZE_PRIOR": str(tmp_path / "none.npz")})
     assert code == 0, err
-    assert "dreaming without the genre prior" in err
+    assert "dreaming without the prior" in err
     assert json.loads(wav.with_suffix(".json").read_text())["settings"]["prior"] is None
 
 

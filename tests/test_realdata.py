@@ -37,10 +37,10 @@ def test_shipped_genre_prior_is_what_train_prior_makes(real_data, gtzan, tmp_pat
     import numpy as np
 
     from auralize import TRAINED_DIR
-    from auralize.dream.prior import GenrePrior, fit_prior
+    from auralize.dream.prior import fit_prior, read_prior
     from auralize.data import load_clips
 
-    shipped = GenrePrior.load(TRAINED_DIR / "genre-prior.npz")
+    shipped = read_prior(TRAINED_DIR / "genre-prior.npz")
     clips = load_clips(real_data)
     x, y = clips.part("train")
     fresh = fit_prior(x, y, clips.genres)

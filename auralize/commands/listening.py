@@ -51,6 +51,12 @@ def train_judge_cmd(name, data_dir, out, split_seed, seed, quiet):
         click.echo("\n".join(score.lines()))
     click.echo(f"saved {trained.path} and {trained.card}")
 
+def _prior_names() -> list[str]:
+    from ..dream.prior import PRIORS
+
+    return PRIORS.choices()
+
+
 @click.command("train-prior")
 @DATA
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
@@ -59,10 +65,14 @@ def train_judge_cmd(name, data_dir, out, split_seed, seed, quiet):
               help="Seed of the track split; the prior learns from its TRAIN part only.")
 @click.option("--statistics", default=None,
               help="Comma-separated statistics to fit (default: all of auralize.dream.prior.STATISTICS).")
+@click.option("--kind", type=LazyChoice(_prior_names), default="music", show_default=True,
+              help="music: genre-blind, learned without labels (the dreams' default); genre: each genre's texture.")
+@click.option("--rank", type=click.IntRange(1, 512), default=32, show_default=True,
+              help="Principal directions of the music prior.")
 @NO_RANDOMNESS_SEED
 @QUIET
-def train_prior_cmd(data_dir, out, split_seed, statistics, quiet):
-    """Fit the genre prior (statistics of real clips each genre's dream is pulled towards)."""
+def train_prior_cmd(data_dir, out, split_seed, statistics, kind, rank, quiet):
+    """Fit a prior the dreams are pulled towards: real music (music) or each genre's texture (genre)."""
     from ..dream.prior import train_prior
 
     log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
@@ -71,9 +81,14 @@ def train_prior_cmd(data_dir, out, split_seed, statistics, quiet):
         if names == []:
             raise click.BadParameter(f"{statistics!r} names no statistic", param_hint="'--statistics'")
         prior, path, card = train_prior(data_dir, out, split_seed, command="auralize " + " ".join(sys.argv[1:]),
-                                        names=names, log=log)
-    for part, acc in prior.meta["nearest_genre_accuracy"].items():
+                                        names=names, kind=kind, rank=rank, log=log)
+    for part, acc in prior.meta.get("nearest_genre_accuracy", {}).items():
         click.echo(f"{part}: clips nearest to their own genre under the prior alone: {acc:.3f}")
+    if "energies" in prior.meta:
+        e = prior.meta["energies"]
+        click.echo(f"energy of held-out clips (median) {e['held_out_median']:.2f}; of white noise "
+                   f"{e['noise_median']:.0f}; per genre: " + ", ".join(f"{g} {v:.2f}" for g, v in
+                                                                     e["per_genre_median"].items()))
     click.echo(f"saved {path} and {card}")
 
 

@@ -27,8 +27,10 @@ def _model_names() -> list[str]:
 @click.option("--patience", type=click.IntRange(min=1), default=20, show_default=True, help="Stop after this many epochs without validation gain.")
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default=None, help="adam (default) or sgd (the paper's, with --lr 1.0).")
 @click.option("--lr", type=Finite(lo=0, lo_open=True), default=None, help="Learning rate (default 1e-3 for adam).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
-@click.option("--dropout", type=Finite(lo=0, hi=1, hi_open=True), default=0.2, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+              help="Clips per batch (default: the kind's; 128 for the paper's models).")
+@click.option("--dropout", type=Finite(lo=0, hi=1, hi_open=True), default=None,
+              help="Dropout (default: the kind's; 0.2 for the paper's models).")
 @click.option("--weight-decay", type=Finite(lo=0), default=0.0, show_default=True, help="L2 penalty on the weights.")
 @click.option("--compression", type=click.Choice(COMPRESSIONS), default="log", show_default=True,
               help="log: log PSD; none: the paper's raw PSD.")
@@ -62,7 +64,9 @@ def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer
     out = check_out(out or Path("runs") / f"{kind}-{split}-seed{seed}.pt")
     if init_from is not None:
         load_model(init_from)  # a damaged checkpoint is refused before any data is read
-    data = load_data(data_dir, quiet, genres)
+    from ..models import model_kind
+
+    data = load_data(data_dir, quiet, genres, audio=model_kind(kind).front_end != "paper")
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, patience=patience,
                              weight_decay=weight_decay, augment=not no_augment, robust=robust,
                              robust_eps=robust_eps if robust != "none" else 0.0,
@@ -152,10 +156,11 @@ def info_cmd(checkpoint):
     meta = getattr(model, "meta", None) or {}
     cfg = getattr(model, "config", None)
     click.echo(f"{checkpoint}: {label(model)} {model.size_label() if cfg else '(your own model)'}".rstrip())
-    if cfg is not None:
+    paper = hasattr(model, "scaler")
+    if paper:
         click.echo(f"  variant {cfg.variant}, input normalisation {cfg.input_norm}, dropout {cfg.dropout}")
     click.echo(f"  genres: {', '.join(model.genres)}")
-    if cfg is not None:
+    if paper:
         click.echo(f"  input: compression {model.scaler.compression}, {'per-bin' if model.scaler.per_bin else 'global'} "
                    "mean and std of the training clips")
     else:

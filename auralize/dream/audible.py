@@ -31,7 +31,7 @@ from .. import results
 from ..audiomodel import label, source
 from ..data import pick_genres
 from ..errors import AuralizeError
-from ..settings import CARICATURE, PRIOR_WEIGHT, DreamSettings, Target
+from ..settings import DreamSettings, Target
 from .objectives import OBJECTIVE_KINDS, Objective, prior_match
 from .render import render, round_trip, to_audio
 
@@ -139,24 +139,36 @@ def genre_objective(model, genre: str, target: Target = Target(), report=None, p
     return Objective.sum(terms)
 
 
-def _prior_for(target: Target, param: str, genres: Sequence[str]):
-    """The prior's weight, the loaded prior (``None`` when off) and the genres it covers. A prior asked for explicitly
-    (a weight or a file) must be there and know every genre; the default one, when missing or
-    without a genre, is left out with a warning, so the dream is still made."""
+def _prior_for(target: Target, param, genres: Sequence[str]):
+    """The prior's weight, the loaded prior (``None`` when off) and the genres it covers.
+
+    A prior asked for explicitly (a weight, a name or a file) must be there and serve every genre; the
+    default one, when missing or without a genre, is left out with a warning, so the dream is still made.
+    ``prior_weight`` ``None`` is the prior's own default weight for a parameterisation that holds audio,
+    and 0 for the spectrogram one (the prior reads audio).
+    """
+    from .params import get_param
     from .prior import load_prior
 
-    weight = target.prior_weight_for(param)
-    if weight <= 0:
+    has_audio = get_param(param).has_audio
+    if target.prior_weight == 0 or (target.prior_weight is None and not has_audio):
         return 0.0, None, []
+    if not has_audio:
+        raise AuralizeError(f"the prior reads the dream's audio, which the {get_param(param).name} parameterisation "
+                            "does not hold: use --param fine or waveform, or --prior-weight 0", param="prior_weight")
     explicit = target.prior_weight is not None or target.prior is not None
     try:
         prior = load_prior(target.prior)
     except AuralizeError as exc:
         if explicit:
             raise
-        warnings.warn(f"dreaming without the genre prior: {exc}")
+        warnings.warn(f"dreaming without the prior: {exc}")
         return 0.0, None, []
+    weight = prior.default_weight if target.prior_weight is None else target.prior_weight
     if target.prior_genre is not None:
+        if not prior.genre_aware:
+            raise AuralizeError("prior_genre names a genre for the prior to pull to, but this prior is genre-blind: "
+                                "give the genre prior as well (--prior genre)", param="prior_genre")
         if target.prior_genre not in prior.covers(prior.genres):
             raise AuralizeError(f"prior_genre {target.prior_genre!r} is not a genre the prior has clips of (it has "
                                 f"{', '.join(prior.covers(prior.genres))})", param="prior_genre")

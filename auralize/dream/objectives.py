@@ -134,14 +134,11 @@ def _over_input(t: torch.Tensor) -> torch.Tensor:
 
 
 def prior_match(prior, genre: str, caricature: float = 0.0) -> Objective:
-    """Minus the distance of the dream's audio statistics from real clips of ``genre`` under a
-    :class:`~auralize.dream.prior.GenrePrior`: 0 when they sit at the genre's mean, moved away from
-    the other genres' by ``caricature`` times the difference (:meth:`~auralize.dream.prior.GenrePrior.target`)."""
-    from .prior import statistics, z_distance
-
-    target = prior.target_tensors(genre, caricature)  # refuses a genre the prior has no clips of, before any work
-    label = f"prior({genre}, caricature {caricature:g})" if caricature else f"prior({genre})"
-    return Objective(lambda c: -z_distance(statistics(c.audio, prior.names), target).mean(), label)
+    """The pull of a prior on the dream's audio: for a :class:`~auralize.dream.prior.GenrePrior`, minus the
+    distance of its statistics from real clips of ``genre`` (moved away from the other genres' by
+    ``caricature``); for the genre-blind :class:`~auralize.dream.music_prior.MusicPrior`, minus their
+    energy under real music of every genre, the same for any ``genre``."""
+    return prior.match(genre, caricature)
 
 
 def l2() -> Objective:

@@ -174,6 +174,21 @@ def statistics(audio: torch.Tensor, names: Sequence[str] | None = None) -> dict[
     return {name: STATISTICS[name](fr) for name in (names or STATISTICS)}
 
 
+def at_level(audio: torch.Tensor, rms: float = 0.05) -> torch.Tensor:
+    """Each row of ``audio`` scaled to RMS ``rms`` (differentiable): what a prior or model blind to level reads."""
+    return audio * (rms / audio.pow(2).mean(-1, keepdim=True).add(1e-12).sqrt())
+
+
+def front_end_meta() -> dict:
+    """The statistics' front end, as a prior's metadata records it."""
+    return {"n_fft": N_FFT, "hop": HOP, "n_mels": N_MELS, "fmin": FMIN, "sample_rate": F.SAMPLE_RATE}
+
+
+def statistic_sizes(names: Sequence[str]) -> dict[str, int]:
+    """How many numbers each statistic gives (measured on a probe clip)."""
+    return {n: v.shape[1] for n, v in statistics(torch.zeros(1, F.CLIP_SAMPLES) + 1e-3, names).items()}
+
+
 def z_distance(stats: dict[str, torch.Tensor], target: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
     """Per item ``(B,)``: the sum over ``target``'s statistics of the mean squared z-score of ``stats``
     (``name -> (target, spread)``, as :meth:`GenrePrior.target_tensors` gives)."""
@@ -197,9 +212,21 @@ class GenrePrior:
     clips: np.ndarray
     meta: dict = field(default_factory=dict)
 
+    genre_aware = True
+    default_weight = 0.5  # issue 8's study (docs/results/dream-study.md)
+
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self.mean)
+
+    def match(self, genre: str, caricature: float = 0.0):
+        """The objective a dream adds (times its prior weight): minus the distance of its audio's statistics from
+        :meth:`target` (0 at the caricatured mean of ``genre``)."""
+        from .objectives import Objective
+
+        target = self.target_tensors(genre, caricature)  # refuses a genre the prior has no clips of, before any work
+        label = f"prior({genre}, caricature {caricature:g})" if caricature else f"prior({genre})"
+        return Objective(lambda c: -z_distance(statistics(c.audio, self.names), target).mean(), label)
 
     def covers(self, genres: Sequence[str]) -> list[str]:
         """Those of ``genres`` the prior has clips of."""
@@ -249,30 +276,14 @@ class GenrePrior:
         return atomic_save_npz(path, arrays)
 
     @classmethod
-    def load(cls, path: str | Path) -> "GenrePrior":
-        """Read a prior; a missing, foreign or damaged file is a one-line :class:`AuralizeError`."""
-        path = Path(path)
-        if path.is_dir():
-            raise AuralizeError(f"prior {path} is a folder; give a genre prior file (.npz, made by 'auralize "
-                                "train-prior')", param="prior")
-        if not path.is_file():
-            raise AuralizeError(f"genre prior {path} not found; make it with 'auralize train-prior --data DIR' "
-                                "(DIR: a folder of genre folders), or dream without it (--prior-weight 0)",
-                                param="prior")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                if str(z["format"]) != FORMAT:
-                    raise KeyError("format")
-                genres = tuple(str(g) for g in z["genres"])
-                names = [k[len("mean/"):] for k in z.files if k.startswith("mean/")]
-                mean = {n: np.asarray(z[f"mean/{n}"], np.float64) for n in names}
-                spread = {n: np.asarray(z[f"spread/{n}"], np.float64) for n in names}
-                prior = cls(genres, mean, spread, np.asarray(z["clips"], np.int64), json.loads(str(z["meta"])))
-        except (OSError, ValueError, KeyError, RecursionError, EOFError) as exc:
-            raise AuralizeError(f"{path} is not a genre prior auralize can read ({type(exc).__name__}); "
-                                "make one with 'auralize train-prior --data DIR'", param="prior") from exc
+    def from_arrays(cls, z, path: Path) -> "GenrePrior":
+        """A prior from a loaded ``.npz`` (the format key checked by :func:`read_prior`); refused if it does not fit."""
+        genres = tuple(str(g) for g in z["genres"])
+        names = [k[len("mean/"):] for k in z.files if k.startswith("mean/")]
+        mean = {n: np.asarray(z[f"mean/{n}"], np.float64) for n in names}
+        spread = {n: np.asarray(z[f"spread/{n}"], np.float64) for n in names}
+        prior = cls(genres, mean, spread, np.asarray(z["clips"], np.int64), json.loads(str(z["meta"])))
         prior.check(path)
-        prior.meta["path"] = str(path)
         return prior
 
     def check(self, path: str | Path = "the prior") -> None:
@@ -281,7 +292,7 @@ class GenrePrior:
         if unknown or not self.names:
             raise AuralizeError(f"{path} holds statistics this auralize does not know ({', '.join(unknown) or 'none'});"
                                 " refit it with 'auralize train-prior --data DIR'", param="prior")
-        sizes = {n: v.shape[1] for n, v in statistics(torch.zeros(1, F.CLIP_SAMPLES) + 1e-3, self.names).items()}
+        sizes = statistic_sizes(self.names)
         if self.clips.shape != (len(self.genres),) or not (self.clips > 0).any():
             raise AuralizeError(f"{path} is damaged: its clip counts do not fit its {len(self.genres)} genres",
                                 param="prior")
@@ -321,31 +332,93 @@ def fit_prior(audio: np.ndarray, labels: np.ndarray, genres: Sequence[str], meta
     mean = {n: np.stack([v[labels == g].mean(0) if counts[g] else np.zeros(v.shape[1]) for g in range(len(genres))])
             for n, v in every.items()}
     spread = {n: v.std(0, ddof=1) + 1e-3 for n, v in every.items()}
-    front = {"n_fft": N_FFT, "hop": HOP, "n_mels": N_MELS, "fmin": FMIN, "sample_rate": F.SAMPLE_RATE}
-    return GenrePrior(tuple(genres), mean, spread, counts.astype(np.int64), {"front_end": front, **(meta or {})})
+    return GenrePrior(tuple(genres), mean, spread, counts.astype(np.int64), {"front_end": front_end_meta(), **(meta or {})})
 
 
-_loaded: dict[tuple[str, int], GenrePrior] = {}
+@dataclass(frozen=True)
+class PriorKind:
+    """A kind of prior a dream can name (``--prior NAME``) and ``auralize train-prior --kind NAME`` fits.
+
+    ``train(clips, meta, names, rank, log)`` fits it on the TRAIN part of a :class:`~auralize.data.ClipSet`
+    and returns the prior and its card (Markdown); ``file`` is the shipped file's name in ``trained/``.
+    """
+
+    name: str
+    file: str
+    train: Callable
+    help: str = ""
 
 
-def default_prior_path() -> Path:
-    """The shipped prior: ``$AURALIZE_PRIOR`` or the repository's ``trained/genre-prior.npz``."""
+def _train_music(*args):
+    from .music_prior import train_music
+
+    return train_music(*args)
+
+
+#: The priors: ``music`` (genre-blind, :mod:`.music_prior`; the default) and ``genre`` (:class:`GenrePrior`,
+#: which supplies the genre's texture itself).
+PRIORS: Registry[PriorKind] = Registry("prior", "prior")
+DEFAULT_PRIOR = "music"
+
+
+def prior_path(prior: str | Path | None = None) -> Path:
+    """The file of a prior: a name of :data:`PRIORS`, a path, or ``None`` (``$AURALIZE_PRIOR``, else the default)."""
     import os
 
     from .. import TRAINED_DIR
 
-    env = os.environ.get("AURALIZE_PRIOR")
-    return Path(env) if env else TRAINED_DIR / "genre-prior.npz"
+    if prior is None:
+        prior = os.environ.get("AURALIZE_PRIOR") or DEFAULT_PRIOR
+    if isinstance(prior, str) and prior in PRIORS:
+        return TRAINED_DIR / PRIORS[prior].file
+    return Path(prior)
 
 
-def load_prior(path: str | Path | None = None) -> GenrePrior:
-    """Load a genre prior (default :func:`default_prior_path`), cached per file and modification time."""
-    path = Path(path) if path is not None else default_prior_path()
+def default_prior_path(kind: str = DEFAULT_PRIOR) -> Path:
+    """Where ``auralize train-prior`` writes a prior of ``kind`` by default: its shipped file."""
+    return prior_path(PRIORS.canonical(kind))
+
+
+def _formats() -> dict[str, type]:
+    from .music_prior import FORMAT as MUSIC, MusicPrior
+
+    return {FORMAT: GenrePrior, MUSIC: MusicPrior}
+
+
+def read_prior(path: str | Path):
+    """Read a prior file of any kind; a missing, foreign or damaged file is a one-line :class:`AuralizeError`."""
+    path = Path(path)
+    if path.is_dir():
+        raise AuralizeError(f"prior {path} is a folder; give a prior file (.npz, made by 'auralize train-prior') or "
+                            f"one of {', '.join(PRIORS)}", param="prior")
     if not path.is_file():
-        return GenrePrior.load(path)  # raises, saying what is wrong
+        raise AuralizeError(f"prior {path} not found; make it with 'auralize train-prior --data DIR' (DIR: a folder of "
+                            "genre folders), or dream without it (--prior-weight 0)", param="prior")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            cls = _formats().get(str(z["format"]))
+            if cls is None:
+                raise KeyError("format")
+            prior = cls.from_arrays(z, path)
+    except (OSError, ValueError, KeyError, RecursionError, EOFError) as exc:
+        raise AuralizeError(f"{path} is not a prior auralize can read ({type(exc).__name__}); make one with "
+                            "'auralize train-prior --data DIR'", param="prior") from exc
+    prior.meta["path"] = str(path)
+    return prior
+
+
+_loaded: dict[tuple[str, int], object] = {}
+
+
+def load_prior(prior: str | Path | None = None):
+    """Load a prior by name (:data:`PRIORS`: ``music``, the default, or ``genre``) or path, cached per file and
+    modification time: a :class:`~auralize.dream.music_prior.MusicPrior` or a :class:`GenrePrior`."""
+    path = prior_path(prior)
+    if not path.is_file():
+        return read_prior(path)  # raises, saying what is wrong
     key = (str(path.resolve()), path.stat().st_mtime_ns)
     if key not in _loaded:
-        _loaded[key] = GenrePrior.load(path)
+        _loaded[key] = read_prior(path)
     return _loaded[key]
 
 
@@ -363,26 +436,35 @@ def nearest_genres(prior: GenrePrior, audio: np.ndarray, batch: int = 256) -> np
 
 
 def train_prior(data_dir: str | Path, out: str | Path | None = None, split_seed: int = 0, command: str = "",
-                names: Sequence[str] | None = None,
-                log: Callable[[str], None] = print) -> tuple[GenrePrior, Path, Path]:
-    """Fit the genre prior on the TRAIN part of ``data_dir``'s track split (``split_seed``; 0 is the
-    shipped checkpoints' and the panel's split), write it to ``out`` (default
-    :func:`default_prior_path`) with a card beside it (``.md``); returns the prior, its path and the card's.
+                names: Sequence[str] | None = None, kind: str = DEFAULT_PRIOR, rank: int = 32,
+                log: Callable[[str], None] = print) -> tuple[object, Path, Path]:
+    """Fit a prior of ``kind`` (:data:`PRIORS`) on the TRAIN part of ``data_dir``'s track split (``split_seed``;
+    0 is the shipped checkpoints' and the panel's split), write it to ``out`` (default: the kind's shipped
+    file) with a card beside it (``.md``); returns the prior, its path and the card's.
 
-    ``names``: the statistics (default every registered one). The card gives how often the prior
-    alone puts a held-out clip nearest to its own genre.
+    ``names``: the statistics (default every registered one); ``rank``: the principal directions of the
+    genre-blind ``music`` prior. The genre prior's card gives how often it alone puts a held-out clip
+    nearest its own genre; the music prior's, how it scores held-out clips of each genre and noise.
     """
-    from ..io import atomic_write_text
     from ..data import load_clips
+    from ..io import atomic_write_text
 
+    entry = PRIORS[kind]
     names = check_statistics(names)
-    out = Path(out) if out else default_prior_path()
+    out = Path(out) if out else default_prior_path(entry.name)
     clips = load_clips(data_dir, split_seed)
     log(clips.dataset.summary())
     log(clips.split.coverage)
+    prior, card = entry.train(clips, {"split": clips.split.coverage, "split_seed": split_seed, "command": command},
+                              names, rank, log)
+    prior.save(out)
+    return prior, out, atomic_write_text(out.with_suffix(".md"), card(out))
+
+
+def _train_genre(clips, meta: dict, names, rank: int, log):
+    """The genre prior from the TRAIN clips and their labels, and its card."""
     x, y = clips.part("train")
-    prior = fit_prior(x, y, clips.genres, {"split": clips.split.coverage, "split_seed": split_seed,
-                                           "command": command}, names=names)
+    prior = fit_prior(x, y, clips.genres, meta, names=names)
     scores = {}
     for part in ("valid", "test"):
         xp, yp = clips.part(part)
@@ -390,9 +472,13 @@ def train_prior(data_dir: str | Path, out: str | Path | None = None, split_seed:
             scores[part] = float((nearest_genres(prior, xp) == yp).mean())
             log(f"prior alone: {part} clips nearest to their own genre: {scores[part]:.3f} ({len(xp)} clips)")
     prior.meta["nearest_genre_accuracy"] = scores
-    prior.save(out)
-    card = atomic_write_text(out.with_suffix(".md"), prior_card(prior, scores, command, out))
-    return prior, out, card
+    return prior, lambda path: prior_card(prior, scores, meta["command"], path)
+
+
+PRIORS.register(PriorKind("music", "music-prior.npz", _train_music,
+                          "genre-blind: real music of every genre, learned without labels (the default)"))
+PRIORS.register(PriorKind("genre", "genre-prior.npz", _train_genre,
+                          "the texture of real clips of the dream's genre: a listener hears the prior's genre"))
 
 
 def prior_card(prior: GenrePrior, scores: dict[str, float], command: str, path: Path) -> str:

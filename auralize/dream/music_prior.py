@@ -1,0 +1,229 @@
+"""A genre-blind prior: where the statistics of real music lie, learned from clips of every genre without labels.
+
+A genre prior (:class:`~auralize.dream.prior.GenrePrior`) tells a dream what its genre sounds like, so
+the genre a listener hears in the dream is the prior's, not the model's (issue 14). A
+:class:`MusicPrior` says only "sounds like music": it is fitted on clips of every genre with no label
+in sight (:func:`fit_music_prior` takes no labels), and it is the same for every genre, so any genre
+in a dream made with it comes from the model.
+
+It models the same texture statistics as the genre prior (:data:`~auralize.dream.prior.STATISTICS`,
+read at the listening level, RMS 0.05): each clip's statistics, z-scored by their spread over all
+clips and each statistic's block scaled by 1/sqrt(its size) (so each statistic weighs the same), form
+a vector ``v`` of ``D`` numbers. The prior is a low-rank Gaussian of ``v``: ``rank`` principal
+directions ``U`` with their variances, and a per-dimension variance of the rest. Its energy,
+
+    E(v) = (7 / D) [sum_i (u_i . c)^2 / lambda_i + sum_d r_d^2 / psi_d],  c = v - center,  r = c - U U^T c,
+
+is about 7 (one per statistic) for a real clip and grows as a dream leaves the music real clips span;
+a dream moving along a direction real music varies in (genre among them) pays little. It holds only
+aggregates over every training clip (means, spreads, principal directions, variances): no clip can be
+rebuilt or retrieved from it.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .. import checks
+from ..errors import AuralizeError
+from ..io import atomic_save_npz
+from .prior import STATISTICS, at_level, check_statistics, front_end_meta, statistics
+
+FORMAT = "auralize-music-prior-1"
+#: The level the statistics are read at (the listening level: the prior, like the panel, ignores level).
+LEVEL_RMS = 0.05
+#: The weight of the prior in a dream unless the user gives one (docs/results/dream-study.md).
+DEFAULT_WEIGHT = 0.1
+
+
+@dataclass
+class MusicPrior:
+    """A genre-blind low-rank Gaussian of real clips' texture statistics (see the module docstring)."""
+
+    names: tuple[str, ...]
+    mean: dict[str, np.ndarray]  # name -> (k,) over all clips
+    spread: dict[str, np.ndarray]
+    center: np.ndarray  # (D,)
+    components: np.ndarray  # (D, rank)
+    variances: np.ndarray  # (rank,)
+    residual: np.ndarray  # (D,)
+    clips: int
+    meta: dict = field(default_factory=dict)
+
+    genre_aware = False
+    default_weight = DEFAULT_WEIGHT
+
+    def __post_init__(self) -> None:
+        t = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
+        self._mean = {n: t(self.mean[n]) for n in self.names}
+        self._scale = {n: t(self.spread[n] * math.sqrt(len(self.mean[n]))) for n in self.names}
+        self._center, self._u, self._lam, self._psi = (t(a) for a in (self.center, self.components, self.variances,
+                                                                        self.residual))
+
+    @property
+    def size(self) -> int:
+        return int(self.center.size)
+
+    def covers(self, genres: Sequence[str]) -> list[str]:
+        """Every genre: the prior knows none, so it serves each the same."""
+        return list(genres)
+
+    def vector(self, stats: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The block-scaled z-scores ``v`` ``(B, D)`` of statistics ``name -> (B, k)``."""
+        return torch.cat([(stats[n] - self._mean[n]) / self._scale[n] for n in self.names], 1)
+
+    def energy(self, stats: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Per item ``(B,)``: the energy of the module docstring (about 7 for a real clip)."""
+        c = self.vector(stats) - self._center
+        proj = c @ self._u
+        rest = c - proj @ self._u.T
+        return ((proj.pow(2) / self._lam).sum(1) + (rest.pow(2) / self._psi).sum(1)) * (len(self.names) / self.size)
+
+    def distance(self, audio: torch.Tensor) -> torch.Tensor:
+        """The energy of audio ``(B, samples)`` (read at the listening level)."""
+        return self.energy(statistics(at_level(torch.as_tensor(audio).float()), self.names))
+
+    def match(self, genre: str | None = None, caricature: float = 0.0):
+        """The objective a dream adds (times its prior weight): minus the energy of its audio. The same for every
+        genre; ``caricature`` has no meaning for a prior without genres."""
+        from .objectives import Objective
+
+        return Objective(lambda c: -self.distance(c.audio).mean(), f"music prior (rank {self.components.shape[1]})")
+
+    def save(self, path: str | Path) -> Path:
+        arrays = {"format": np.array(FORMAT), "names": np.array(self.names), "center": self.center,
+                  "components": self.components, "variances": self.variances, "residual": self.residual,
+                  "clips": np.array(self.clips), "meta": np.array(json.dumps(self.meta))}
+        for n in self.names:
+            arrays[f"mean/{n}"], arrays[f"spread/{n}"] = self.mean[n], self.spread[n]
+        return atomic_save_npz(path, arrays)
+
+    @classmethod
+    def from_arrays(cls, z, path: Path) -> "MusicPrior":
+        """A prior from a loaded ``.npz`` (the format key checked by the caller); refused if it does not fit."""
+        names = tuple(str(n) for n in z["names"])
+        unknown = [n for n in names if n not in STATISTICS]
+        if unknown or not names:
+            raise AuralizeError(f"{path} holds statistics this auralize does not know ({', '.join(unknown) or 'none'});"
+                                " refit it with 'auralize train-prior --data DIR'", param="prior")
+        prior = cls(names, {n: np.asarray(z[f"mean/{n}"], np.float64) for n in names},
+                    {n: np.asarray(z[f"spread/{n}"], np.float64) for n in names},
+                    *(np.asarray(z[k], np.float64) for k in ("center", "components", "variances", "residual")),
+                    int(z["clips"]), json.loads(str(z["meta"])))
+        prior.check(path)
+        return prior
+
+    def check(self, path: str | Path = "the prior") -> None:
+        """Refuse shapes that do not fit the statistics, and values that are not finite or spreads <= 0."""
+        from .prior import statistic_sizes
+
+        sizes = statistic_sizes(self.names)
+        d = sum(sizes.values())
+        rank = self.variances.shape[0] if self.variances.ndim == 1 else -1
+        shapes_fit = (all(self.mean[n].shape == self.spread[n].shape == (sizes[n],) for n in self.names)
+                      and self.center.shape == self.residual.shape == (d,) and self.components.shape == (d, rank))
+        if not shapes_fit:
+            raise AuralizeError(f"{path} is damaged: its arrays do not fit its statistics ({d} numbers)", param="prior")
+        arrays = [*self.mean.values(), *self.spread.values(), self.center, self.components, self.variances,
+                  self.residual]
+        if not all(np.isfinite(a).all() for a in arrays) or (self.variances <= 0).any() or (self.residual <= 0).any() \
+                or any((s <= 0).any() for s in self.spread.values()):
+            raise AuralizeError(f"{path} is damaged: it holds NaN, infinity or a variance <= 0", param="prior")
+
+
+def fit_music_prior(audio: np.ndarray, rank: int = 32, names: Sequence[str] | None = None, meta: dict | None = None,
+                    batch: int = 256) -> MusicPrior:
+    """A :class:`MusicPrior` from real clips ``audio`` ``(n, 20000)`` of any genres; no labels are taken.
+
+    ``rank``: the principal directions kept; ``names``: the statistics (default every registered one).
+    """
+    audio = np.asarray(audio, np.float32)
+    if audio.ndim != 2 or len(audio) < 3:
+        raise AuralizeError("fit_music_prior needs at least three clips (n, samples)", param="audio")
+    rank = checks.count("rank", rank, 1, len(audio) - 2)
+    names = check_statistics(names)
+    with torch.no_grad():
+        parts = [statistics(at_level(torch.from_numpy(audio[i:i + batch])), names) for i in range(0, len(audio), batch)]
+    every = {n: torch.cat([p[n] for p in parts]).double().numpy() for n in names}
+    mean = {n: v.mean(0) for n, v in every.items()}
+    spread = {n: v.std(0, ddof=1) + 1e-3 for n, v in every.items()}
+    x = np.concatenate([(every[n] - mean[n]) / spread[n] / math.sqrt(every[n].shape[1]) for n in names], 1)
+    center = x.mean(0)
+    _, s, vt = np.linalg.svd(x - center, full_matrices=False)
+    lam = s ** 2 / (len(x) - 1)
+    u = vt[:rank].T
+    rest = (x - center) - (x - center) @ u @ u.T
+    psi = rest.var(0, ddof=1) + 1e-4 * lam[min(rank, len(lam) - 1)]
+    info = {"front_end": front_end_meta(), "level_rms": LEVEL_RMS, "rank": rank,
+            "explained_variance": float(lam[:rank].sum() / lam.sum()), **(meta or {})}
+    return MusicPrior(tuple(names), mean, spread, center, u, lam[:rank], psi, len(audio), info)
+
+
+def train_music(clips, meta: dict, names, rank: int, log) -> tuple[MusicPrior, object]:
+    """The music prior from the TRAIN clips (their labels unread), and its card: how it scores held-out clips
+    of each genre (labels read only for this report) and white noise."""
+    x, _ = clips.part("train")
+    prior = fit_music_prior(x, rank, names, meta)
+    log(f"music prior: rank {rank}, {prior.meta['explained_variance']:.3f} of the statistics' variance")
+    held = np.concatenate([clips.split["valid"], clips.split["test"]])
+    with torch.no_grad():
+        energy = torch.cat([prior.distance(torch.from_numpy(clips.audio[held[i:i + 256]]))
+                            for i in range(0, len(held), 256)]).numpy()
+        noise = prior.distance(torch.randn(32, clips.audio.shape[1], generator=torch.Generator().manual_seed(0))).numpy()
+    labels = clips.label[held]
+    per_genre = {g: float(np.median(energy[labels == i])) for i, g in enumerate(clips.genres) if (labels == i).any()}
+    figures = {"held_out_median": float(np.median(energy)), "noise_median": float(np.median(noise)),
+               "per_genre_median": per_genre}
+    prior.meta["energies"] = figures
+    log(f"energy of held-out clips (median) {figures['held_out_median']:.2f}, of white noise {figures['noise_median']:.0f}")
+    return prior, lambda path: music_card(prior, figures, meta["command"], path)
+
+
+def music_card(prior: MusicPrior, figures: dict, command: str, path: Path) -> str:
+    """The Markdown card of a music prior."""
+    size = path.stat().st_size / 1e3 if path.exists() else 0.0
+    genres = "\n".join(f"| {g} | {e:.2f} |" for g, e in figures["per_genre_median"].items())
+    spread = np.ptp(list(figures["per_genre_median"].values())) if figures["per_genre_median"] else 0.0
+    return f"""# Music prior: {path.name}
+
+A genre-blind prior: where the texture statistics of real music lie, learned from real clips of every
+genre **without their labels** (`auralize/dream/music_prior.py`). `auralize --genre G` pulls every dream
+towards it, the same way for every genre, so any genre a listener hears in a dream comes from the model.
+Made by:
+
+    {command or 'auralize train-prior --kind music --data DIR'}
+
+## What it holds ({size:.0f} kB)
+
+The statistics of `auralize/dream/prior.py` ({', '.join(f'`{n}`' for n in prior.names)}: {prior.size}
+numbers) of every 5-s clip of the TRAIN part of the track split ({prior.meta.get('split', '')}), {prior.clips}
+clips, read at the listening level (RMS {LEVEL_RMS}), z-scored, each statistic's block scaled by 1/sqrt(its
+size); then a low-rank Gaussian: their mean, spread, {prior.components.shape[1]} principal directions with their
+variances ({prior.meta.get('explained_variance', 0):.3f} of the variance) and each dimension's residual variance.
+These are aggregates over every clip: no clip, and no audio, can be rebuilt from them, and a dream cannot
+retrieve one. No label was read to make it (`fit_music_prior` takes none).
+
+## How it scores real music and noise
+
+Its energy is about 7 for a real clip (one per statistic) and grows as audio leaves the music real clips
+span. On the held-out VALID and TEST clips the median is {figures['held_out_median']:.2f}; on white noise
+{figures['noise_median']:.0f}. Per genre (median over the held-out clips of each; labels read only for
+this table), the medians lie within {spread:.2f} of each other:
+
+| genre | median energy |
+|---|---|
+{genres}
+
+## How dreams use it
+
+`auralize --genre G` adds `-{DEFAULT_WEIGHT} * energy` to the model's objective (`--prior-weight`), the same
+for every G. Its prior-only control (`--control`, `--model-weight 0`) does not depend on the genre: what the
+held-out panel hears in it, and in dreams made with it, is in `docs/results/dream-study.md`. The genre prior
+(`--prior genre`, `trained/genre-prior.md`) is the other kind: it supplies the genre's texture itself.
+"""
