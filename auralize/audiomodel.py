@@ -452,3 +452,68 @@ def load_user_model(spec: str | Path):
 def _first_line(exc: Exception) -> str:
     text = str(exc)
     return text.splitlines()[0] if text else "no message"
+
+
+# --- ensembles: several models as one ----------------------------------------------------------------
+
+
+class Ensemble(nn.Module):
+    """Several :class:`AudioModel` s of the same genres as one: its input is the audio, each member reads it
+    through its own front end, and its logits are the mean (or the minimum) of the members' log-probabilities.
+
+    States are the members' states, prefixed ``m{k}.``; a dream through it must be heard as the genre by
+    every member at once, which no member's blind spot alone can satisfy.
+    """
+
+    def __init__(self, models: Sequence, combine: str = "mean", name: str | None = None) -> None:
+        super().__init__()
+        models = list(models)
+        if not models:
+            raise AuralizeError("an ensemble needs at least one model", param="models")
+        for k, m in enumerate(models):
+            check_model(m, f"ensemble member {k}")
+        first = models[0]
+        differ = next((m for m in models if tuple(m.genres) != tuple(first.genres)
+                       or (m.sample_rate, m.clip_samples) != (first.sample_rate, first.clip_samples)), None)
+        if differ is not None:
+            raise AuralizeError("the members of an ensemble must know the same genres and read the same clips",
+                                param="models")
+        if combine not in ("mean", "min"):
+            raise AuralizeError(f"combine must be mean or min, got {combine!r}", param="combine")
+        self.members = nn.ModuleList([m for m in models if isinstance(m, nn.Module)])
+        self._models, self.combine = models, combine
+        self.genres, self.sample_rate, self.clip_samples = tuple(first.genres), first.sample_rate, first.clip_samples
+        self.name = name or f"ensemble ({combine} of {', '.join(label(m) for m in models)})"
+        self.meta: dict = {}
+        self.path: Path | None = None
+
+    def features(self, audio: torch.Tensor) -> torch.Tensor:
+        return audio
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_states(audio)[0]
+
+    def forward_with_states(self, audio: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        logps, states = [], {}
+        for k, m in enumerate(self._models):
+            logits, own = m.forward_with_states(m.features(audio))
+            logps.append(torch.log_softmax(logits, 1))
+            states.update({f"m{k}.{n}": s for n, s in own.items()})
+        stacked = torch.stack(logps)
+        return (stacked.mean(0) if self.combine == "mean" else stacked.amin(0)), states
+
+    def default_layer(self) -> str:
+        return f"m0.{default_layer(self._models[0])}"
+
+
+def ensemble(models: Sequence, combine: str = "mean", name: str | None = None) -> Ensemble:
+    """Several models of the same genres as one :class:`AudioModel` (see :class:`Ensemble`).
+
+    Examples
+    --------
+    >>> import auralize
+    >>> both = auralize.ensemble([auralize.load_model(auralize.default_checkpoint(k)) for k in ("lstm", "rnn")])
+    >>> both.genres == auralize.load_model(auralize.default_checkpoint("rnn")).genres
+    True
+    """
+    return Ensemble(models, combine, name)

@@ -114,4 +114,4 @@ register_model(ModelKind(
     train_defaults={"epochs": 40, "optimizer": "adamw", "lr": 2e-3, "weight_decay": 1e-3, "schedule": "cosine",
                     "class_weights": "sqrt", "label_smoothing": 0.05, "batch_size": 32, "crop": 128,
                     "clip_norm": 0.0, "patience": 40},
-    front_end="logmel", input_shape=(157, 48)))
+    front_end="logmel", input_shape=(157, 48), dropout=0.3))

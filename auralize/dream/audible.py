@@ -182,6 +182,42 @@ def _prior_for(target: Target, param, genres: Sequence[str]):
     return weight, prior, covered
 
 
+class _Prefetch:
+    """Loads the panel's judges and imports what writing a dream needs (its libraries, pyplot) in a thread.
+
+    The ascent runs on one thread (:mod:`auralize.threads`) in torch's kernels, which release the
+    interpreter, so on a machine with a second core these seconds of start-up overlap the dream instead
+    of following it. Nothing here draws a random number, so the dreams are unchanged.
+    """
+
+    def __init__(self, panel: bool) -> None:
+        import threading
+
+        self._judges, self._panel = None, panel
+        self._thread = threading.Thread(target=self._work, daemon=True, name="auralize-prefetch")
+        self._thread.start()
+
+    def _work(self) -> None:
+        try:
+            from ..plots import pyplot
+
+            pyplot()
+            if self._panel:
+                from ..panel.handmade import clip_features
+                from ..panel.temporal import temporal_stats
+
+                warm = np.full(F.CLIP_SAMPLES, 1e-3, np.float32)
+                clip_features(warm)  # librosa's features compile their numba code on first use
+                temporal_stats(warm)
+        except Exception:  # noqa: BLE001 (the main thread meets any failure again, and reports it)
+            pass
+
+    def judges(self) -> list | None:
+        """The panel's judges (``None`` when not asked for or missing), once the thread is done."""
+        self._thread.join()
+        return load_panel() if self._panel else None
+
+
 def load_panel() -> list | None:
     """The held-out listening panel's judges, or ``None`` (with a warning) when they are not there."""
     from ..panel import PANEL, load_judge
@@ -337,10 +373,11 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
     objectives = [genre_objective(model, g, t, report, prior, weight if g in covered else 0.0)
                   for t in targets for g in names]
     real = real_clips(data_dir, names) if data_dir else {}
-    judges = load_panel() if panel else None
     with signals.terminate_as_interrupt():
+        ready = _Prefetch(panel)  # what writing and judging need, on the core the ascent leaves idle
         result = render(model, objectives, replace(settings, init=start), progress=progress)
         audio = listening_level(to_audio(result, n_iter=settings.griffin_lim_iters, seed=settings.seed))
+        judges = ready.judges()
         psd = result.psd()
         recorded = {**settings.to_json(), **result.settings, "prior_weight": weight, "caricature": target.caricature,
                     "level_rms": LISTENING_RMS,
