@@ -22,6 +22,7 @@ TRAINED_DIR = Path(__file__).resolve().parent.parent / "trained"
 #: The public API: module (relative to this package) -> names it provides. A new public name is
 #: one entry here.
 _PUBLIC = {
+    "audio": ["as_audio"],
     "checkpoint": ["load_model", "save_checkpoint"],
     "data": ["GENRES", "Dataset", "Split", "discover", "load_dataset", "make_split"],
     "errors": ["AuralizeError"],
