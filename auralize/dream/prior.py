@@ -18,6 +18,7 @@ fits one and ``trained/genre-prior.npz`` is the shipped one.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +28,7 @@ import numpy as np
 import torch
 
 from .. import features as F
+from ..arrays import read_npz
 from ..errors import AuralizeError
 from ..io import atomic_save_npz
 
@@ -35,6 +37,8 @@ FRAME_RATE = F.SAMPLE_RATE / HOP  # 31.25 Hz: modulations up to 15.6 Hz
 MODULATION_BANDS = ((0.5, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 15.6))
 RHYTHM_LAGS = 64  # onset autocorrelation up to ~2 s: beats and bars
 FORMAT = "auralize-genre-prior-1"
+#: Bounds that keep a dream's float32 z-scores finite (a fitted prior's spreads are at least 1e-3).
+MIN_SPREAD, MAX_MEAN = 1e-4, 1e4
 
 
 class Frames:
@@ -241,6 +245,10 @@ class GenrePrior:
     def distance(self, audio: torch.Tensor, genre: str, caricature: float = 0.0) -> torch.Tensor:
         """How far audio ``(B, samples)`` is from :meth:`target`, per item ``(B,)``: the sum over
         statistics of the mean squared z-score (each statistic counts the same, whatever its size)."""
+        if not torch.is_tensor(audio):
+            audio = torch.as_tensor(np.asarray(audio, np.float32))
+        if not torch.isfinite(audio).all():
+            raise AuralizeError("audio holds NaN or infinity; its distance from a genre means nothing", param="audio")
         return z_distance(statistics(audio, self.names), self.target_tensors(genre, caricature))
 
     def save(self, path: str | Path) -> Path:
@@ -261,18 +269,32 @@ class GenrePrior:
             raise AuralizeError(f"genre prior {path} not found; make it with 'auralize train-prior --data DIR' "
                                 "(DIR: a folder of genre folders), or dream without it (--prior-weight 0)",
                                 param="prior")
+        remake = "make one with 'auralize train-prior --data DIR'"
+        z = read_npz(path, "a genre prior", remake, param="prior")
+
+        def damaged(why: str) -> AuralizeError:
+            return AuralizeError(f"{path} is not a genre prior auralize can read ({why}); {remake}", param="prior")
+
+        if "format" not in z or z["format"].shape != () or str(z["format"]) != FORMAT:
+            raise damaged(f"its format is not {FORMAT}")
+        for key, kind in (("genres", "U"), ("clips", "iu"), ("meta", "U")):
+            if key not in z or z[key].dtype.kind not in kind:
+                raise damaged(f"it has no {key} of the right type")
+        if z["genres"].ndim != 1 or z["clips"].ndim != 1 or z["meta"].ndim != 0:
+            raise damaged("its genres and clip counts are not lists, or its meta is not one text")
         try:
-            with np.load(path, allow_pickle=False) as z:
-                if str(z["format"]) != FORMAT:
-                    raise KeyError("format")
-                genres = tuple(str(g) for g in z["genres"])
-                names = [k[len("mean/"):] for k in z.files if k.startswith("mean/")]
-                mean = {n: np.asarray(z[f"mean/{n}"], np.float64) for n in names}
-                spread = {n: np.asarray(z[f"spread/{n}"], np.float64) for n in names}
-                prior = cls(genres, mean, spread, np.asarray(z["clips"], np.int64), json.loads(str(z["meta"])))
-        except (OSError, ValueError, KeyError, RecursionError, EOFError) as exc:
-            raise AuralizeError(f"{path} is not a genre prior auralize can read ({type(exc).__name__}); "
-                                "make one with 'auralize train-prior --data DIR'", param="prior") from exc
+            meta = json.loads(str(z["meta"]))
+        except (ValueError, RecursionError):
+            meta = None
+        if not isinstance(meta, dict):
+            raise damaged("its meta is not a JSON object")
+        names = [k[len("mean/"):] for k in z if k.startswith("mean/")]
+        if any(f"spread/{n}" not in z or z[f"mean/{n}"].dtype.kind not in "iuf"
+               or z[f"spread/{n}"].dtype.kind not in "iuf" for n in names):
+            raise damaged("a statistic has no spread, or holds no numbers")
+        prior = cls(tuple(str(g) for g in z["genres"]), {n: np.asarray(z[f"mean/{n}"], np.float64) for n in names},
+                    {n: np.asarray(z[f"spread/{n}"], np.float64) for n in names}, np.asarray(z["clips"], np.int64),
+                    meta)
         prior.check(path)
         prior.meta["path"] = str(path)
         return prior
@@ -283,8 +305,11 @@ class GenrePrior:
         if unknown or not self.names:
             raise AuralizeError(f"{path} holds statistics this auralize does not know ({', '.join(unknown) or 'none'});"
                                 " refit it with 'auralize train-prior --data DIR'", param="prior")
+        if not self.genres or len(set(self.genres)) != len(self.genres) or not all(self.genres):
+            raise AuralizeError(f"{path} is damaged: its genre names are not distinct ({', '.join(self.genres)})",
+                                param="prior")
         sizes = {n: v.shape[1] for n, v in statistics(torch.zeros(1, F.CLIP_SAMPLES) + 1e-3, self.names).items()}
-        if self.clips.shape != (len(self.genres),) or not (self.clips > 0).any():
+        if self.clips.shape != (len(self.genres),) or not (self.clips > 0).any() or (self.clips < 0).any():
             raise AuralizeError(f"{path} is damaged: its clip counts do not fit its {len(self.genres)} genres",
                                 param="prior")
         for n in self.names:
@@ -295,6 +320,10 @@ class GenrePrior:
             if not (np.isfinite(m).all() and np.isfinite(s).all() and (s > 0).all()):
                 raise AuralizeError(f"{path} is damaged: statistic {n!r} holds NaN, infinity or a spread <= 0",
                                     param="prior")
+            # A dream's z-scores are float32: a tiny spread or a huge mean would overflow them, after the ascent.
+            if (s < MIN_SPREAD).any() or (np.abs(m) > MAX_MEAN).any():
+                raise AuralizeError(f"{path} is damaged: statistic {n!r} has a spread below {MIN_SPREAD:g} or a mean "
+                                    f"beyond {MAX_MEAN:g}, so its z-scores overflow", param="prior")
 
 
 def check_statistics(names: Sequence[str] | None) -> list[str]:
@@ -317,6 +346,12 @@ def fit_prior(audio: np.ndarray, labels: np.ndarray, genres: Sequence[str], meta
     labels = np.asarray(labels)
     if audio.ndim != 2 or len(audio) != len(labels) or len(audio) < 2:
         raise AuralizeError("fit_prior needs at least two clips (n, samples) and one label per clip", param="audio")
+    if audio.shape[1] < F.CLIP_SAMPLES or not np.isfinite(audio).all():
+        raise AuralizeError(f"audio must be clips of at least {F.CLIP_SAMPLES} finite samples (5 s at "
+                            f"{F.SAMPLE_RATE} Hz), got shape {audio.shape}"
+                            + ("" if np.isfinite(audio).all() else " with NaN or infinity"), param="audio")
+    if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= len(genres):
+        raise AuralizeError(f"labels must be indices into the {len(genres)} genres", param="labels")
     names = check_statistics(names)
     with torch.no_grad():
         parts = [statistics(torch.from_numpy(audio[i:i + batch]), names) for i in range(0, len(audio), batch)]
@@ -344,6 +379,8 @@ def default_prior_path() -> Path:
 
 def load_prior(path: str | Path | None = None) -> GenrePrior:
     """Load a genre prior (default :func:`default_prior_path`), cached per file and modification time."""
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        raise AuralizeError(f"path must be a genre prior file (a str or Path), got {path!r:.60}", param="path")
     path = Path(path) if path is not None else default_prior_path()
     if not path.is_file():
         return GenrePrior.load(path)  # raises, saying what is wrong
@@ -367,20 +404,21 @@ def nearest_genres(prior: GenrePrior, audio: np.ndarray, batch: int = 256) -> np
 
 
 def train_prior(data_dir: str | Path, out: str | Path | None = None, split_seed: int = 0, command: str = "",
-                names: Sequence[str] | None = None,
-                log: Callable[[str], None] = print) -> tuple[GenrePrior, Path, Path]:
+                names: Sequence[str] | None = None, log: Callable[[str], None] = print,
+                force: bool = False) -> tuple[GenrePrior, Path, Path]:
     """Fit the genre prior on the TRAIN part of ``data_dir``'s track split (``split_seed``; 0 is the
     shipped checkpoints' and the panel's split), write it to ``out`` (default
     :func:`default_prior_path`) with a card beside it (``.md``); returns the prior, its path and the card's.
 
     ``names``: the statistics (default every registered one). The card gives how often the prior
-    alone puts a held-out clip nearest to its own genre.
+    alone puts a held-out clip nearest to its own genre. The shipped prior (or, without ``out``, any
+    prior already there) is replaced only with ``force``; all of that is checked before any work.
     """
-    from ..io import atomic_write_text
+    from ..io import artefact_paths, atomic_write_text
     from ..panel.data import load_clips
 
     names = check_statistics(names)
-    out = Path(out) if out else default_prior_path()
+    out, card = artefact_paths(out or default_prior_path(), force, default=out is None)
     clips = load_clips(data_dir, split_seed)
     log(clips.dataset.summary())
     log(clips.split.coverage)
@@ -395,7 +433,7 @@ def train_prior(data_dir: str | Path, out: str | Path | None = None, split_seed:
             log(f"prior alone: {part} clips nearest to their own genre: {scores[part]:.3f} ({len(xp)} clips)")
     prior.meta["nearest_genre_accuracy"] = scores
     prior.save(out)
-    card = atomic_write_text(out.with_suffix(".md"), prior_card(prior, scores, command, out))
+    atomic_write_text(card, prior_card(prior, scores, command, out))
     return prior, out, card
 
 

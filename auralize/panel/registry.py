@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 from ..errors import AuralizeError
-from .base import Judge
+from .base import Judge, check_judge
 from .cnn import CNNJudge
 from .handmade import FeatureJudge
 from .melrnn import MelLSTMJudge
@@ -72,7 +72,7 @@ def load_judge(name: str, folder: str | Path | None = None) -> Judge:
     Raises
     ------
     AuralizeError
-        If the name is unknown or its file is missing (the message says how to make it).
+        If the name is unknown, its file is missing (the message says how to make it) or damaged.
     """
     path = judge_path(name, folder)
     if not path.is_file():
@@ -82,5 +82,5 @@ def load_judge(name: str, folder: str | Path | None = None) -> Judge:
     if key not in _loaded:
         judge = check_name(name).load(path)
         judge.name = name
-        _loaded[key] = judge
+        _loaded[key] = check_judge(judge, path)  # as load_model checks a dreaming model
     return _loaded[key]
