@@ -16,6 +16,7 @@ left behind.
 from __future__ import annotations
 
 import contextlib
+import sys
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from torch import nn
 from .. import checks, signals
 from .. import features as F
 from .. import results
+from ..audio import as_audio
 from ..data import pick_genres
 from ..errors import AuralizeError
 from ..invert import MAX_SECONDS
@@ -87,6 +89,10 @@ class Target:
         """The weight of the prior for a parameterisation (see the class docstring); refuses a
         weight > 0 on one without audio."""
         has_audio = get_param(param).has_audio
+        if self.prior is not None and not has_audio and not self.prior_weight == 0:  # never ignored silently
+            raise AuralizeError(f"the genre prior {self.prior} reads the dream's audio, which the {param} "
+                                "parameterisation does not hold: use --param fine or waveform, or leave out --prior",
+                                param="prior")
         if self.prior_weight is None:
             return PRIOR_WEIGHT if has_audio else 0.0
         if self.prior_weight > 0 and not has_audio:
@@ -155,13 +161,26 @@ class DreamSettings:
         return regulariser(self.l2, self.tv_time, self.tv_freq, self.clamp)
 
     def start(self) -> str | np.ndarray:
-        """``init`` as render takes it: noise, silence or audio (a file is read here)."""
-        if isinstance(self.init, np.ndarray) or self.init in ("noise", "silence"):
+        """``init`` as render takes it: noise, silence or audio (a file is read here, and refused
+        at once when it cannot be read or is silent)."""
+        if isinstance(self.init, str) and self.init in ("noise", "silence"):
             return self.init
-        audio = F.load_audio(self.init)
-        if len(audio) > MAX_SECONDS * F.SAMPLE_RATE:
-            audio = audio[: int(MAX_SECONDS * F.SAMPLE_RATE)]
-        return audio
+        return as_audio(self.init, name="init", max_seconds=MAX_SECONDS)
+
+    def init_record(self) -> dict | None:
+        """Which song the dream started from, for its JSON: the file's path and SHA-256 (of the
+        samples, for an array); ``None`` for noise or silence."""
+        import hashlib
+
+        if isinstance(self.init, str) and self.init in ("noise", "silence"):
+            return None
+        if isinstance(self.init, (str, Path)):
+            digest = hashlib.sha256()
+            with open(self.init, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+            return {"path": str(self.init), "sha256": digest.hexdigest()}
+        return {"sha256": hashlib.sha256(np.ascontiguousarray(self.start()).tobytes()).hexdigest()}
 
     def to_json(self) -> dict:
         """The settings as the dream JSON records them."""
@@ -171,32 +190,21 @@ class DreamSettings:
         return {**d, **self.extra}
 
 
-#: The suffixes of one dream's files, in the order they are renamed into place (the JSON last).
-SUFFIXES = (".wav", "-22050.wav", ".npy", ".png", ".json")
-
-
-def files_of(stem: Path) -> dict[str, Path]:
-    """The files of the dream with this stem."""
-    named = lambda ext: stem.with_name(stem.name + ext)  # noqa: E731 (not with_suffix: "take1.5" keeps its ".5")
-    wav = named(".wav")
-    return {"wav": wav, "wav_22050": results.wav_22050(wav), "spectrogram": named(".npy"), "png": named(".png"),
-            "json": named(".json")}
-
-
 def dream_stems(genres: Sequence[str], out: str | Path | None = None) -> list[Path]:
     """Where each genre's dream goes, checked before any work.
 
     One genre: ``out`` is the WAV path (default ``quintessential-<genre>.wav``); an existing
-    folder is a folder to write it into, and ``.wav`` is added to a name without it (``take1.5``
+    folder, or a path ending in a slash, is a folder to write it into, and ``.wav`` is added to a name without it (``take1.5``
     gives ``take1.5.wav``). Several genres: ``out`` is a folder (default ``quintessential/``) of
     ``<genre>.wav`` and so on.
     """
-    from ..io import ensure_writable
+    from ..io import ensure_writable, means_folder
 
+    into = out is not None and means_folder(out)  # an existing folder, or "run3/" (a trailing slash)
     out = None if out is None else Path(out)
     if len(genres) == 1:
         wav = out or Path(f"quintessential-{genres[0]}.wav")
-        if wav.is_dir():
+        if into:
             wav = wav / f"quintessential-{genres[0]}.wav"
         elif wav.suffix.lower() != ".wav":
             wav = wav.with_name(wav.name + ".wav")
@@ -207,7 +215,7 @@ def dream_stems(genres: Sequence[str], out: str | Path | None = None) -> list[Pa
         folder = out or Path("quintessential")
         stems = [folder / g for g in genres]
     for stem in stems:
-        for path in files_of(stem).values():
+        for path in results.dream_files(stem).values():
             if path.is_dir():
                 raise AuralizeError(f"{path} is a directory; the dream's files need that name (choose another out)",
                                     param="out")
@@ -237,10 +245,12 @@ LISTENING_RMS = 0.05  # -26 dBFS: about the level of a GTZAN track
 
 
 def listening_level(audio: np.ndarray, rms: float = LISTENING_RMS) -> np.ndarray:
-    """Each row of ``audio`` scaled to ``rms`` (peaks kept <= 0.99): a dream's level is whatever the
-    ascent left (the prior and the panel ignore level), often too quiet to hear. The round trip and
-    the panel judge the WAV at this level."""
-    audio = np.asarray(audio, np.float32)
+    """Each row of ``audio`` without its mean (a DC offset, which the ascent can leave at a tenth of
+    the RMS: no speaker plays it and it eats headroom), scaled to ``rms`` (peaks kept <= 0.99): a
+    dream's level is whatever the ascent left (the prior and the panel ignore level), often too quiet
+    to hear. The round trip and the panel judge the WAV at this level."""
+    audio = np.asarray(audio, np.float64)
+    audio = (audio - audio.mean(axis=-1, keepdims=True)).astype(np.float32)
     level = np.sqrt(np.mean(audio.astype(np.float64) ** 2, axis=-1, keepdims=True))
     peak = np.abs(audio).max(axis=-1, keepdims=True)
     gain = np.where(level > 1e-9, np.minimum(rms / np.maximum(level, 1e-12), 0.99 / np.maximum(peak, 1e-12)), 1.0)
@@ -327,12 +337,13 @@ def load_panel() -> list | None:
 
 
 def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarray, description: str,
-                 curve: np.ndarray, settings: dict, real: np.ndarray | None, judges: list | None) -> dict:
+                 curve: np.ndarray, settings: dict, real: np.ndarray | None, judges: list | None,
+                 init: dict | None = None) -> dict:
     """Write one dream's files as a unit (see the module docstring); returns its summary."""
     from ..io import atomic_path, atomic_save_npy, save_wav
     from ..plots import dream_figure
 
-    files = files_of(stem)
+    files = results.dream_files(stem)
     # Signals wait until this dream's set is written (a second or two), so a set is whole or absent.
     # Not only the renames: an interrupt inside the C code this work runs (soundfile, numba, an
     # import) can crash the process before any clean-up, and that leaves temporary files behind.
@@ -363,6 +374,8 @@ def _write_dream(model, genre: str, stem: Path, audio: np.ndarray, psd: np.ndarr
         }
         if panel is not None:
             summary["panel"] = panel
+        if init is not None:
+            summary["init"] = init  # which song it started from: its path and hash
         results.write(tmp["json"], "dream", summary)
     return summary
 
@@ -384,6 +397,7 @@ def make_audible(model: nn.Module | str | Path | None, genres: str | Sequence[st
         (:data:`auralize.panel.PANEL`), whose models no dream is optimised against
     """
     from ..checkpoint import load_model
+    from ..io import refuse_overwriting
     from ..neurons import load_report
 
     target.check()
@@ -393,13 +407,19 @@ def make_audible(model: nn.Module | str | Path | None, genres: str | Sequence[st
 
         model = load_model(model or default_checkpoint("lstm"))
     names = pick_genres(genres, model.genres)
+    start = settings.start()  # a missing, unreadable or silent song fails here, before any folder is made
     stems = dream_stems(names, out)
-    start = settings.start()
+    refuse_overwriting([f for stem in stems for f in results.dream_files(stem).values()],
+                       {"init": settings.init if isinstance(settings.init, (str, Path)) else None,
+                        "checkpoint": getattr(model, "path", None), "prior": target.prior})
     if report is None and target.objective == "neuron" and target.unit is None and getattr(model, "path", None):
         report = load_report(model.path, target.layer)
     weight, prior, covered = _prior_for(target, settings.param, names)
     objectives = [genre_objective(model, g, target, report, prior, weight if g in covered else 0.0) for g in names]
     real = real_clips(data_dir, names) if data_dir else {}
+    say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else (lambda m: None)  # no silent minute
+    if panel:
+        say("loading the held-out listening panel...")
     judges = load_panel() if panel else None
     with signals.terminate_as_interrupt():
         result = render(model, objectives, param=get_param(settings.param), transforms=settings.all_transforms(),
@@ -408,10 +428,13 @@ def make_audible(model: nn.Module | str | Path | None, genres: str | Sequence[st
                         max_change=settings.max_change,
                         seed=settings.seed,
                         progress=progress)
+        say(f"making the audio ({settings.griffin_lim_iters} Griffin-Lim iterations), then writing each dream"
+            + (" and judging it with the panel (the first run also compiles the panel's feature code)" if judges else ""))
         audio = listening_level(to_audio(result, n_iter=settings.griffin_lim_iters, seed=settings.seed))
         psd = result.psd()
         recorded = {**settings.to_json(), **result.settings, "prior_weight": weight, "caricature": target.caricature,
                     "level_rms": LISTENING_RMS,
                     "prior": str(prior.meta.get("path", "")) if prior is not None else None}
+        init = settings.init_record()
         return [_write_dream(model, genre, stem, audio[b], psd[b], result.descriptions[b], result.curve[:, b],
-                             recorded, real.get(genre), judges) for b, (genre, stem) in enumerate(zip(names, stems))]
+                             recorded, real.get(genre), judges, init) for b, (genre, stem) in enumerate(zip(names, stems))]

@@ -23,9 +23,11 @@ from .. import features as F
 from .. import threads
 from ..errors import AuralizeError
 from ..invert import MAX_SECONDS
+from ..audio import as_audio
+from . import budget
 from .objectives import Context, Objective, regulariser
-from .params import SpectrogramParam
-from .transforms import by_domain, margin as margin_of
+from .params import SpectrogramParam, get_param
+from .transforms import by_domain, from_names, margin as margin_of
 
 
 def n_frames(seconds: float) -> int:
@@ -113,12 +115,13 @@ def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, par
     ----------
     model : trained model (its weights stay fixed)
     objectives : one :class:`Objective` per dream
-    param : a parameterisation class (:data:`~auralize.dream.params.PARAMS`)
-    transforms : applied afresh at every step (default: the parameterisation's jitter and noise)
+    param : a parameterisation class or its name in :data:`~auralize.dream.params.PARAMS` (``"fine"``)
+    transforms : applied afresh at every step, objects or names in :data:`~auralize.dream.transforms.TRANSFORMS`
+        (default: the parameterisation's jitter and noise)
     penalty : subtracted from every objective (default :func:`regulariser`); ``None`` for none
     seconds : length of each dream; longer than 5 s optimises every 5-s window
     steps, lr : Adam steps and learning rate (default: the parameterisation's)
-    init : ``noise``, ``silence`` or mono 4 kHz audio to start from
+    init : ``noise``, ``silence``, or audio to start from: a path, or mono 4 kHz samples (numpy or torch)
     clamp : keep the input within the range of real inputs (where the parameterisation can)
     window_step : frames between windows of a long dream
     copies : independently transformed copies per step; the objective is their mean (Lucid's
@@ -129,16 +132,23 @@ def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, par
         far the dream moves from it (genre transfer or accentuation); ``None``: no bound
     seed : same seed, same result
     """
-    objectives = [objectives] if isinstance(objectives, Objective) else list(objectives)
-    if not objectives:
-        raise AuralizeError("objectives must hold at least one objective", param="objectives")
+    objectives = [objectives] if isinstance(objectives, Objective) else objectives
+    if not isinstance(objectives, (list, tuple)) or not objectives or not all(isinstance(o, Objective)
+                                                                               for o in objectives):
+        raise AuralizeError(f"objectives must be an Objective or a list of them (auralize.class_logprob(...), "
+                            f"auralize.neuron(...)), got {objectives!r:.60}", param="objectives")
+    param = get_param(param) if isinstance(param, str) else param  # the CLI's spelling ("fine") works too
+    seed = checks.seed(seed)
+    if not (isinstance(init, str) and init in ("noise", "silence")):
+        init = as_audio(init, name="init", max_seconds=MAX_SECONDS)  # a path, an array or a tensor; never silence
     steps = checks.count("steps", steps, 1, 100_000)
     lr = param.default_lr if lr is None else checks.number("lr", lr, lo=0, lo_open=True, hi=10)
     window_step = checks.count("window_step", window_step, 1)
     copies = checks.count("copies", copies, 1, 256)
     if max_change is not None:
         max_change = checks.number("max_change", max_change, lo=0, lo_open=True, hi=100)
-    transforms = param.default_transforms(1, 0.1) if transforms is None else list(transforms)
+    transforms = param.default_transforms(1, 0.1) if transforms is None else \
+        [from_names([t])[0] if isinstance(t, str) else t for t in transforms]  # registry names too ("shift")
     on_audio, on_input = by_domain(transforms, param.has_audio)
     margin = margin_of(transforms)
     frames = n_frames(seconds) + margin
@@ -147,11 +157,12 @@ def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, par
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
+    budget.check(model, param.has_audio, count, copies, seconds, margin)  # before any work
     lo, hi = model.scaler.bounds(torch.zeros(1))
     curve = np.zeros((steps, len(objectives)))
     bar = None
     if progress:
-        from tqdm import tqdm
+        from ..progress import bar as tqdm  # a bar that suits a notebook too
 
         bar = tqdm(total=steps * len(objectives), desc="dreaming", unit="step", leave=False)
     pars = []
@@ -169,6 +180,9 @@ def render(model: nn.Module, objectives: Objective | Sequence[Objective], *, par
                 logits, states = model.forward_with_states(windows)
                 ctx = Context(logits, states, par, lo, hi)
                 score = objective(ctx)
+                if step == 0 and not torch.isfinite(score):  # NaN now is NaN at the end: say so before the ascent
+                    raise AuralizeError(f"the objective {objective.description} is not finite ({float(score)}) at the "
+                                        "start of the ascent; is the prior or the checkpoint damaged?")
                 loss = (penalty(ctx) - score) if penalty is not None else -score
                 loss.backward()
                 opt.step()
@@ -206,6 +220,9 @@ def to_audio(result: DreamResult, n_iter: int = 100, seed: int = 0) -> np.ndarra
     A waveform dream is its samples; a spectrogram dream goes through the inverse input scaling
     to a PSD and through Griffin-Lim (each dream on its own, so it never depends on the others).
     """
+    if not isinstance(result, DreamResult):
+        raise AuralizeError(f"result must be what render returns (a DreamResult), got {type(result).__name__}",
+                            param="result")
     samples = int(round(result.settings["seconds"] * F.SAMPLE_RATE))
     with threads.limited():  # small FFTs: more threads only wait for each other (and for a busy core)
         return np.concatenate([par.to_audio(n_iter, seed)[:, :samples] for par in result.params]).astype(np.float32)
