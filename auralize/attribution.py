@@ -25,6 +25,7 @@ from torch import nn
 from . import checks
 from . import features as F
 from . import results
+from .audio import READ_SECONDS, as_audio, duration
 from .errors import AuralizeError
 
 #: Noisy copies NoiseTunnel averages over, and their standard deviation (in model-input units).
@@ -71,6 +72,9 @@ class Method:
         """The attribution object for ``model`` (wrapped in a NoiseTunnel if asked)."""
         cls = self.explainer
         if isinstance(cls, str):
+            from .progress import tqdm_class
+
+            tqdm_class()  # captum imports tqdm.auto, which would warn in a notebook without ipywidgets
             module, _, name = cls.rpartition(".")
             cls = getattr(importlib.import_module(module), name)
         explainer = cls(model)
@@ -226,26 +230,23 @@ def _limit(audio: np.ndarray, max_seconds: float | None, name: str) -> np.ndarra
     return audio
 
 
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
-
-
-def explain(model: nn.Module, audio: np.ndarray, method: str = "integrated_gradients", target: str | None = None,
-            noise_tunnel: bool = False, n_steps: int = 64, chunk: int = 8, seed: int = 0,
-            progress: bool = False, name: str = "audio", max_seconds: float | None = None,
-            log: Callable[[str], None] | None = None) -> Explanation:
+def explain(model: nn.Module, audio: str | Path | np.ndarray | torch.Tensor, method: str = "integrated_gradients",
+            target: str | None = None, noise_tunnel: bool = False, n_steps: int = 64, chunk: int = 8, seed: int = 0,
+            progress: bool = False, name: str = "audio", max_seconds: float | None = READ_SECONDS,
+            log: Callable[[str], None] | None = None, sr: int | None = None) -> Explanation:
     """Attribute each clip's prediction to its input.
 
     Parameters
     ----------
     model : trained model with ``scaler`` and ``genres``
-    audio : mono 4 kHz samples (a song of any length >= 5 s)
+    audio : a song of any length >= 5 s: a path, or samples (numpy or torch) at ``sr`` Hz (default 4 kHz;
+        see :func:`auralize.audio.as_audio`)
     method : a registered method (:func:`method_choices`): ``integrated_gradients`` (``ig``) or ``saliency``
     target : explain this genre for every clip (default: the song's verdict)
     noise_tunnel : average attributions over noisy copies (SmoothGrad)
     n_steps : Integrated Gradients steps (at least 1)
     chunk : clips per batch (memory stays bounded for long songs)
-    max_seconds : explain only the first this many seconds (a warning says so); default: all
+    max_seconds : explain only the first this many seconds (a warning says so; ``None``: all)
     log : called with the size of the job before it starts and, after the first batch, the
         expected time of the whole
 
@@ -258,8 +259,9 @@ def explain(model: nn.Module, audio: np.ndarray, method: str = "integrated_gradi
     entry = get_method(method)
     n_steps = checks.count("n_steps", n_steps)
     chunk = checks.count("chunk", chunk)
-    audio = _limit(np.asarray(audio, dtype=np.float32), max_seconds, name)
-    F.require_audible(audio, name)
+    seed = checks.seed(seed)
+    name = str(audio) if isinstance(audio, (str, Path)) and name == "audio" else name
+    audio = _limit(as_audio(audio, sr, max_seconds=max_seconds), max_seconds, name)  # refuses silence and NaN
     psd = F.audio_to_psd(audio, name)  # refuses audio so loud that its spectrogram overflows
     x = torch.from_numpy(model.scaler.transform(psd).astype(np.float32))
     model.eval()
@@ -279,7 +281,7 @@ def explain(model: nn.Module, audio: np.ndarray, method: str = "integrated_gradi
     if log:
         log(f"explaining {len(x)} clips ({len(x) * F.CLIP_SECONDS} s) with {entry.name}"
             f"{' + noise tunnel' if noise_tunnel else ''}: {evaluations} gradient evaluations per clip")
-    from tqdm import tqdm
+    from .progress import bar as tqdm  # a bar that suits a notebook too
 
     torch.manual_seed(seed)
     out = []
@@ -292,7 +294,7 @@ def explain(model: nn.Module, audio: np.ndarray, method: str = "integrated_gradi
         out.append(explainer.attribute(xb, target=torch.from_numpy(targets[i:i + chunk]), **kwargs).detach())
         if i == 0 and log and len(x) > chunk:
             took = time.perf_counter() - started
-            log(f"the first {len(xb)} clips took {took:.1f} s: about {_duration(took * len(x) / len(xb))} in all")
+            log(f"the first {len(xb)} clips took {took:.1f} s: about {duration(took * len(x) / len(xb))} in all")
     attributions = torch.cat(out).numpy()
     if not np.isfinite(attributions).all():
         raise AuralizeError(f"{entry.name} gives non-finite attributions for {name}; the model's gradients "

@@ -7,6 +7,7 @@ training split, the genre names, and metadata (split, data coverage, metrics, co
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -14,7 +15,7 @@ from torch import nn
 
 from .errors import AuralizeError
 from .features import InputScaler
-from .io import atomic_write
+from .io import atomic_torch_save
 from .models import ModelConfig, build_model
 
 FORMAT = "auralize-checkpoint-1"
@@ -30,7 +31,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, meta: dict | None = None
         "genres": list(model.genres),
         "meta": json.dumps(meta if meta is not None else getattr(model, "meta", {})),
     }
-    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+    return atomic_torch_save(path, payload)
 
 
 def read_checkpoint(path: str | Path) -> dict:
@@ -66,6 +67,8 @@ def load_model(path: str | Path) -> nn.Module:
     AuralizeError
         If the file is missing, not a checkpoint, or damaged in any of those ways.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise AuralizeError(f"path must be a checkpoint file (a str or Path), got {path!r:.60}", param="path")
     path = Path(path)
     payload = read_checkpoint(path)
 

@@ -1,6 +1,7 @@
 """Prediction on audio and evaluation on a data set: clip and track accuracy, per genre."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import torch
 from torch import nn
 
 from . import features as F
-from .data import Dataset, Split, make_split
+from .audio import READ_SECONDS, as_audio
+from .data import Dataset, Split, make_split, training_overlap
 from .errors import AuralizeError
 from .io import atomic_write_text
 
@@ -108,14 +110,12 @@ def model_input(model: nn.Module, audio: np.ndarray, name: str = "audio") -> np.
     return model.scaler.transform(F.audio_to_psd(audio, name)).astype(np.float32)
 
 
-def predict(model: nn.Module, audio: str | Path | np.ndarray, sr: int = F.SAMPLE_RATE) -> Prediction:
-    """Classify a song: a path to any audio file, or a mono array at ``sr`` Hz."""
-    name = "audio"
-    if isinstance(audio, (str, Path)):
-        name, audio = str(audio), F.load_audio(audio)
-    else:
-        audio = F.resample(audio, sr, F.SAMPLE_RATE)
-    F.require_audible(audio, name)  # as explain does: silence or NaN gets no verdict
+def predict(model: nn.Module, audio: str | Path | np.ndarray | torch.Tensor, sr: int = F.SAMPLE_RATE,
+            max_seconds: float | None = READ_SECONDS) -> Prediction:
+    """Classify a song: a path to any audio file, or samples (numpy or torch) at ``sr`` Hz, of which
+    the first ``max_seconds`` are heard (see :func:`auralize.audio.as_audio`)."""
+    name = str(audio) if isinstance(audio, (str, Path)) else "audio"
+    audio = as_audio(audio, sr, max_seconds=max_seconds)  # as explain does: silence or NaN gets no verdict
     return Prediction(probabilities(model, model_input(model, audio, name), name), tuple(model.genres))
 
 
@@ -134,10 +134,11 @@ class Evaluation:
     clip_confusion: np.ndarray  # rows: true genre, columns: predicted
     track_confusion: np.ndarray
     per_genre: dict[str, dict] = field(default_factory=dict)
+    training_overlap: dict | None = None  # tracks of the part the model was trained on (data.training_overlap)
 
     def to_dict(self) -> dict:
         d = {k: getattr(self, k) for k in ("split", "part", "coverage", "clip_accuracy", "track_accuracy",
-                                            "n_clips", "n_tracks", "per_genre")}
+                                            "n_clips", "n_tracks", "per_genre", "training_overlap")}
         d["genres"] = list(self.genres)
         d["clip_confusion"] = self.clip_confusion.tolist()
         d["track_confusion"] = self.track_confusion.tolist()
@@ -184,18 +185,27 @@ def track_votes(probs: np.ndarray, truth: np.ndarray, track_ids: np.ndarray) -> 
     return truth_of, pred_of
 
 
-def evaluate(model: nn.Module, data: Dataset, split: str | Split = "filtered", part: str = "test",
+def evaluate(model: nn.Module, data: Dataset, split: str | Split | None = None, part: str = "test",
              seed: int | None = None) -> Evaluation:
     """Clip accuracy, track accuracy (a vote of each track's clips), per genre, confusions.
 
-    ``seed`` of a random split defaults to the one the model was trained with (from its
-    metadata), so a model is evaluated on its own held-out part.
+    ``split`` defaults to the one the model was trained on and ``seed`` of a random split to its
+    seed (from its metadata), so a model is evaluated on its own held-out part. On another split
+    whose part holds tracks the model was trained on, a warning says so and the result is marked
+    (:attr:`Evaluation.training_overlap`).
     """
+    meta = getattr(model, "meta", {}) or {}
+    if split is None:
+        split = meta.get("split") or "filtered"
     if isinstance(split, str):
         if seed is None:
-            meta = getattr(model, "meta", {})
             seed = meta.get("split_seed", meta.get("seed", 0)) if meta.get("split") == split else 0
-        split = make_split(data, split, seed=seed)
+        split = make_split(data, split, seed=0 if seed is None else seed)
+    if part not in split.parts:
+        raise AuralizeError(f"part must be one of {', '.join(split.parts)}, got {part!r}", param="part")
+    overlap = training_overlap(data, split, part, meta) if part != "train" else None
+    if overlap:
+        warnings.warn(overlap["note"], stacklevel=2)
     ids = split[part]
     k = len(model.genres)
     # A model knows its own genre list; map the data's labels onto it by name.
@@ -221,4 +231,5 @@ def evaluate(model: nn.Module, data: Dataset, split: str | Split = "filtered", p
         }
     mean = lambda a, b: float(np.mean(a == b)) if len(a) else float("nan")  # noqa: E731
     return Evaluation(split.name, part, split.coverage, tuple(model.genres), mean(pred, truth),
-                      mean(track_pred, track_truth), len(ids), len(track_truth), clip_conf, track_conf, per_genre)
+                      mean(track_pred, track_truth), len(ids), len(track_truth), clip_conf, track_conf, per_genre,
+                      overlap)

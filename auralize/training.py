@@ -14,11 +14,11 @@ from torch import nn
 
 from . import checks
 from .checkpoint import attach, save_checkpoint
-from .data import Dataset, Split, make_split, part_genre_counts
+from .data import Dataset, Split, make_split, part_genre_counts, track_keys
 from .errors import AuralizeError
 from .evaluation import predict_logits
 from .features import InputScaler
-from .io import atomic_write, ensure_writable
+from .io import atomic_torch_save, ensure_writable
 from .models import ModelConfig, build_model, model_kind
 
 
@@ -167,6 +167,7 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
         "kind": kind, "split": split.name, "coverage": split.coverage, "seed": seed, "split_seed": split_seed,
         "data_summary": data.summary(),
         "train_tracks": part_genre_counts(data, train_ids),
+        "train_tracks_list": track_keys(data, train_ids),  # what evaluate checks another split against
         "settings": asdict(settings), "compression": compression, "per_bin": per_bin,
     })
 
@@ -174,6 +175,8 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
         from .baselines import fit_baseline
 
         started = time.time()
+        log(f"{kind}: fitting on {len(x_train)} training clips with scikit-learn; it shows no progress while it fits "
+            "(the SVM on all of GTZAN takes about 10 minutes)")
         model = fit_baseline(config, x_train, y_train, seed=seed, c=settings.c)
         attach(model, scaler, data.genres, meta)
         valid, valid_loss = _score(model, x_valid, y_valid)
@@ -225,7 +228,7 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
     xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
     inv_std = torch.as_tensor(1.0 / np.asarray(scaler.std), dtype=torch.float32) if scaler.compression == "log" \
         else torch.zeros(1)
-    from tqdm import tqdm
+    from .progress import bar as tqdm  # a bar that suits a notebook too
 
     bar = tqdm(total=settings.epochs, initial=state["epoch"], desc=f"train {kind}", unit="epoch",
                disable=not progress, leave=False)
@@ -265,7 +268,7 @@ def train(kind: str, data: Dataset, split: str | Split = "filtered", *, hidden: 
                        "optimizer": opt.state_dict(), "rng": torch.get_rng_state(),
                        "best_state": state["best_state"],
                        "state": json.dumps({k: v for k, v in state.items() if k != "best_state"})}
-            atomic_write(resume_path, lambda tmp: torch.save(payload, tmp))
+            atomic_torch_save(resume_path, payload)
         bar.update(1)
         bar.set_postfix(loss=f"{record['loss']:.3f}", valid=f"{valid:.3f}", best=f"{state['best_valid']:.3f}")
         if not math.isfinite(record["loss"]):
