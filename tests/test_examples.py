@@ -26,6 +26,7 @@ def load(name):
     ("04_ablate_neurons", "ablation.png", "| all |"),
     ("05_what_the_prior_adds", "prior.png", "| genre | panel, model alone | panel, with the prior |"),
 ])
+@pytest.mark.slow
 def test_example_runs(name, figure, needle, tmp_path):
     out = tmp_path / name
     text = load(name).main(["--synthetic", "--quick", "--out", str(out)])
