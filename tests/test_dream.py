@@ -122,6 +122,7 @@ def test_all_genres_waveform(tiny, tmp_path):
     assert len(list(tmp_path.glob("*-22050.wav"))) == 10
 
 
+@pytest.mark.slow
 def test_invert_command(tiny, tmp_path):
     code, *_ = invoke("--genre", "metal", "--checkpoint", str(tiny), "-o", str(tmp_path / "m.wav"), "--steps", "2",
                       "--objective", "class", "--quiet")

@@ -100,6 +100,7 @@ def test_item12_out_is_an_existing_directory(toy_checkpoint, tmp_path):
                     "class", "--steps", "1"), "-o/--out must be a folder")
 
 
+@pytest.mark.slow
 def test_item12_invert_out_directory_and_complex_input(toy_checkpoint, tmp_path):
     assert dream(toy_checkpoint, tmp_path / "d.wav")[0] == 0
     target = tmp_path / "inverted"

@@ -238,6 +238,7 @@ def test_12_library_names_its_argument(song):
     assert err.value.param == "n_steps"
 
 
+@pytest.mark.slow
 def test_13_a_failed_explain_leaves_no_folder(tmp_path, song):
     sf.write(tmp_path / "silent.wav", np.zeros(24000, np.float32), 4000)
     one_line(*invoke("explain", tmp_path / "silent.wav", "-o", tmp_path / "a", "--quiet")[::2], "silent")

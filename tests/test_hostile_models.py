@@ -37,6 +37,7 @@ def accuracy(out):
 
 
 # 5: corrupted cache entries are rebuilt with a warning, never used
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["nan", "inf", "other-track", "plain-npy"])
 def test_corrupted_cache_entries_are_rebuilt(ckpt, own_data, tmp_path, damage):
     code, clean, err = evaluate(ckpt, own_data)
@@ -241,6 +242,7 @@ def test_train_out_is_a_directory(gtzan_dir, tmp_path):
 
 
 # 14: training's interruption, leftovers and unwritable output
+@pytest.mark.slow
 def test_interrupted_training_says_how_to_resume(gtzan_dir, tmp_path, monkeypatch):
     undo = interrupt_at(monkeypatch, 2)
     out = tmp_path / "m.pt"

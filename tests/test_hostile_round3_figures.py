@@ -171,6 +171,7 @@ def test_item19_dollar_signs_in_names_are_drawn_as_text(toy_checkpoint, tmp_path
     assert "<img" in exp._repr_html_()  # the notebook's view too
 
 
+@pytest.mark.slow
 def test_item19_dollar_signs_in_genre_names(tmp_path):
     from conftest import make_gtzan
 

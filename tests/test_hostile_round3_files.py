@@ -72,6 +72,7 @@ def shipped(tmp_path, monkeypatch):
     (["train-prior"], "trained/genre-prior.npz"),
     (["train-judge", "features"], "trained/panel/features.npz"),
 ])
+@pytest.mark.slow
 def test_item8_shipped_artefacts_need_force(gtzan_dir, shipped, command, artefact):
     before = (shipped / artefact).read_bytes()
     code, _, err = run(*command, "--data", gtzan_dir, "--quiet")

@@ -153,6 +153,7 @@ def api(toy_checkpoint):
     return model, auralize.class_logprob(5, "jazz"), (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
 
 
+@pytest.mark.slow
 def test_item21_the_natural_spellings_work(api, tmp_path):
     model, objective, audio = api
     assert auralize.render(model, objective, param="fine", transforms=["shift"], steps=1).param == "fine"
