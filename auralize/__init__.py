@@ -22,6 +22,7 @@ TRAINED_DIR = Path(__file__).resolve().parent.parent / "trained"
 #: The public API: module (relative to this package) -> names it provides. A new public name is
 #: one entry here.
 _PUBLIC = {
+    "audio": ["as_audio"],
     "audiomodel": ["AudioModel", "Ensemble", "WrappedModel", "ensemble", "load_user_model", "state_sizes", "wrap"],
     "checkpoint": ["load_model", "save_checkpoint"],
     "data": ["GENRES", "ClipSet", "Dataset", "Split", "discover", "load_clips", "load_dataset", "make_split"],

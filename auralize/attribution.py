@@ -25,6 +25,7 @@ from torch import nn
 from . import checks
 from . import features as F
 from . import results
+from .audio import READ_SECONDS, as_audio, duration
 from .audiomodel import source
 from .errors import AuralizeError
 from .registry import Registry
@@ -73,6 +74,9 @@ class Method:
         """The attribution object for a forward function (a model, or inputs -> logits), in a NoiseTunnel if asked."""
         cls = self.explainer
         if isinstance(cls, str):
+            from .progress import tqdm_class
+
+            tqdm_class()  # captum imports tqdm.auto, which would warn in a notebook without ipywidgets
             module, _, name = cls.rpartition(".")
             cls = getattr(importlib.import_module(module), name)
         explainer = cls(forward)
@@ -276,14 +280,10 @@ def _limit(audio: np.ndarray, max_seconds: float | None, name: str, clip_samples
     return audio
 
 
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
-
-
-def explain(model, audio: np.ndarray, method: str = "integrated_gradients", target: str | None = None,
-            noise_tunnel: bool = False, n_steps: int = 64, chunk: int = 8, seed: int = 0,
-            progress: bool = False, name: str = "audio", max_seconds: float | None = None,
-            log: Callable[[str], None] | None = None) -> Explanation:
+def explain(model, audio: str | Path | np.ndarray | torch.Tensor, method: str = "integrated_gradients",
+            target: str | None = None, noise_tunnel: bool = False, n_steps: int = 64, chunk: int = 8, seed: int = 0,
+            progress: bool = False, name: str = "audio", max_seconds: float | None = READ_SECONDS,
+            log: Callable[[str], None] | None = None, sr: int | None = None) -> Explanation:
     """Attribute each clip's prediction to its input, on an STFT grid of the song.
 
     A model that reads the paper's scaled PSD is explained over that input (the song's 1024/896 STFT);
@@ -294,8 +294,9 @@ def explain(model, audio: np.ndarray, method: str = "integrated_gradients", targ
     ----------
     model : AudioModel
         The classifier.
-    audio : numpy.ndarray
-        Mono samples at the model's rate (a song of any length of at least one clip).
+    audio : str, Path, numpy.ndarray or torch.Tensor
+        A song of any length of at least one clip: a path, or samples at ``sr`` Hz (default 4 kHz; see
+        :func:`auralize.audio.as_audio`), read at the model's rate.
     method : str
         A registered method (:func:`method_choices`): ``integrated_gradients`` (``ig``) or ``saliency``.
     target : str, optional
@@ -313,10 +314,12 @@ def explain(model, audio: np.ndarray, method: str = "integrated_gradients", targ
     name : str
         What messages and the figure call the song.
     max_seconds : float, optional
-        Explain only the first this many seconds (a warning says so); default: all.
+        Explain only the first this many seconds (a warning says so; ``None``: all).
     log : callable, optional
         Called with the size of the job before it starts and, after the first batch, the
         expected time of the whole.
+    sr : int, optional
+        The rate of ``audio`` when it is samples.
 
     Returns
     -------
@@ -341,10 +344,11 @@ def explain(model, audio: np.ndarray, method: str = "integrated_gradients", targ
     entry = get_method(method)
     n_steps = checks.count("n_steps", n_steps)
     chunk = checks.count("chunk", chunk)
-    audio = _limit(np.asarray(audio, dtype=np.float32), max_seconds, name, int(model.clip_samples),
-                   int(model.sample_rate))
-    F.require_audible(audio, name)
-    route = _route(model, clips_of(model, audio, name), name)
+    seed = checks.seed(seed)
+    name = str(audio) if isinstance(audio, (str, Path)) and name == "audio" else name
+    rate, clip = int(model.sample_rate), int(model.clip_samples)
+    audio = _limit(as_audio(audio, sr, max_seconds=max_seconds, to=rate), max_seconds, name, clip, rate)
+    route = _route(model, clips_of(model, audio, name), name)  # refuses audio so loud its spectrogram overflows
     if isinstance(model, nn.Module):
         model.eval()
         for p in model.parameters():
@@ -372,7 +376,7 @@ def explain(model, audio: np.ndarray, method: str = "integrated_gradients", targ
 def _attribute(entry: Method, route: _Route, targets: np.ndarray, noise_tunnel: bool, n_steps: int, chunk: int,
                seed: int, progress: bool, name: str, log, clip_seconds: float) -> np.ndarray:
     """Attributions of every clip of ``route`` to its target, ``chunk`` clips at a time."""
-    from tqdm import tqdm
+    from .progress import bar as tqdm  # a bar that suits a notebook too
 
     explainer = entry.build(route.forward, noise_tunnel)
     evaluations = entry.evaluations(n_steps) * (NT_SAMPLES if noise_tunnel else 1)
@@ -394,7 +398,7 @@ def _attribute(entry: Method, route: _Route, targets: np.ndarray, noise_tunnel: 
         out.append(explainer.attribute(xb, target=torch.from_numpy(targets[i:i + chunk]), **kwargs).detach())
         if i == 0 and log and len(x) > chunk:
             took = time.perf_counter() - started
-            log(f"the first {len(xb)} clips took {took:.1f} s: about {_duration(took * len(x) / len(xb))} in all")
+            log(f"the first {len(xb)} clips took {took:.1f} s: about {duration(took * len(x) / len(xb))} in all")
     attributions = torch.cat(out).numpy()
     if not np.isfinite(attributions).all():
         raise AuralizeError(f"{entry.name} gives non-finite attributions for {name}; the model's gradients "

@@ -7,6 +7,7 @@ training split, the genre names, and metadata (split, data coverage, metrics, co
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -14,7 +15,7 @@ from torch import nn
 
 from .errors import AuralizeError
 from .features import InputScaler
-from .io import atomic_write
+from .io import atomic_torch_save
 from .models import ModelConfig, build_model
 
 FORMAT = "auralize-checkpoint-1"
@@ -31,7 +32,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, meta: dict | None = None
         "genres": list(model.genres),
         "meta": json.dumps(meta if meta is not None else getattr(model, "meta", {})),
     }
-    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+    return atomic_torch_save(path, payload)
 
 
 def read_checkpoint(path: str | Path) -> dict:
@@ -81,8 +82,9 @@ def load_model(path: str | Path) -> nn.Module:
     """
     from .audiomodel import is_user_model, load_user_model
 
-    if path is None:
-        raise AuralizeError("a model is needed: give a checkpoint (.pt) or my_model.py:build", param="checkpoint")
+    if path is None or not isinstance(path, (str, os.PathLike)):
+        raise AuralizeError(f"path must be a checkpoint (.pt) or my_model.py:build (a str or Path), got {path!r:.60}",
+                            param="path")
     if is_user_model(path):
         return load_user_model(path)
     path = Path(path)

@@ -6,6 +6,7 @@ caller is told about ``steps`` and a CLI user about ``--steps``. NaN and infinit
 from __future__ import annotations
 
 import math
+import numbers
 
 from .errors import AuralizeError
 
@@ -24,8 +25,9 @@ def number(name: str, value: float, *, lo: float | None = None, hi: float | None
     below = lo is not None and (v <= lo if lo_open else v < lo)
     above = hi is not None and (v >= hi if hi_open else v > hi)
     if below or above:
-        left = "" if lo is None else (f"> {lo:g}" if lo_open else f">= {lo:g}")
-        right = "" if hi is None else (f"< {hi:g}" if hi_open else f"<= {hi:g}")
+        shown = lambda b: str(int(b)) if integer and float(b).is_integer() else f"{b:g}"  # noqa: E731 (2**32 - 1 in full)
+        left = "" if lo is None else (f"> {shown(lo)}" if lo_open else f">= {shown(lo)}")
+        right = "" if hi is None else (f"< {shown(hi)}" if hi_open else f"<= {shown(hi)}")
         rule = " and ".join(r for r in (left, right) if r)
         raise AuralizeError(f"{name} must be {rule}, got {value!r}", param=name)
     return v
@@ -44,3 +46,16 @@ def non_negative(name: str, value: float) -> float:
 def count(name: str, value: int, lo: int = 1, hi: int | None = None) -> int:
     """A whole number within ``[lo, hi]``."""
     return int(number(name, value, lo=lo, hi=hi, integer=True))
+
+
+def seed(value: int, name: str = "seed") -> int:
+    """A seed NumPy's and torch's generators both take: a whole number from 0 to 2**32 - 1."""
+    return count(name, value, 0, 2**32 - 1)
+
+
+def index(name: str, value, what: str) -> int:
+    """A position (an ``int`` >= 0, not a name or a float): ``what`` says what it is the position of."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        hint = f"; use model.genres.index({value!r})" if isinstance(value, str) and "genre" in what else ""
+        raise AuralizeError(f"{name} must be {what} (a whole number >= 0), got {value!r}{hint}", param=name)
+    return int(value)

@@ -25,9 +25,9 @@ def _objective_names() -> list[str]:
 @click.option("--genre", default=None, help="Genre to make audible (or 'all'): 'auralize --genre jazz'.")
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
               help=f"The model to dream with: {CHECKPOINT_HELP}.")
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
-              help="WAV path for one genre (default quintessential-<genre>.wav; an existing folder: written into "
-                   "it); folder for --genre all (default quintessential/).")
+@click.option("-o", "--out", type=click.Path(), default=None,  # a str: "run3/" keeps its slash (a folder)
+              help="WAV path for one genre (default quintessential-<genre>.wav; an existing folder, or one ending "
+                   "in /: written into it); folder for --genre all (default quintessential/).")
 @click.option("--objective", type=LazyChoice(_objective_names), default="neuron", show_default=True,
               help="neuron: the genre's most commonly active neuron (the paper's); class: its log-probability.")
 @click.option("--param", type=LazyChoice(_param_names), default="fine", show_default=True,
@@ -99,6 +99,8 @@ def cli(ctx: click.Context, genre, checkpoint, out, data_dir, threads, seed, qui
     from . import threads as thread_policy
 
     thread_policy.use(threads)
+    with echo_warnings():
+        thread_policy.small_ops()  # an environment setting that is capped says so once, here
     if ctx.invoked_subcommand is not None:
         return
     if genre is None:

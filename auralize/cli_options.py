@@ -58,6 +58,8 @@ SPLIT = click.option("--split", type=click.Choice(SPLITS), default="filtered", s
 NO_RANDOMNESS_SEED = click.option("--seed", type=SEED_TYPE, default=0, show_default=True, expose_value=False,
                                   help="Accepted for uniformity; this command has no randomness.")
 QUIET = click.option("--quiet", is_flag=True, help="No progress bars.")
+FORCE = click.option("--force", is_flag=True,
+                     help="Replace what the repository ships (trained/, docs/) or, at the default path, what is there.")
 #: A model: a checkpoint (.pt) or the user's Python file that builds one (my_model.py:build).
 CHECKPOINT = click.argument("checkpoint", type=click.Path(path_type=Path), metavar="MODEL")
 CHECKPOINT_HELP = ("a checkpoint (.pt, default the shipped trained/lstm.pt) or my_model.py:build, a Python file of "

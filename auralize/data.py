@@ -107,6 +107,8 @@ def pick_genres(genre: str | Sequence[str], genres: Sequence[str], param: str = 
     """
     import difflib
 
+    if not isinstance(genre, (str, list, tuple)):
+        raise AuralizeError(f"{param} must be a genre's name, 'all', or a list of names, got {genre!r:.40}", param=param)
     if not isinstance(genre, str) or "," in genre:
         names = [n.strip() for n in genre.split(",") if n.strip()] if isinstance(genre, str) else genre
         return list(dict.fromkeys(g for name in names for g in pick_genres(name, genres, param)))
@@ -151,17 +153,26 @@ def discover(root: str | Path) -> tuple[list[Track], tuple[str, ...]]:
     return list(unique.values()), genres
 
 
-def _audio_files(root: Path) -> list[Path]:
-    """Audio files in the folders below ``root`` (sorted), following folder links exactly once.
+#: Folders walked below a data root before giving up: a data set has a few dozen; ``--data /`` has millions.
+MAX_FOLDERS = 10_000
 
-    A folder reached twice (a symlink loop, or two links to one folder) is walked once; a folder
-    that cannot be listed is reported with a warning, never silently taken as empty.
+
+def _audio_files(root: Path) -> list[Path]:
+    """Audio files in the folders below ``root`` (sorted), following folder links exactly once and
+    only within ``root``.
+
+    A folder reached twice (a symlink loop, or two links to one folder) is walked once; a link that
+    leads out of ``root`` is not followed (``--data /proc`` would walk the whole file system through
+    ``/proc/*/root``); a folder that cannot be listed is reported, never silently taken as empty.
+    Each of these is one warning (one per kind, with examples, when there are many).
     """
     seen: set[tuple[int, int]] = set()
     files = []
+    real_root = root.resolve()
+    notes: dict[str, list[str]] = {"unreadable": [], "outside": [], "again": []}
 
     def unreadable(exc: OSError) -> None:
-        warnings.warn(f"cannot read folder {exc.filename} ({exc.strerror}); its tracks are left out", stacklevel=4)
+        notes["unreadable"].append(f"{exc.filename} ({exc.strerror})")
 
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unreadable):
         try:
@@ -170,10 +181,22 @@ def _audio_files(root: Path) -> list[Path]:
             unreadable(exc)
             dirnames[:] = []
             continue
+        if len(seen) >= MAX_FOLDERS:
+            raise AuralizeError(f"{root} holds more than {MAX_FOLDERS} folders; give the folder of genre folders "
+                                "(for example GTZAN's genres/), not a whole disk", param="data_dir")
         if (st.st_dev, st.st_ino) in seen:
-            warnings.warn(f"{dirpath} leads to a folder already read (a symlink loop?); skipped", stacklevel=3)
+            notes["again"].append(dirpath)
             dirnames[:] = []
             continue
+        for name in list(dirnames):  # a link out of the data folder is not walked
+            sub = Path(dirpath) / name
+            try:
+                out = sub.is_symlink() and not sub.resolve().is_relative_to(real_root)
+            except (OSError, RuntimeError):  # RuntimeError: a symlink loop
+                out = False
+            if out:
+                notes["outside"].append(str(sub))
+                dirnames.remove(name)
         seen.add((st.st_dev, st.st_ino))
         dirnames.sort()
         folder = Path(dirpath)
@@ -194,7 +217,22 @@ def _audio_files(root: Path) -> list[Path]:
                 warnings.warn(f"{path} is not a regular file; left out", stacklevel=3)
                 continue
             files.append(path)
+    _warn_once(notes["unreadable"], "cannot read folder {}; its tracks are left out",
+               f"cannot read {{}} folders under {root} ({{}}); their tracks are left out")
+    _warn_once(notes["outside"], "{} is a link out of the data folder; not followed (copy its tracks in)",
+               f"{{}} links lead out of {root} ({{}}); not followed (copy their tracks in)")
+    _warn_once(notes["again"], "{} leads to a folder already read (a symlink loop?); skipped",
+               "{} folders lead to folders already read (symlink loops?) ({}); skipped")
     return files
+
+
+def _warn_once(items: list[str], one: str, many: str) -> None:
+    """A warning per item for a few, one warning with examples for many (``--data /proc`` has thousands)."""
+    if len(items) <= 3:
+        for item in items:
+            warnings.warn(one.format(item), stacklevel=4)
+    else:
+        warnings.warn(many.format(len(items), ", ".join(items[:3]) + ", ..."), stacklevel=4)
 
 
 def default_cache_dir() -> Path:
@@ -305,7 +343,7 @@ def load_dataset(root: str | Path, cache_dir: str | Path | None = None, progress
     :meth:`Dataset.summary`).  Features are cached on disk, keyed by the front-end settings and
     each file's path, size and modification time, so a second run skips decoding.
     """
-    from tqdm import tqdm
+    from .progress import bar as tqdm  # a bar that suits a notebook too
 
     tracks, genres = discover(root)
     cache = FeatureCache((Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None)
@@ -505,6 +543,42 @@ def make_split(data: Dataset, name: str = "filtered", seed: int = 0) -> Split:
         raise AuralizeError(f"{coverage}: too little of the filtered split is present; use the track split",
                             param="split")
     return Split(name, parts, coverage)
+
+
+def track_keys(data: Dataset, clip_ids: np.ndarray) -> list[str]:
+    """``genre/stem`` of each track among the given clips (sorted): what a checkpoint records of its
+    training tracks (``meta["train_tracks_list"]``)."""
+    return sorted({f"{data.tracks[i].genre}/{data.tracks[i].stem}" for i in np.unique(data.track[clip_ids])})
+
+
+def training_overlap(data: Dataset, split: Split, part: str, meta: dict) -> dict | None:
+    """How many tracks of ``split``'s ``part`` a checkpoint (its ``meta``) was trained on, when the
+    split is not its own: ``{"tracks", "of", "training_split", "note"}``, or ``None`` (no overlap,
+    its own split, or a checkpoint that does not say how it was trained).
+
+    The training tracks are those the checkpoint lists; for an older checkpoint, the filtered
+    split's training list, or its own random split remade on ``data`` when that is the data it was
+    trained on.
+    """
+    if not meta.get("split") or split.coverage == meta.get("coverage"):
+        return None
+    trained = meta.get("train_tracks_list")
+    if trained is None and meta["split"] == "filtered":
+        trained = [f"{stem.split('.')[0]}/{stem}" for stem in filtered_lists()["train"]]
+    elif trained is None:
+        if meta.get("data_summary") != data.summary():
+            return None  # other data: its random split cannot be remade
+        seed = meta.get("split_seed", meta.get("seed", 0))
+        trained = track_keys(data, make_split(data, meta["split"], seed=0 if seed is None else seed)["train"])
+    asked = track_keys(data, split[part])
+    both = set(asked) & set(trained)
+    if not both:
+        return None
+    note = (f"{len(both)} of the {len(asked)} {part} tracks of the {split.name} split are in this checkpoint's "
+            f"training part ({meta.get('coverage', meta['split'])}): these figures are inflated; evaluate on the "
+            "checkpoint's own split (leave split out)")
+    return {"tracks": len(both), "of": len(asked), "training_split": str(meta.get("coverage", meta["split"])),
+            "note": note}
 
 
 def part_genre_counts(data: Dataset, clip_ids: np.ndarray) -> dict[str, int]:

@@ -1,6 +1,7 @@
 """Prediction on audio and evaluation on a data set: clip and track accuracy, per genre."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +11,8 @@ from torch import nn
 
 from . import audiomodel
 from . import features as F
-from .data import ClipSet, Dataset, Split, make_split
+from .audio import READ_SECONDS, as_audio
+from .data import ClipSet, Dataset, Split, make_split, training_overlap
 from .errors import AuralizeError
 from .io import atomic_write_text
 
@@ -116,17 +118,21 @@ def model_input(model, audio: np.ndarray, name: str = "audio") -> torch.Tensor:
     return audiomodel.model_input(model, clips_of(model, audio, name), name)
 
 
-def predict(model, audio: str | Path | np.ndarray, sr: int = F.SAMPLE_RATE) -> Prediction:
-    """Classify a song: a path to any audio file, or a mono array at ``sr`` Hz.
+def predict(model, audio: str | Path | np.ndarray | torch.Tensor, sr: int = F.SAMPLE_RATE,
+            max_seconds: float | None = READ_SECONDS) -> Prediction:
+    """Classify a song: a path to any audio file, or samples at ``sr`` Hz.
 
     Parameters
     ----------
     model : AudioModel
         The classifier (its own front end reads the audio, resampled to its rate).
-    audio : str, Path or numpy.ndarray
-        An audio file (any format soundfile or librosa reads, stereo mixed down) or mono samples.
+    audio : str, Path, numpy.ndarray or torch.Tensor
+        An audio file (any format soundfile or librosa reads, stereo mixed down) or samples
+        (see :func:`auralize.audio.as_audio`).
     sr : int
-        The rate of ``audio`` when it is an array.
+        The rate of ``audio`` when it is samples.
+    max_seconds : float, optional
+        Only the first this many seconds are heard (``None``: all).
 
     Returns
     -------
@@ -142,12 +148,9 @@ def predict(model, audio: str | Path | np.ndarray, sr: int = F.SAMPLE_RATE) -> P
     >>> pred.probabilities.shape
     (1, 10)
     """
-    name = "audio"
-    if isinstance(audio, (str, Path)):
-        name, audio = str(audio), F.load_audio(audio, sr=int(model.sample_rate))
-    else:
-        audio = F.resample(audio, sr, int(model.sample_rate))
-    F.require_audible(audio, name)  # as explain does: silence or NaN gets no verdict
+    name = str(audio) if isinstance(audio, (str, Path)) else "audio"
+    # as explain does: silence or NaN gets no verdict
+    audio = as_audio(audio, sr, max_seconds=max_seconds, to=int(model.sample_rate))
     return Prediction(probabilities(model, model_input(model, audio, name), name), tuple(model.genres))
 
 
@@ -201,10 +204,11 @@ class Evaluation:
     clip_confusion: np.ndarray  # rows: true genre, columns: predicted
     track_confusion: np.ndarray
     per_genre: dict[str, dict] = field(default_factory=dict)
+    training_overlap: dict | None = None  # tracks of the part the model was trained on (data.training_overlap)
 
     def to_dict(self) -> dict:
         d = {k: getattr(self, k) for k in ("split", "part", "coverage", "clip_accuracy", "track_accuracy",
-                                            "n_clips", "n_tracks", "per_genre")}
+                                            "n_clips", "n_tracks", "per_genre", "training_overlap")}
         d["genres"] = list(self.genres)
         d["clip_confusion"] = self.clip_confusion.tolist()
         d["track_confusion"] = self.track_confusion.tolist()
@@ -251,7 +255,7 @@ def track_votes(probs: np.ndarray, truth: np.ndarray, track_ids: np.ndarray) -> 
     return truth_of, pred_of
 
 
-def evaluate(model, data: Dataset | ClipSet, split: str | Split = "filtered", part: str = "test",
+def evaluate(model, data: Dataset | ClipSet, split: str | Split | None = None, part: str = "test",
              seed: int | None = None) -> Evaluation:
     """Clip accuracy, track accuracy (a vote of each track's clips), per genre, confusions.
 
@@ -261,24 +265,33 @@ def evaluate(model, data: Dataset | ClipSet, split: str | Split = "filtered", pa
         The classifier.
     data : Dataset or ClipSet
         The clips (:func:`load_data_for` gives what the model reads: cached PSDs or audio).
-    split : str or Split
-        A split name (:data:`auralize.settings.SPLITS`) or a split made with :func:`~auralize.data.make_split`.
+    split : str or Split, optional
+        A split name (:data:`auralize.settings.SPLITS`) or a split made with :func:`~auralize.data.make_split`;
+        default the one the model was trained on, so it is evaluated on its own held-out part.
     part : str
         ``train``, ``valid`` or ``test``.
     seed : int, optional
-        Seed of a random split; defaults to the one the model was trained with (from its metadata),
-        so a model is evaluated on its own held-out part.
+        Seed of a random split; defaults to the model's (from its metadata).
 
     Returns
     -------
     Evaluation
+        On another split whose part holds tracks the model was trained on, a warning says so and the
+        result is marked (:attr:`Evaluation.training_overlap`).
     """
     dataset = data.dataset if isinstance(data, ClipSet) else data
+    meta = getattr(model, "meta", {}) or {}
+    if split is None:
+        split = meta.get("split") or "filtered"
     if isinstance(split, str):
         if seed is None:
-            meta = getattr(model, "meta", {})
             seed = meta.get("split_seed", meta.get("seed", 0)) if meta.get("split") == split else 0
-        split = make_split(dataset, split, seed=seed)
+        split = make_split(dataset, split, seed=0 if seed is None else seed)
+    if part not in split.parts:
+        raise AuralizeError(f"part must be one of {', '.join(split.parts)}, got {part!r}", param="part")
+    overlap = training_overlap(dataset, split, part, meta) if part != "train" else None
+    if overlap:
+        warnings.warn(overlap["note"], stacklevel=2)
     ids = split[part]
     k = len(model.genres)
     # A model knows its own genre list; map the data's labels onto it by name.
@@ -304,4 +317,5 @@ def evaluate(model, data: Dataset | ClipSet, split: str | Split = "filtered", pa
         }
     mean = lambda a, b: float(np.mean(a == b)) if len(a) else float("nan")  # noqa: E731
     return Evaluation(split.name, part, split.coverage, tuple(model.genres), mean(pred, truth),
-                      mean(track_pred, track_truth), len(ids), len(track_truth), clip_conf, track_conf, per_genre)
+                      mean(track_pred, track_truth), len(ids), len(track_truth), clip_conf, track_conf, per_genre,
+                      overlap)

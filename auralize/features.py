@@ -12,17 +12,16 @@ model input (log compression and normalisation statistics from the training spli
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+# The audio-input contract (reading, resampling, refusing silence) lives in audio.py; re-exported here.
+from .audio import SAMPLE_RATE, SILENCE_RMS, load_audio, require_audible, resample  # noqa: F401
 from .errors import AuralizeError
 
-SAMPLE_RATE = 4000
 CLIP_SECONDS = 5
 CLIP_SAMPLES = SAMPLE_RATE * CLIP_SECONDS  # 20000
 N_FFT = 1024
@@ -50,65 +49,6 @@ def psd_scale() -> np.ndarray:
     scale[0] /= 2.0
     scale[-1] /= 2.0
     return scale
-
-
-def resample(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
-    """Band-limited resampling of mono float audio with soxr (high quality), not an FFT resample.
-
-    The same as ``librosa.resample(audio, orig_sr=..., target_sr=..., res_type="soxr_hq")``,
-    output length ``ceil(len(audio) * target_sr / orig_sr)``, without importing librosa.
-    """
-    audio = np.asarray(audio, np.float32)
-    if orig_sr == target_sr:
-        return audio
-    import soxr
-
-    out = soxr.resample(audio, orig_sr, target_sr, quality="soxr_hq").astype(np.float32)
-    n = int(np.ceil(audio.shape[-1] * target_sr / orig_sr))
-    return out[:n] if out.size >= n else np.pad(out, (0, n - out.size))
-
-
-def load_audio(path: str | Path, sr: int = SAMPLE_RATE) -> np.ndarray:
-    """Decode any file soundfile/librosa reads to mono float32 at ``sr`` Hz.
-
-    soundfile decodes what libsndfile reads (wav, flac, ogg, mp3, au, ...); anything else goes
-    through librosa's audioread fallback. Channels are averaged, then :func:`resample`.
-
-    Raises
-    ------
-    AuralizeError
-        If the file is missing, a directory, unreadable or empty.
-    """
-    import soundfile as sf
-
-    path = Path(path)
-    if not path.exists():
-        raise AuralizeError(f"audio file not found: {path}")
-    if path.is_dir():
-        raise AuralizeError(f"{path} is a directory; give an audio file")
-    try:
-        data, native_sr = sf.read(str(path), dtype="float32", always_2d=True)
-        y = data.mean(axis=1)
-    except sf.SoundFileError:
-        y, native_sr = _load_with_librosa(path)
-    if y.size == 0:
-        raise AuralizeError(f"{path} holds no audio samples")
-    if not np.all(np.isfinite(y)):
-        raise AuralizeError(f"{path} decodes to non-finite samples")
-    return resample(y, native_sr, sr)
-
-
-def _load_with_librosa(path: Path) -> tuple[np.ndarray, int]:
-    import librosa
-
-    try:
-        with warnings.catch_warnings():
-            # librosa falls back to audioread (mp3, .au) with warnings that say nothing to a user.
-            warnings.simplefilter("ignore")
-            return librosa.load(str(path), sr=None, mono=True)
-    except Exception as exc:  # librosa raises many types for undecodable input
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise AuralizeError(f"cannot decode {path}: {reason}; use a wav/flac/ogg/mp3 file") from exc
 
 
 def split_clips(audio: np.ndarray, name: str = "audio", clip_samples: int = CLIP_SAMPLES,
@@ -291,25 +231,6 @@ def magnitude_to_psd(mag):
     if isinstance(mag, np.ndarray):
         return mag**2 * scale
     return mag**2 * torch.as_tensor(scale, dtype=mag.dtype)
-
-
-#: RMS below which audio counts as silence: a model's verdict on it means nothing.
-SILENCE_RMS = 1e-6
-
-
-def require_audible(audio: np.ndarray, name: str = "audio") -> np.ndarray:
-    """``audio`` if it is finite and not silent, else a one-line error naming it.
-
-    Every path that classifies or explains audio calls this, so they agree on what they refuse.
-    """
-    audio = np.asarray(audio)
-    if not np.all(np.isfinite(audio)):
-        raise AuralizeError(f"{name} holds non-finite samples (NaN or infinity); give real audio")
-    # The front end removes each frame's mean, so a constant (a DC offset) is silence to it too.
-    if audio.size and np.std(audio.astype(np.float64)) < SILENCE_RMS:
-        raise AuralizeError(f"{name} is silent (RMS about its mean below {SILENCE_RMS:g}); a genre verdict on silence "
-                            "means nothing")
-    return audio
 
 
 def audio_to_psd(audio: np.ndarray, name: str = "audio") -> np.ndarray:

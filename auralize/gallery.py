@@ -15,6 +15,7 @@ import base64
 import hashlib
 import html
 import json
+import os
 import warnings
 from pathlib import Path
 from urllib.parse import quote
@@ -89,8 +90,42 @@ class _Folder:
         return path.relative_to(self.root).as_posix()
 
 
+#: The largest file the page embeds (a 10-minute dream at 22050 Hz is 26 MB); a larger one would
+#: make a page no browser opens, so it is skipped with a warning.
+MAX_EMBED_BYTES = 32 * 2**20
+
+
+def _fits(path: Path | None) -> bool:
+    """Whether ``path`` exists and is small enough to embed; a warning when it is too large."""
+    if not _exists(path):
+        return False
+    size = path.stat().st_size
+    if size > MAX_EMBED_BYTES:
+        _warn(f"skipped {path}: {size / 2**20:.0f} MB is more than the page embeds ({MAX_EMBED_BYTES / 2**20:.0f} MB)")
+        return False
+    return True
+
+
 def _bytes(path: Path | None) -> bytes | None:
-    return path.read_bytes() if _exists(path) else None
+    return path.read_bytes() if _fits(path) else None
+
+
+def _public(value, folder: "_Folder"):
+    """``value`` as the shared page shows it: every absolute path made relative to the results
+    folder or the repository, else cut to its file name (no user name under /home leaves the machine)."""
+    if isinstance(value, dict):
+        return {k: _public(v, folder) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_public(v, folder) for v in value]
+    if not (isinstance(value, str) and os.path.isabs(value)):
+        return value
+    from . import TRAINED_DIR
+
+    path = Path(os.path.normpath(value))
+    for base in (folder.real, TRAINED_DIR.resolve().parent):
+        if path.is_relative_to(base):
+            return path.relative_to(base).as_posix()
+    return path.name
 
 
 def _audio(path: Path | None, label: str) -> str:
@@ -113,13 +148,13 @@ def _prob(p: float) -> str:
 
 
 def _dream_card(folder: _Folder, path: Path, meta: dict) -> str | None:
-    stem = path.with_suffix("")
-    wavs = [p for p in (results.wav_22050(stem.with_suffix(".wav")), stem.with_suffix(".wav")) if _exists(p)]
-    if not wavs:
-        _warn(f"skipped {path}: incomplete dream (no {stem.name}.wav beside it)")
+    files = results.dream_files(results.dream_stem(path))  # as the writer names them
+    if not any(_exists(files[k]) for k in ("wav_22050", "wav")):
+        _warn(f"skipped {path}: incomplete dream (no {files['wav'].name} beside it)")
         return None
-    wav = folder.inside(wavs[0], "audio")
-    png = folder.inside(stem.with_suffix(".png"), "image") if _exists(stem.with_suffix(".png")) else None
+    wav = next((folder.inside(files[k], "audio") for k in ("wav_22050", "wav") if _fits(files[k])), None)
+    png = folder.inside(files["png"], "image") if _exists(files["png"]) else None
+    meta = _public(meta, folder)
     settings = meta.get("settings") or {}
     trip = meta["round_trip"]
     facts = ", ".join(f"{k} {_e(settings[k])}" for k in ("param", "seconds", "steps", "seed") if k in settings)
@@ -189,6 +224,7 @@ def _neuron_rows(report: dict, genre: str) -> str:
 
 def _explain_card(folder: _Folder, path: Path, meta: dict) -> str | None:
     here = path.parent
+    shown = _public(meta, folder)
     files = {k: here / v for k, v in meta["files"].items() if v}
     missing = [k for k in ("png", "wav", "wav_22050") if k in files and not _exists(files[k])]
     if missing:
@@ -210,7 +246,7 @@ def _explain_card(folder: _Folder, path: Path, meta: dict) -> str | None:
     return (
         '<div class="card">'
         f"<h3>{_e(Path(str(meta.get('song') or here.name)).name)}: verdict <b>{_e(meta['verdict'])}</b></h3>"
-        f'<p class="muted">{_e(meta["method"])}; model {_e(meta.get("checkpoint", ""))}'
+        f'<p class="muted">{_e(meta["method"])}; model {_e(shown.get("checkpoint", ""))}'
         f'; <a href="{_e(folder.href(path))}">{_e(rel)}</a></p>'
         '<div class="row"><div><p>What the model listened to (the song masked by the positive attributions):</p>'
         + _audio(wav, f"listened {rel}") + table + "</div><div>" + images + "</div></div></div>")
@@ -240,6 +276,8 @@ def _read_results(folder: _Folder) -> dict[str, list[tuple[Path, dict]]]:
     found: dict[str, list[tuple[Path, dict]]] = {kind: [] for kind in results.KINDS}
     others = []
     for path in sorted(folder.root.rglob("*.json")):
+        if path.name.startswith("."):  # a writer's temporary file (or one a kill -9 left): never a result
+            continue
         if folder.inside(path, "result file") is None:
             continue
         try:

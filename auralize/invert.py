@@ -16,6 +16,7 @@ import torch.nn.functional as nnf
 from . import checks
 from . import features as F
 from . import threads
+from .arrays import read_npy
 from .errors import AuralizeError
 from .settings import MAX_SECONDS  # the longest audio auralize synthesises (dreams, inversions)
 
@@ -114,6 +115,13 @@ def griffin_lim(magnitude, n_iter: int = 64, momentum: float = 0.99, length: int
     seed : for the random phase
     """
     mag = torch.as_tensor(np.asarray(magnitude) if not torch.is_tensor(magnitude) else magnitude)
+    if mag.ndim < 2 or mag.shape[-1] != F.N_BINS or mag.is_complex():
+        hint = (": that is librosa's (freq, time) layout; pass magnitude.T" if mag.ndim >= 2 and
+                mag.shape[-2] == F.N_BINS else "")
+        raise AuralizeError(f"magnitude must be a real STFT magnitude (..., frames, {F.N_BINS}), got shape "
+                            f"{tuple(mag.shape)}{hint}", param="magnitude")
+    n_iter, seed = checks.count("n_iter", n_iter, 0, 100_000), checks.seed(seed)
+    checks.number("momentum", momentum, lo=0, hi=1, hi_open=True)
     if not mag.is_floating_point():
         mag = mag.double()
     lead, n = mag.shape[:-2], mag.shape[-2]
@@ -166,6 +174,7 @@ def psd_to_audio(psd, n_iter: int = 100, seed: int = 0, momentum: float = 0.99) 
     down to a peak of 0.99.
     """
     checks.count("n_iter", n_iter, 0, 100_000)
+    checks.seed(seed)
     psd = torch.as_tensor(np.asarray(psd) if not torch.is_tensor(psd) else psd).double()
     with threads.limited():  # small FFTs: see auralize.threads
         audio = griffin_lim(F.psd_to_magnitude(psd), n_iter=n_iter, momentum=momentum, seed=seed).numpy()
@@ -178,33 +187,37 @@ def read_psd(spec: str | Path) -> np.ndarray:
     spec = Path(spec)
     if not spec.is_file():
         raise AuralizeError(f"spectrogram not found: {spec}; give a .npy file written by auralize")
-    try:
-        psd = np.load(spec, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise AuralizeError(f"{spec} is not a .npy array ({exc}); give a .npy file written by auralize") from exc
     expected = f"expected a non-negative PSD of frames x {F.N_BINS}"
-    if psd.dtype.kind not in "fiu":
-        kind = "complex values" if psd.dtype.kind == "c" else f"values of type {psd.dtype}"
-        raise AuralizeError(f"{spec} holds {kind}; {expected} (a power, not an STFT)")
-    if psd.ndim != 2 or psd.shape[1] != F.N_BINS or psd.shape[0] < 1:
-        raise AuralizeError(f"{spec} holds an array of shape {psd.shape}; {expected}")
+    most = int(MAX_SECONDS * F.SAMPLE_RATE - F.N_FFT) // F.HOP + 1
+
+    def why_not(shape: tuple, dtype: np.dtype) -> str | None:
+        """Checked on the header, before the array is read: (1e12, 513) must not be allocated."""
+        if dtype.kind not in "fiu":
+            kind = "complex values" if dtype.kind == "c" else f"values of type {dtype}"
+            return f"{kind}; {expected} (a power, not an STFT)"
+        if len(shape) != 2 or shape[1] != F.N_BINS or shape[0] < 1:
+            return f"an array of shape {shape}; {expected}"
+        if shape[0] > most:
+            return (f"{shape[0]} frames ({n_samples(shape[0]) / F.SAMPLE_RATE:.0f} s); at most "
+                    f"{MAX_SECONDS / 60:g} minutes are inverted")
+        return None
+
+    psd = read_npy(spec, "a .npy array", "give a .npy file written by auralize", expect=why_not)
     if not np.all(np.isfinite(psd)):
         raise AuralizeError(f"{spec} holds NaN or infinity; {expected}")
     if (psd < 0).any():
         raise AuralizeError(f"{spec} holds negative values (down to {psd.min():.3g}); {expected}")
-    if n_samples(psd.shape[0]) > MAX_SECONDS * F.SAMPLE_RATE:
-        raise AuralizeError(f"{spec} has {psd.shape[0]} frames ({n_samples(psd.shape[0]) / F.SAMPLE_RATE:.0f} s); "
-                            f"at most {MAX_SECONDS / 60:g} minutes are inverted")
     return psd.astype(np.float64)
 
 
 def output_path(out: str | Path | None, source: str | Path, suffix: str = ".wav") -> Path:
     """Where a file made from ``source`` goes: ``out``, or inside it if it is a folder, else beside ``source``."""
+    from .io import means_folder
+
     source = Path(source)
     if out is None:
         return source.with_suffix(suffix)
-    out = Path(out)
-    return out / (source.stem + suffix) if out.is_dir() else out
+    return Path(out) / (source.stem + suffix) if means_folder(out) else Path(out)  # "run3/": a folder
 
 
 def invert_file(spec: str | Path, out: str | Path | None = None, n_iter: int = 100, seed: int = 0) -> dict:
@@ -212,11 +225,13 @@ def invert_file(spec: str | Path, out: str | Path | None = None, n_iter: int = 1
 
     ``out`` is the WAV path, or a folder to write ``<spec stem>.wav`` into (default: beside ``spec``).
     """
-    from .io import save_wav
+    from .io import refuse_overwriting, save_wav
 
     checks.count("n_iter", n_iter, 0, 100_000)
-    psd = read_psd(spec)
+    checks.count("seed", seed, 0, 2**32 - 1)
     wav = output_path(out, spec)
+    refuse_overwriting([wav], {"spectrogram": spec})  # before any work: the .npy must survive
+    psd = read_psd(spec)
     audio = np.asarray(psd_to_audio(psd, n_iter=n_iter, seed=seed))
     save_wav(wav, audio, F.SAMPLE_RATE)
     sc = float(spectral_convergence(torch.from_numpy(audio), torch.from_numpy(F.psd_to_magnitude(psd))))

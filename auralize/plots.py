@@ -17,6 +17,12 @@ from .results import panel_line
 # those results by their fields and import neither module, so no import runs back up.
 
 
+def _plain(text) -> str:
+    """``text`` as matplotlib shows it literally: a ``$`` in a song or genre name ("$\\foo$") would
+    otherwise start mathtext, which fails on what it cannot parse."""
+    return str(text).replace("$", r"\$")
+
+
 def pyplot():
     """matplotlib.pyplot on the Agg backend (no screen needed)."""
     import matplotlib
@@ -36,8 +42,8 @@ def confusion_figure(confusion: np.ndarray, genres, path: str | Path, title: str
     fig, ax = plt.subplots(figsize=(6.4, 5.6))
     im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     k = len(genres)
-    ax.set_xticks(range(k), genres, rotation=60, ha="right")
-    ax.set_yticks(range(k), [f"{g} ({int(n)})" for g, n in zip(genres, rows[:, 0])])
+    ax.set_xticks(range(k), [_plain(g) for g in genres], rotation=60, ha="right")
+    ax.set_yticks(range(k), [_plain(f"{g} ({int(n)})") for g, n in zip(genres, rows[:, 0])])
     for i in range(k):
         for j in range(k):
             if confusion[i, j]:
@@ -45,7 +51,7 @@ def confusion_figure(confusion: np.ndarray, genres, path: str | Path, title: str
                         color="white" if share[i, j] > 0.5 else "black")
     ax.set_xlabel("predicted")
     ax.set_ylabel("true (count)")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(_plain(title), fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.046, label="share of the true genre's items")
     return save_figure(path, fig)
 
@@ -59,9 +65,9 @@ def heatmap(report, path: str | Path, k: int | None = None) -> Path:
     fig, ax = plt.subplots(figsize=(max(6, 0.32 * len(units) + 2), 4.2))
     data = report.active_rate[:, units] if units else np.zeros((len(report.genres), 1))
     im = ax.imshow(data, aspect="auto", cmap="magma", vmin=0, vmax=1)
-    ax.set_yticks(range(len(report.genres)), [f"{g} ({n})" for g, n in zip(report.genres, report.n_clips)])
+    ax.set_yticks(range(len(report.genres)), [_plain(f"{g} ({n})") for g, n in zip(report.genres, report.n_clips)])
     ax.set_xticks(range(len(units)), [str(u) for u in units], rotation=90, fontsize=7)
-    ax.set_xlabel(f"neuron of {report.layer} (timestep rule: {report.rule})")
+    ax.set_xlabel(_plain(f"neuron of {report.layer} (timestep rule: {report.rule})"))
     ax.set_ylabel("predicted genre (clips)")
     ax.set_title(f"share of clips on which the neuron is active (> its {report.quantile:.0%} quantile)", fontsize=9)
     fig.colorbar(im, ax=ax, label="active rate")
@@ -133,7 +139,7 @@ def _spectrograms(panels: list):
     for ax, (p, title) in zip(axes[0], panels):
         im = ax.imshow(_db(p).T, origin="lower", aspect="auto", cmap="magma", vmin=vmax - 80, vmax=vmax,
                        extent=[0, p.shape[0] * hop_s, 0, F.SAMPLE_RATE / 2])
-        ax.set_title(title, fontsize=8)
+        ax.set_title(_plain(title), fontsize=8)
         ax.set_xlabel("time (s)")
     axes[0][0].set_ylabel("frequency (Hz)")
     fig.colorbar(im, ax=axes[0].tolist(), label="PSD (dB)")
@@ -163,12 +169,18 @@ def explanation_png(exp, title: str = "") -> bytes:
 
 
 def _explanation(exp, title: str):
+    """Rows: genre probabilities per clip (the legend beside them), the song's spectrogram, the
+    attributions and, for the attention model, its weights; each image with its colour scale in a
+    narrow right-hand column, and the title above everything (never under the legend)."""
     plt = pyplot()
     n = len(exp.psd)
     rows = 4 if exp.attention is not None else 3
     heights = [1.2, 2, 2] + ([0.6] if exp.attention is not None else [])
-    fig, axes = plt.subplots(rows, 1, figsize=(min(4 + 1.1 * n, 18), 7.5), sharex=True,
-                             gridspec_kw={"height_ratios": heights})
+    fig = plt.figure(figsize=(min(5 + 1.1 * n, 19), 7.8))
+    grid = fig.add_gridspec(rows, 2, height_ratios=heights, width_ratios=[40, 1], hspace=0.25, wspace=0.03)
+    axes = [fig.add_subplot(grid[0, 0])]
+    axes += [fig.add_subplot(grid[r, 0], sharex=axes[0]) for r in range(1, rows)]
+    side = [fig.add_subplot(grid[r, 1]) for r in range(rows)]
     clip_s = exp.clip_seconds
     seconds = n * clip_s
     t_clip = (np.arange(n) + 0.5) * clip_s
@@ -177,25 +189,32 @@ def _explanation(exp, title: str):
     cmap = plt.get_cmap("tab10")
     for g, name in enumerate(exp.genres):
         ax.bar(t_clip, exp.probabilities[:, g], width=clip_s * 0.95, bottom=bottom, color=cmap(g % 10),
-               label=name)
+               label=_plain(name))
         bottom += exp.probabilities[:, g]
     ax.set_ylabel("p(genre)")
     ax.set_ylim(0, 1)
-    ax.legend(ncol=5, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, 1.45), frameon=False)
-    ax.set_title(title or f"verdict: {exp.verdict}; {exp.method} for {exp.genres[int(exp.target[0])]}",
-                 fontsize=9, pad=30)
+    side[0].axis("off")
+    side[0].legend(*ax.get_legend_handles_labels(), loc="center left", fontsize=6, frameon=False,
+                   ncol=1 if len(exp.genres) <= 6 else 2)
+    fig.suptitle(_plain(title or f"verdict: {exp.verdict}; {exp.method} for {exp.genres[int(exp.target[0])]}"),
+                 fontsize=9, y=0.95)
     bins = exp.psd.shape[-1]
     db = 10 * np.log10(np.maximum(exp.psd.reshape(-1, bins), 1e-12))
     extent = [0, seconds, 0, exp.sample_rate / 2]
-    axes[1].imshow(db.T, origin="lower", aspect="auto", cmap="magma", extent=extent, vmin=db.max() - 80)
+    im = axes[1].imshow(db.T, origin="lower", aspect="auto", cmap="magma", extent=extent, vmin=db.max() - 80)
+    fig.colorbar(im, cax=side[1], label="PSD (dB)")
     axes[1].set_ylabel("Hz")
     attr = exp.attributions.reshape(-1, bins)
     lim = np.quantile(np.abs(attr), 0.995) or 1.0
-    axes[2].imshow(attr.T, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, extent=extent)
+    im = axes[2].imshow(attr.T, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, extent=extent)
+    fig.colorbar(im, cax=side[2], label="attribution")
     axes[2].set_ylabel("Hz (attribution)")
     if exp.attention is not None:
-        axes[3].imshow(exp.attention.reshape(1, -1), aspect="auto", cmap="Greens", extent=[0, seconds, 0, 1])
+        im = axes[3].imshow(exp.attention.reshape(1, -1), aspect="auto", cmap="Greens", extent=[0, seconds, 0, 1])
+        fig.colorbar(im, cax=side[3], label="weight")
         axes[3].set_yticks([])
         axes[3].set_ylabel("attention", fontsize=7)
+    for a in axes[:-1]:
+        a.tick_params(labelbottom=False)
     axes[-1].set_xlabel("time (s)")
     return fig

@@ -13,7 +13,7 @@ import numpy as np
 from .checkpoint import load_model
 from .data import Dataset, make_split, part_genre_counts
 from .evaluation import Evaluation, evaluate
-from .io import atomic_write_text
+from .io import atomic_write_text, ensure_writable, protect_shipped
 from .models import model_kind, model_names
 from .plots import confusion_figure
 from .training import TrainSettings, train
@@ -26,25 +26,30 @@ def fmt(value: float) -> str:
 
 def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=None, seed: int = 0,
               epochs: int | None = None, progress: bool = True, log: Callable[[str], None] = print,
-              command: str | None = None, name: str | None = None, input_norm: str = "level") -> Path:
+              command: str | None = None, name: str | None = None, input_norm: str = "level",
+              force: bool = False) -> Path:
     """Train and evaluate ``models`` on ``split``; write ``<out_dir>/<split>.md`` and figures.
 
     ``name`` (default: the split's) names the outputs.
     Each model's checkpoint goes to ``<out_dir>/<name>/<model>.pt``; a model whose finished
     checkpoint is already there is evaluated, not retrained, so an interrupted run resumes.
     ``models`` defaults to every registered kind; each row shows the kind's label and the
-    paper's figure from the model registry. Returns the path of the Markdown table.
+    paper's figure from the model registry. Returns the path of the Markdown table. A table the
+    repository ships (``docs/results/``) is replaced only with ``force``, checked before any training.
     """
     models = list(models) if models is not None else list(model_names())
     kinds = {kind: model_kind(kind) for kind in models}  # an unknown kind fails before any work
     out_dir = Path(out_dir)
     name = name or split
     work = out_dir / name
+    table, figures = out_dir / f"{name}.md", out_dir / f"{name}.json"
+    protect_shipped([table, figures], force)  # a one-model run must not replace the six-model table
+    ensure_writable(out_dir)
     sp = make_split(data, split, seed=seed)
     command = command or "auralize " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     rows: dict[str, Evaluation] = {}
     meta: dict[str, dict] = {}
-    for kind in models:
+    for number, kind in enumerate(models, 1):
         ckpt = work / f"{kind}.pt"
         done = work / f"{kind}.done"
         started = time.time()
@@ -53,6 +58,7 @@ def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=None, se
             model = load_model(ckpt)
         else:
             resume = ckpt.with_suffix(".resume.pt").exists()
+            log(f"{kind}: {'resuming' if resume else 'training'} (model {number} of {len(models)})")
             settings = TrainSettings(epochs=epochs)
             model = train(kind, data, sp, settings=settings, seed=seed, out=ckpt, resume=resume, input_norm=input_norm,
                           progress=progress, log=log, meta={"command": command}).model
@@ -80,8 +86,7 @@ def reproduce(data: Dataset, split: str, out_dir: str | Path, *, models=None, se
         lines += [f"## {kinds[kind].label}", "",
                   f"Test: {ev.n_clips} clips, {ev.n_tracks} tracks. ![confusion]({name}/{kind}-confusion.png)", "",
                   ev.table(), ""]
-    table = out_dir / f"{name}.md"
     atomic_write_text(table, "\n".join(lines))
-    atomic_write_text(out_dir / f"{name}.json", json.dumps(
+    atomic_write_text(figures, json.dumps(
         {k: {**ev.to_dict(), **meta[k]} for k, ev in rows.items()}, indent=1, allow_nan=True))
     return table

@@ -8,7 +8,7 @@ the payload against its kind's schema (:data:`SCHEMAS`), so a hand-edited file (
 string, a probability that is not a number) is refused with a message naming the field, never
 met later as a crash.
 
-File naming rules that more than one module needs live here too (:func:`wav_22050`), and the
+File naming rules that more than one module needs live here too (:func:`wav_22050`, :func:`dream_files`), and the
 inline HTML a notebook shows for a result (:func:`html_player`, :func:`html_image`).
 """
 from __future__ import annotations
@@ -69,22 +69,33 @@ class Each:
     nullable: bool = False
 
 
+@dataclass(frozen=True)
+class Range:
+    """A finite number within ``[lo, hi]`` (a whole one if ``integer``): a probability, a count."""
+
+    lo: float
+    hi: float = math.inf
+    integer: bool = False
+
+
 _NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
 
-PROBABILITIES = [[float]]
+#: A probability, and a count of judges or votes.
+P, COUNT = Range(0.0, 1.0), Range(0, integer=True)
+PROBABILITIES = [[P]]
 NEURON_REPORT = Fields({"layer": str, "rule": str, "quantile": float, "genres": [str], "n_clips": [float],
                         "top": Each([Fields({"unit": int, "active_rate": float, "mean_activation": float},
                                             {"lift": float})])})
 
 #: What the held-out listening panel heard (``auralize.panel.PanelVerdict.to_dict``).
-PANEL_VERDICT = Fields({"votes": int, "n_judges": int, "judges": [Fields({"judge": str, "genre": str},
-                                                                         {"p_target": float})]},
-                       {"majority": str, "target": str, "p_target": float, "hit": bool, "agrees": bool})
+PANEL_VERDICT = Fields({"votes": COUNT, "n_judges": COUNT, "judges": [Fields({"judge": str, "genre": str},
+                                                                             {"p_target": P})]},
+                       {"majority": str, "target": str, "p_target": P, "hit": bool, "agrees": bool})
 
 #: The schema of each kind of result: what a reader may rely on.
 SCHEMAS = {
-    "dream": Fields({"genre": str, "round_trip": Fields({"p_target_mean": float, "verdict": str},
-                                                        {"p_target_min": float, "p_target_per_clip": [float]})},
+    "dream": Fields({"genre": str, "round_trip": Fields({"p_target_mean": P, "verdict": str},
+                                                        {"p_target_min": P, "p_target_per_clip": [P]})},
                     {"checkpoint": str, "model": str, "objective": str, "settings": Each(object),
                      "objective_start": float, "objective_end": float, "objective_curve": [float],
                      "files": Each(str, nullable=True), "panel": PANEL_VERDICT,
@@ -92,7 +103,8 @@ SCHEMAS = {
                      # what the genre comes from; a dream made with --control: its control and the model's share
                      "genre_from": str, "role": str, "control_of": str, "model_share": float,
                      "control": Fields({"files": Each(str, nullable=True)},
-                                       {"panel": PANEL_VERDICT, "round_trip": Fields({"p_target_mean": float})})}),
+                                       {"panel": PANEL_VERDICT, "round_trip": Fields({"p_target_mean": float})}),
+                     "init": Fields({"sha256": str}, {"path": str})}),
     "explanation": Fields({"genres": [str], "verdict": str, "method": str, "clip_probabilities": PROBABILITIES,
                            "files": Each(str, nullable=True)},
                           {"song": str, "checkpoint": str, "target": str, "seed": int, "attention": [[float]],
@@ -119,6 +131,13 @@ def _mismatch(value, schema, where: str) -> str | None:
         if not isinstance(value, list):
             return f"{where or 'the result'} must be a list, got {type(value).__name__}"
         return next(filter(None, (_mismatch(v, schema[0], f"{where}[{i}]") for i, v in enumerate(value))), None)
+    if isinstance(schema, Range):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not number or not schema.lo <= value <= schema.hi or (schema.integer and value != int(value)):
+            kind = "a whole number" if schema.integer else "a number"
+            bounds = f"from {schema.lo:g} to {schema.hi:g}" if math.isfinite(schema.hi) else f">= {schema.lo:g}"
+            return f"{where} must be {kind} {bounds}, got {value!r:.40}"
+        return None
     if isinstance(schema, (Fields, Each)) and not isinstance(value, dict):
         return f"{where or 'the result'} must be an object, got {type(value).__name__}"
     if isinstance(schema, Each):
@@ -144,6 +163,9 @@ def _mismatch(value, schema, where: str) -> str | None:
 
 def _consistency(kind: str, data: dict) -> str | None:
     """Checks across fields that a schema cannot state."""
+    panel = data.get("panel") if kind == "dream" else None
+    if isinstance(panel, dict) and panel["votes"] > panel["n_judges"]:
+        return f"panel.votes ({panel['votes']}) is more than panel.n_judges ({panel['n_judges']})"
     if kind == "explanation":
         n = len(data["genres"])
         bad = next((i for i, row in enumerate(data["clip_probabilities"]) if len(row) != n), None)
@@ -230,6 +252,22 @@ def wav_22050(wav: str | Path) -> Path:
     """Where the 22050 Hz copy of a 4 kHz WAV goes: ``<stem>-22050.wav`` beside it."""
     wav = Path(wav)
     return wav.with_name(wav.stem + "-22050.wav")
+
+
+def dream_files(stem: str | Path) -> dict[str, Path]:
+    """The files of the dream with this stem, by role: the writer and the gallery both name them
+    here (not with ``with_suffix``: the stem ``take1.5`` keeps its ``.5``)."""
+    stem = Path(stem)
+    named = lambda ext: stem.with_name(stem.name + ext)  # noqa: E731
+    wav = named(".wav")
+    return {"wav": wav, "wav_22050": wav_22050(wav), "spectrogram": named(".npy"), "png": named(".png"),
+            "json": named(".json")}
+
+
+def dream_stem(result: str | Path) -> Path:
+    """The stem of the dream whose JSON is ``result`` (``take1.5.json`` -> ``take1.5``)."""
+    result = Path(result)
+    return result.with_name(result.name[:-len(".json")] if result.name.endswith(".json") else result.name)
 
 
 # --- inline HTML (notebooks and the gallery) -------------------------------------------------------

@@ -158,7 +158,7 @@ class DreamSettings:
         if self.max_change is not None:
             checks.number("max_change", self.max_change, lo=0, lo_open=True, hi=100)
         checks.count("griffin_lim_iters", self.griffin_lim_iters, 0, 100_000)
-        checks.count("seed", self.seed, 0, 2**32 - 1)
+        checks.seed(self.seed)
         from .dream.transforms import by_domain
 
         by_domain(self.all_transforms(), param.has_audio)  # an audio transform needs audio
@@ -196,15 +196,30 @@ class DreamSettings:
         return regulariser(self.l2, self.tv_time, self.tv_freq, self.clamp)
 
     def start(self):
-        """``init`` as the render loop takes it: noise, silence or audio (a file is read here)."""
+        """``init`` as the render loop takes it: noise, silence or mono 4 kHz audio (a file, an array or a
+        tensor is read here, and refused at once when it cannot be read or is silent)."""
+        if isinstance(self.init, str) and self.init in ("noise", "silence"):
+            return self.init
+        from .audio import as_audio
+
+        return as_audio(self.init, name="init", max_seconds=MAX_SECONDS)
+
+    def init_record(self) -> dict | None:
+        """Which song the dream started from, for its JSON: the file's path and SHA-256 (of the
+        samples, for an array); ``None`` for noise or silence."""
+        import hashlib
+
         import numpy as np
 
-        from .features import SAMPLE_RATE, load_audio
-
-        if isinstance(self.init, np.ndarray) or (isinstance(self.init, str) and self.init in ("noise", "silence")):
-            return self.init
-        audio = load_audio(self.init)
-        return audio[: int(MAX_SECONDS * SAMPLE_RATE)]
+        if isinstance(self.init, str) and self.init in ("noise", "silence"):
+            return None
+        if isinstance(self.init, (str, Path)):
+            digest = hashlib.sha256()
+            with open(self.init, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+            return {"path": str(self.init), "sha256": digest.hexdigest()}
+        return {"sha256": hashlib.sha256(np.ascontiguousarray(self.start()).tobytes()).hexdigest()}
 
     def to_json(self) -> dict:
         """The settings as the dream JSON records them."""

@@ -10,7 +10,8 @@ says otherwise, in this order:
 
 1. :func:`use` (``auralize --threads N``), for this process;
 2. ``AURALIZE_THREADS``;
-3. ``OMP_NUM_THREADS`` (the usual knob; when set, it is respected here too).
+3. ``OMP_NUM_THREADS`` (the usual knob; when set, it is respected here too; a value above
+   :data:`MAX_THREADS`, as a scheduler may set for a bigger machine, is capped with a warning).
 
 Other modules wrap their small-op work in :func:`limited`.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from typing import Iterator
 
 from . import checks
@@ -29,6 +31,7 @@ SMALL_OPS = 1
 MAX_THREADS = 256
 
 _override: int | None = None
+_warned: set[tuple[str, str]] = set()  # each capped setting is said once per process
 
 
 def use(threads: int | None) -> None:
@@ -51,7 +54,14 @@ def _from_env(name: str) -> int | None:
         n = int(value)
     except ValueError:
         n = 0
-    if not 1 <= n <= MAX_THREADS:
+    if n > MAX_THREADS:  # set by a scheduler for a bigger machine: cap it rather than refuse every command
+        cap = os.cpu_count() or 1
+        if (name, value) not in _warned:
+            _warned.add((name, value))
+            warnings.warn(f"{name}={value} is more than the {MAX_THREADS} threads auralize uses; using {cap} (this "
+                          "machine's CPUs)", stacklevel=3)
+        return cap
+    if n < 1:
         raise AuralizeError(f"{name} must be a whole number from 1 to {MAX_THREADS}, got {value!r}")
     return n
 

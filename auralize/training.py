@@ -14,11 +14,11 @@ from torch import nn
 
 from . import checks
 from .checkpoint import attach, save_checkpoint
-from .data import ClipSet, Dataset, Split, make_split, part_genre_counts
+from .data import ClipSet, Dataset, Split, make_split, part_genre_counts, track_keys
 from .errors import AuralizeError
 from .evaluation import predict_logits
 from .features import InputScaler
-from .io import atomic_write, ensure_writable
+from .io import atomic_torch_save, ensure_writable
 from .models import ModelConfig, build_model, model_kind
 from .settings import CLASS_WEIGHTS, OPTIMIZERS, SCHEDULES
 
@@ -222,8 +222,9 @@ def train(kind: str, data: Dataset | ClipSet, split: str | Split = "filtered", *
                          dropout=entry.dropout if dropout is None else dropout, variant=variant, input_norm=input_norm)
     meta = {**(meta or {}), "kind": kind, "split": split.name, "coverage": split.coverage, "seed": seed,
             "split_seed": split_seed, "data_summary": dataset.summary(),
-            "train_tracks": part_genre_counts(dataset, split["train"]), "settings": asdict(settings),
-            "compression": compression, "per_bin": per_bin}
+            "train_tracks": part_genre_counts(dataset, split["train"]),
+            "train_tracks_list": track_keys(dataset, split["train"]),  # what evaluate checks another split against
+            "settings": asdict(settings), "compression": compression, "per_bin": per_bin}
     if not entry.neural:
         return _fit_baseline(_paper_inputs(dataset, split, config, InputScaler(compression=compression,
                                                                                per_bin=per_bin), meta, settings),
@@ -237,6 +238,7 @@ def train(kind: str, data: Dataset | ClipSet, split: str | Split = "filtered", *
         inputs = _own_inputs(model, data, split, config, meta, settings)
         model.genres, model.meta = tuple(dataset.genres), meta
     return _fit_neural(model, inputs, settings, seed, out, resume, progress, log)
+
 
 
 def _paper_inputs(data: Dataset, split: Split, config: ModelConfig, scaler: InputScaler, meta: dict,
@@ -278,6 +280,8 @@ def _fit_baseline(inputs: _Inputs, genres, settings: TrainSettings, seed: int, o
     from .baselines import fit_baseline
 
     started = time.time()
+    log(f"{inputs.config.kind}: fitting on {len(inputs.x_train)} training clips with scikit-learn; it shows no "
+        "progress while it fits (the SVM on all of GTZAN takes about 10 minutes)")
     model = fit_baseline(inputs.config, inputs.x_train, inputs.y_train, seed=seed, c=settings.c)
     meta = inputs.meta
     attach(model, inputs.scaler, genres, meta)
@@ -343,7 +347,7 @@ def _save_resume(path: Path, model: nn.Module, opt, sched, config: ModelConfig, 
                "optimizer": opt.state_dict(), "rng": torch.get_rng_state(), "best_state": state["best_state"],
                "state": json.dumps({k: v for k, v in state.items() if k != "best_state"}),
                **({"schedule": sched.state_dict()} if sched is not None else {})}
-    atomic_write(path, lambda tmp: torch.save(payload, tmp))
+    atomic_torch_save(path, payload)
 
 
 def _epoch(model: nn.Module, params, opt, loss_fn: nn.Module, inputs: _Inputs, xt: torch.Tensor, yt: torch.Tensor,
@@ -370,8 +374,6 @@ def _epoch(model: nn.Module, params, opt, loss_fn: nn.Module, inputs: _Inputs, x
 def _fit_neural(model: nn.Module, inputs: _Inputs, settings: TrainSettings, seed: int, out: Path | None,
                 resume: bool, progress: bool, log) -> TrainResult:
     """Epochs until ``epochs`` or ``patience``, the best model kept (see :func:`train`)."""
-    from tqdm import tqdm
-
     from . import robust
 
     robust.check(settings.robust, settings.robust_eps)
@@ -383,6 +385,8 @@ def _fit_neural(model: nn.Module, inputs: _Inputs, settings: TrainSettings, seed
     resume_path = out.with_suffix(".resume.pt") if out else None
     state = _load_resume(resume_path, model, opt, sched, inputs.config, seed, log) if resume else _fresh_state()
     xt, yt = torch.from_numpy(inputs.x_train), torch.from_numpy(inputs.y_train)
+    from .progress import bar as tqdm  # a bar that suits a notebook too
+
     bar = tqdm(total=settings.epochs, initial=state["epoch"], desc=f"train {inputs.config.kind}", unit="epoch",
                disable=not progress, leave=False)
     while state["epoch"] < settings.epochs and state["since_best"] < settings.patience:

@@ -28,8 +28,11 @@ def main(argv=None):
     steps = 20 if args.quick else 150
     spectra, trips = {}, {}
     settings = DreamSettings(steps=steps, seed=args.seed, griffin_lim_iters=30 if args.quick else 100)
-    for name, target in OBJECTIVES.items():
-        for s in make_audible(model, genres, args.out / name, target=target, settings=settings, report=report):
+    for number, (name, target) in enumerate(OBJECTIVES.items(), 1):
+        print(f"dreaming {len(genres)} genres with the {name} objective ({number} of {len(OBJECTIVES)}, {steps} steps "
+              "each)...", file=sys.stderr, flush=True)
+        for s in make_audible(model, genres, args.out / name, target=target, settings=settings, report=report,
+                              progress=True):
             trips[name, s["genre"]] = s["round_trip"]["p_target_mean"]
             spectra[name, s["genre"]] = np.log(np.load(s["files"]["spectrogram"]).mean(0) + 1e-10)
     real = {g: np.log(data.psd[data.label == data.genres.index(g)].mean((0, 1)) + 1e-10) for g in genres}

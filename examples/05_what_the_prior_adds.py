@@ -48,9 +48,12 @@ def main(argv=None):
         prior_path = None  # the shipped prior
     settings = DreamSettings(steps=20 if args.quick else 200, seed=args.seed, griffin_lim_iters=10 if args.quick else 100)
     runs = {"model alone": Target(prior_weight=0.0), "with the prior": Target(prior=prior_path)}
-    summaries = {name: {s["genre"]: s for s in make_audible(model, genres, args.out / name.replace(" ", "-"),
-                                                            target=target, settings=settings)}
-                 for name, target in runs.items()}
+    summaries = {}
+    for number, (name, target) in enumerate(runs.items(), 1):
+        print(f"dreaming {len(genres)} genres, {name} ({number} of {len(runs)}, {settings.steps} steps each)...",
+              file=sys.stderr, flush=True)
+        summaries[name] = {s["genre"]: s for s in make_audible(model, genres, args.out / name.replace(" ", "-"),
+                                                               target=target, settings=settings, progress=True)}
 
     plt = pyplot()
     fig, axes = plt.subplots(len(genres), 3, figsize=(11, 2.2 * len(genres)), squeeze=False, sharex=True, sharey=True)

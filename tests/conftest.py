@@ -66,6 +66,13 @@ def _isolated_cache(tmp_path_factory):
     patch.undo()
 
 
+def pytest_collection_modifyitems(items):
+    """A test that reads ../shared/gtzan4k is marked ``realdata`` (``-m "not realdata"`` leaves it out)."""
+    for item in items:
+        if "real_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.realdata)
+
+
 @pytest.fixture(scope="session")
 def real_data() -> Path:
     if not (GTZAN4K / "MANIFEST.tsv").exists():
@@ -122,3 +129,16 @@ def one_line_error(code, err, *needles):
     assert len(lines) == 1 and lines[0].startswith("auralize: error:"), err
     assert all(n in lines[0] for n in needles), err
     assert "Traceback" not in err
+
+
+def ends_in_error(code, err, *needles):
+    """Exit code 2 and, after any progress lines, one line 'auralize: error: ...' holding every needle."""
+    assert code == 2 and "Traceback" not in err, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("auralize: error:") and all(n in last for n in needles), err
+
+
+def write_song(path, seconds=15.0, sr=4000):
+    """A synthetic song (the hiphop track's beat and tone) written to ``path``; returns the path."""
+    sf.write(path, synth_track("hiphop", 1, seconds, sr), sr)
+    return path

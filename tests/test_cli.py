@@ -10,6 +10,7 @@ from auralize.cli import cli
 from conftest import one_line_error, run_cli as run  # noqa: E402
 
 
+@pytest.mark.slow
 def test_train_then_evaluate(gtzan_dir, tmp_path):
     ckpt = tmp_path / "lstm.pt"
     code, out, err = run(["train", "--model", "lstm", "--data", str(gtzan_dir), "--split", "track", "--hidden", "8",
@@ -27,6 +28,7 @@ def test_train_then_evaluate(gtzan_dir, tmp_path):
     assert json.loads((tmp_path / "lstm-track-test.json").read_text())["n_tracks"] == 3
 
 
+@pytest.mark.slow
 def test_reproduce_writes_table(gtzan_dir, tmp_path):
     code, out, err = run(["reproduce", "--data", str(gtzan_dir), "--split", "clip", "--models", "softmax,mlp",
                           "--epochs", "2", "--out", str(tmp_path), "--quiet"])
@@ -40,6 +42,7 @@ def test_reproduce_writes_table(gtzan_dir, tmp_path):
     assert code == 0 and "reusing finished checkpoint" in err
 
 
+@pytest.mark.slow
 def test_python_m_and_help():
     import subprocess
     import sys

@@ -29,6 +29,7 @@ def tiny(gtzan_dir, tmp_path_factory):
     return folder / "lstm.pt"
 
 
+@pytest.mark.slow
 def test_front_end_gradient_matches_finite_differences():
     x = torch.randn(1, 2048, dtype=torch.float64, requires_grad=True)
     scaler = F.InputScaler(per_bin=False, mean=np.zeros(513, np.float32), std=np.ones(513, np.float32))
@@ -87,6 +88,7 @@ def invoke(*args):
     return run_cli(args)
 
 
+@pytest.mark.slow
 def test_genre_dream_writes_everything_and_is_deterministic(tiny, tmp_path, gtzan_dir):
     code, out, err = invoke("--genre", "classical", "--checkpoint", str(tiny), "-o", str(tmp_path / "a" / "c.wav"),
                             "--steps", "20", "--iters", "16", "--data", str(gtzan_dir), "--quiet")
@@ -111,6 +113,7 @@ def test_genre_dream_writes_everything_and_is_deterministic(tiny, tmp_path, gtza
     assert (tmp_path / "a" / "c.wav").read_bytes() == (tmp_path / "b" / "c.wav").read_bytes()
 
 
+@pytest.mark.slow
 def test_all_genres_waveform(tiny, tmp_path):
     code, out, err = invoke("--genre", "all", "--checkpoint", str(tiny), "-o", str(tmp_path), "--param", "waveform",
                             "--objective", "class", "--steps", "5", "--quiet")
@@ -118,6 +121,7 @@ def test_all_genres_waveform(tiny, tmp_path):
     assert len(list(tmp_path.glob("*-22050.wav"))) == 10
 
 
+@pytest.mark.slow
 def test_invert_command(tiny, tmp_path):
     code, *_ = invoke("--genre", "metal", "--checkpoint", str(tiny), "-o", str(tmp_path / "m.wav"), "--steps", "2",
                       "--objective", "class", "--quiet")

@@ -27,6 +27,7 @@ def load(name):
     ("05_what_the_prior_adds", "prior.png", "| genre | panel, model alone | panel, with the prior |"),
     ("06_bring_your_own_model", "byom.png", "| genre | top neuron | panel hears the dream |"),
 ])
+@pytest.mark.slow
 def test_example_runs(name, figure, needle, tmp_path):
     out = tmp_path / name
     text = load(name).main(["--synthetic", "--quick", "--out", str(out)])

@@ -26,6 +26,7 @@ def invoke(*args):
     return run_cli(args)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["ig", "saliency"])
 def test_attributions_shape_and_completeness(models, method):
     from auralize import load_model

@@ -25,6 +25,7 @@ def test_fine_is_registered():
     assert PARAMS["fine"] is FineParam
 
 
+@pytest.mark.slow
 def test_fine_keeps_shapes(toy):
     frames, samples = F.N_FRAMES + 1, F.CLIP_SAMPLES + F.HOP
     par = FineParam.initial(toy, frames, samples, "noise", torch.Generator().manual_seed(0))
@@ -85,6 +86,7 @@ def test_transform_settings_by_name():
             from_names(bad)
 
 
+@pytest.mark.slow
 def test_cli_fine(toy_checkpoint, tmp_path):
     args = ["--genre", "jazz", "--checkpoint", toy_checkpoint, "--param", "fine", "--objective", "class",
             "--steps", "2", "--copies", "2", "--iters", "2", "--transforms", "noise,freq-shift:2.56,time-mask:3",

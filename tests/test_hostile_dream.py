@@ -100,6 +100,7 @@ def test_item12_out_is_an_existing_directory(toy_checkpoint, tmp_path):
                     "class", "--steps", "1"), "-o/--out must be a folder")
 
 
+@pytest.mark.slow
 def test_item12_invert_out_directory_and_complex_input(toy_checkpoint, tmp_path):
     assert dream(toy_checkpoint, tmp_path / "d.wav")[0] == 0
     target = tmp_path / "inverted"
@@ -140,6 +141,7 @@ def _complete_sets(folder: Path) -> None:
         assert json.loads(wav.with_suffix(".json").read_text())["kind"] == "dream"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_item13_a_killed_dream_set_leaves_no_wav_without_its_json(toy_checkpoint, tmp_path, sig):
     killed_midway = 0
@@ -215,6 +217,7 @@ def test_item15_threads_option_on_the_group(toy_checkpoint, tmp_path):
     one_line(invoke("--threads", "0", "info", toy_checkpoint), "--threads")
 
 
+@pytest.mark.slow
 def test_item16_cold_start_imports_nothing_heavy():
     """import auralize and auralize.cli stay cheap: no torch, no scipy.signal until a command needs them."""
     code = ("import sys, auralize, auralize.cli; heavy = [m for m in ('torch', 'scipy.signal', 'matplotlib') "
@@ -226,6 +229,7 @@ def test_item16_cold_start_imports_nothing_heavy():
                           check=True).stdout.strip() == "False"
 
 
+@pytest.mark.slow
 def test_item16_dream_does_not_import_dynamo(toy_checkpoint):
     code = ("import sys, auralize; m = auralize.load_model(sys.argv[1]); "
             "auralize.render(m, auralize.class_logprob(0), auralize.DreamSettings(steps=2)); "
@@ -243,6 +247,7 @@ def test_item17_jitter_is_bounded():
         Jitter(23)
 
 
+@pytest.mark.slow
 def test_item18_a_dream_does_not_depend_on_its_batch_mates(toy_checkpoint, tmp_path):
     for param in ("spectrogram", "waveform"):
         common = ["--checkpoint", toy_checkpoint, "--steps", "3", "--iters", "3", "--seed", "5", "--objective", "class",

@@ -110,6 +110,7 @@ def test_invert_names_what_is_wrong(tmp_path):
     one_line_error(*run(["invert", spec])[::2], "negative values")
 
 
+@pytest.mark.slow
 def test_sigterm_on_training_ends_in_one_line_with_the_resume_hint(ckpt, gtzan_dir, tmp_path):
     out = tmp_path / "m.pt"
     proc = subprocess.Popen([sys.executable, "-m", "auralize", "train", "--model", "lstm", "--hidden", "32",

@@ -238,6 +238,7 @@ def test_12_library_names_its_argument(song):
     assert err.value.param == "n_steps"
 
 
+@pytest.mark.slow
 def test_13_a_failed_explain_leaves_no_folder(tmp_path, song):
     sf.write(tmp_path / "silent.wav", np.zeros(24000, np.float32), 4000)
     one_line(*invoke("explain", tmp_path / "silent.wav", "-o", tmp_path / "a", "--quiet")[::2], "silent")
@@ -249,13 +250,14 @@ def test_13_a_failed_explain_leaves_no_folder(tmp_path, song):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "silent.wav", "song.wav"]
 
 
+@pytest.mark.slow
 def test_17_long_songs_are_capped_and_timed(tmp_path):
     long = tmp_path / "long.wav"
     sf.write(long, synth_track("hiphop", 1, 62.0, 4000), 4000)
     code, out, err = invoke("explain", long, "--method", "saliency", "--max-seconds", "45", "-o", tmp_path / "e",
                             "--quiet")
     assert code == 0, err
-    assert "warning: " in err and "is 62 s long; explaining its first 45 s (max_seconds=45)" in err
+    assert "warning: " in err and "is 62 s long; using its first 45 s (max_seconds=45)" in err
     assert "explaining 9 clips (45 s) with saliency: 1 gradient evaluations per clip" in err
     assert re.search(r"the first 8 clips took [\d.]+ s: about \d+ s in all", err), err
     assert out.count("clip ") == 9

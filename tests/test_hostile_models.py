@@ -37,6 +37,7 @@ def accuracy(out):
 
 
 # 5: corrupted cache entries are rebuilt with a warning, never used
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["nan", "inf", "other-track", "plain-npy"])
 def test_corrupted_cache_entries_are_rebuilt(ckpt, own_data, tmp_path, damage):
     code, clean, err = evaluate(ckpt, own_data)
@@ -107,7 +108,7 @@ def test_nan_checkpoint_is_refused(ckpt, tmp_path):
 def test_huge_samples_and_nonfinite_outputs_get_no_verdict(ckpt, tmp_path):
     loud = tmp_path / "loud.wav"
     sf.write(loud, np.full(24000, 3e29, np.float32) * np.sign(np.sin(np.arange(24000))), 4000, subtype="FLOAT")
-    one_line_error(*run(["predict", "--checkpoint", ckpt, loud])[::2], "spectrogram is not finite")
+    one_line_error(*run(["predict", "--checkpoint", ckpt, loud])[::2], "far outside [-1, 1]")
     song = tmp_path / "song.wav"
     sf.write(song, 0.1 * np.random.default_rng(0).standard_normal(24000).astype(np.float32), 4000)
     blown = _edited(ckpt, tmp_path, lambda p: p["state_dict"]["out.weight"].fill_(3e38))
@@ -241,6 +242,7 @@ def test_train_out_is_a_directory(gtzan_dir, tmp_path):
 
 
 # 14: training's interruption, leftovers and unwritable output
+@pytest.mark.slow
 def test_interrupted_training_says_how_to_resume(gtzan_dir, tmp_path, monkeypatch):
     undo = interrupt_at(monkeypatch, 2)
     out = tmp_path / "m.pt"

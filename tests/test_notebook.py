@@ -2,6 +2,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "explain_a_song.ipynb"
 
@@ -29,6 +31,7 @@ def test_notebook_is_stored_without_outputs():
     assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")  # no audio in the repo
 
 
+@pytest.mark.slow
 def test_example_notebook_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("GTZAN", str(tmp_path / "no-data"))  # the synthetic song, on any machine
     monkeypatch.chdir(tmp_path)

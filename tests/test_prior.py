@@ -88,6 +88,7 @@ def test_a_missing_or_foreign_prior_says_how_to_make_one(tmp_path):
         P.read_prior(tmp_path / "x.npz")
 
 
+@pytest.mark.slow
 def test_a_dream_pulled_by_the_prior_moves_towards_the_genre(fitted, toy_checkpoint):
     from auralize.checkpoint import load_model
 

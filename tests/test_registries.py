@@ -40,6 +40,7 @@ def toy_kind():
 from conftest import run_cli as run  # noqa: E402
 
 
+@pytest.mark.slow
 def test_a_registered_kind_runs_through_the_cli(toy_kind, gtzan_dir, tmp_path):
     ckpt = tmp_path / "toy.pt"
     code, out, err = run(["train", "--model", "meanpool", "--data", gtzan_dir, "--split", "track", "-o", ckpt, "--quiet"])

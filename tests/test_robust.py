@@ -16,6 +16,7 @@ def ds(gtzan_dir):
     return D.load_dataset(gtzan_dir, progress=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["pgd", "noise"])
 def test_tiny_robust_run_lowers_the_loss(ds, kind):
     settings = TrainSettings(epochs=6, batch_size=8, lr=5e-3, patience=99, robust=kind, robust_eps=0.1)

@@ -16,6 +16,7 @@ def ds(gtzan_dir):
     return D.load_dataset(gtzan_dir, progress=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["lstm", "rnn", "attention", "mlp"])
 def test_learns_a_separable_synthetic_task(ds, kind, tmp_path):
     settings = TrainSettings(epochs=30, batch_size=8, lr=5e-3, patience=30)
@@ -44,6 +45,7 @@ def test_checkpoint_is_weights_only_safe(ds, tmp_path):
     assert read_checkpoint(tmp_path / "c.pt")["genres"] == list(D.GENRES)
 
 
+@pytest.mark.slow
 def test_same_seed_same_weights(ds, tmp_path):
     kw = dict(hidden=4, layers=1, settings=TrainSettings(epochs=2, batch_size=8), progress=False, log=lambda m: None)
     a = train("lstm", ds, "track", seed=5, **kw).model.state_dict()
@@ -70,6 +72,7 @@ def interrupt_at(monkeypatch, epoch: int):
     return lambda: monkeypatch.setattr(T, "_score", score)
 
 
+@pytest.mark.slow
 def test_resume_continues_where_it_stopped(ds, tmp_path, monkeypatch):
     settings = TrainSettings(epochs=4, batch_size=8, patience=99)
     kw = dict(hidden=4, layers=1, seed=1, out=tmp_path / "r.pt", progress=False, log=lambda m: None)
@@ -93,6 +96,7 @@ def test_resume_without_state_and_bad_epochs(ds, tmp_path):
         train("lstm", ds, "track", settings=TrainSettings(epochs=0), progress=False, log=lambda m: None)
 
 
+@pytest.mark.slow
 def test_predict_on_audio(ds, tmp_path):
     from conftest import synth_track
 

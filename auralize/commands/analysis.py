@@ -129,8 +129,9 @@ def weights_cmd(checkpoint, units, gate, seconds, contrast, iters, out, seed):
 
 @click.command("invert")
 @click.argument("spec", type=click.Path(path_type=Path))
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
-              help="WAV path, or a folder to write <SPEC name>.wav into (default: SPEC with .wav).")
+@click.option("-o", "--out", type=click.Path(), default=None,  # a str: "wavs/" keeps its slash (a folder)
+              help="WAV path, or a folder (existing, or ending in /) to write <SPEC name>.wav into (default: SPEC "
+                   "with .wav).")
 @click.option("--iters", type=click.IntRange(0, 100_000), default=100, show_default=True,
               help="Griffin-Lim iterations.")
 @SEED
@@ -167,13 +168,11 @@ def explain_cmd(song, checkpoint, method, noise_tunnel, target, steps, max_secon
     from .. import attribution as ex
     from .. import default_checkpoint
     from ..checkpoint import load_model
-    from ..features import load_audio
 
     out = ex.check_folder(out or ex.default_folder(song))  # creates nothing: a failure leaves no folder
     model = load_model(checkpoint or default_checkpoint("lstm"))
-    audio = load_audio(song, sr=int(model.sample_rate))
     with echo_warnings():
-        exp = ex.explain(model, audio, method, target, noise_tunnel, steps, seed=seed, progress=not quiet,
+        exp = ex.explain(model, song, method, target, noise_tunnel, steps, seed=seed, progress=not quiet,
                          name=str(song), max_seconds=max_seconds, log=lambda m: click.echo(m, err=True))
     files = ex.save_explanation(exp, out)
     for i, p in enumerate(exp.probabilities):

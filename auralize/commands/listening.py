@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..cli_options import (DATA, NO_RANDOMNESS_SEED, QUIET, LazyChoice, echo_warnings)
+from ..cli_options import (DATA, FORCE, NO_RANDOMNESS_SEED, QUIET, Finite, LazyChoice, echo_warnings)
 
 
 @click.command("gallery")
@@ -39,14 +39,16 @@ def _judge_names() -> list[str]:
               help="Seed of the track split (0: the shipped checkpoints' split, whose test part stays held out).")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None,
               help="Training seed (default: the judge's own, 1 for the recurrent judges, 0 otherwise).")
+@FORCE
 @QUIET
-def train_judge_cmd(name, data_dir, out, split_seed, seed, quiet):
+def train_judge_cmd(name, data_dir, out, split_seed, seed, force, quiet):
     """Train a judge of the held-out listening panel and write its model card."""
     from ..panel import train_judge
 
     log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
-    trained = train_judge(name, data_dir, out, seed=seed, split_seed=split_seed,
-                          command="auralize " + " ".join(sys.argv[1:]), log=log)
+    with echo_warnings():
+        trained = train_judge(name, data_dir, out, seed=seed, split_seed=split_seed,
+                              command="auralize " + " ".join(sys.argv[1:]), log=log, force=force)
     for score in trained.scores:
         click.echo("\n".join(score.lines()))
     click.echo(f"saved {trained.path} and {trained.card}")
@@ -69,9 +71,10 @@ def _prior_names() -> list[str]:
               help="music: genre-blind, learned without labels (the dreams' default); genre: each genre's texture.")
 @click.option("--rank", type=click.IntRange(1, 512), default=32, show_default=True,
               help="Principal directions of the music prior.")
+@FORCE
 @NO_RANDOMNESS_SEED
 @QUIET
-def train_prior_cmd(data_dir, out, split_seed, statistics, kind, rank, quiet):
+def train_prior_cmd(data_dir, out, split_seed, statistics, kind, rank, force, quiet):
     """Fit a prior the dreams are pulled towards: real music (music) or each genre's texture (genre)."""
     from ..dream.prior import train_prior
 
@@ -81,7 +84,7 @@ def train_prior_cmd(data_dir, out, split_seed, statistics, kind, rank, quiet):
         if names == []:
             raise click.BadParameter(f"{statistics!r} names no statistic", param_hint="'--statistics'")
         prior, path, card = train_prior(data_dir, out, split_seed, command="auralize " + " ".join(sys.argv[1:]),
-                                        names=names, kind=kind, rank=rank, log=log)
+                                        names=names, kind=kind, rank=rank, log=log, force=force)
     for part, acc in prior.meta.get("nearest_genre_accuracy", {}).items():
         click.echo(f"{part}: clips nearest to their own genre under the prior alone: {acc:.3f}")
     if "energies" in prior.meta:
@@ -97,12 +100,27 @@ def train_prior_cmd(data_dir, out, split_seed, statistics, kind, rank, quiet):
 @click.option("--judges", default=None, help="Comma-separated judges (default: the whole panel).")
 @click.option("--genre", default=None, help="Target genre: print each judge's p(genre) and whether the panel hears it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
+@click.option("--max-seconds", type=Finite(lo=5, hi=86_400), default=600, show_default=True,
+              help="Judge only the first this many seconds of a long file (a warning says so).")
 @NO_RANDOMNESS_SEED
-def judge_cmd(wavs, judges, genre, as_json):
-    """What the held-out listening panel hears in audio: each judge's verdict and p(genre)."""
+def judge_cmd(wavs, judges, genre, as_json, max_seconds):
+    """What the held-out listening panel hears in audio: each judge's verdict and p(genre).
+
+    A file that cannot be judged (unreadable, too short, silent) is skipped with a warning.
+    """
+    from ..errors import AuralizeError
     from ..panel import judge
 
-    verdicts = judge(list(wavs), judges=judges, genre=genre.lower() if genre else None)
+    def skip(name: str, exc: AuralizeError) -> None:
+        if len(wavs) == 1:
+            raise exc
+        click.echo(f"warning: skipping {name}: {exc}", err=True)
+
+    with echo_warnings():
+        verdicts = judge(list(wavs), judges=judges, genre=genre.lower() if genre else None, on_error=skip,
+                         max_seconds=max_seconds)
+    if not verdicts:
+        raise AuralizeError(f"none of the {len(wavs)} files could be judged (see the warnings)")
     if as_json:
         click.echo(json.dumps([v.to_dict() for v in verdicts], indent=1))
         return

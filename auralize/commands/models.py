@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..cli_options import (CHECKPOINT, CHECKPOINT_HELP, DATA, GENRES_OPT, NO_RANDOMNESS_SEED, QUIET, SEED, SEED_TYPE,
-                           SPLIT, Finite, LazyChoice, load_data, out_option)
+from ..cli_options import (CHECKPOINT, CHECKPOINT_HELP, DATA, FORCE, GENRES_OPT, NO_RANDOMNESS_SEED, QUIET, SEED,
+                           SEED_TYPE, SPLIT, Finite, LazyChoice, echo_warnings, load_data, out_option)
 from ..settings import COMPRESSIONS, INPUT_NORMS, NORMS, OPTIMIZERS, PARTS, ROBUST_KINDS, SPLITS, VARIANTS
 
 
@@ -91,7 +91,9 @@ def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer
 @click.command("evaluate")
 @CHECKPOINT
 @DATA
-@SPLIT
+@click.option("--split", type=click.Choice(SPLITS), default=None,
+              help="Split to evaluate on (default: the one the checkpoint was trained on, so its test part is "
+                   "held out; another split whose test tracks it was trained on is marked as inflated).")
 @click.option("--part", type=click.Choice(PARTS), default="test", show_default=True)
 @out_option("Folder for the confusion-matrix PNG and JSON (default: beside the checkpoint).")
 @click.option("--seed", type=SEED_TYPE, default=None,
@@ -109,10 +111,13 @@ def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
     model = load_model(checkpoint)
     out = ensure_writable(out or origin(model).parent)  # before the work
     data = load_data(data_dir, quiet, ",".join(model.genres) if set(model.genres) != set(GENRES) else None, model)
-    ev = evaluate(model, data, split, part, seed=seed)
-    png, _ = ev.save(out, f"{file_stem(model)}-{split}-{part}",
-                     f"{checkpoint.name}: {split} split, {part} clips (acc {ev.clip_accuracy:.3f})")
-    click.echo(ev.coverage)
+    with echo_warnings():
+        ev = evaluate(model, data, split, part, seed=seed)
+    leak = ev.training_overlap
+    inflated = f" [INFLATED: {leak['tracks']} of {leak['of']} {part} tracks were trained on]" if leak else ""
+    png, _ = ev.save(out, f"{file_stem(model)}-{ev.split}-{part}",
+                     f"{checkpoint.name}: {ev.split} split, {part} clips (acc {ev.clip_accuracy:.3f}){inflated}")
+    click.echo(ev.coverage + inflated)
     click.echo(f"{part}: {ev.n_clips} clips, {ev.n_tracks} tracks")
     click.echo(f"clip accuracy  {ev.clip_accuracy:.3f}")
     click.echo(f"track accuracy {ev.track_accuracy:.3f}")
@@ -128,9 +133,10 @@ def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
 @click.option("--input-norm", type=click.Choice(INPUT_NORMS), default="level", show_default=True,
               help="level: every model removes each clip's mean log level first.")
 @GENRES_OPT
+@FORCE
 @SEED
 @QUIET
-def reproduce_cmd(data_dir, split, out, models, epochs, input_norm, genres, seed, quiet):
+def reproduce_cmd(data_dir, split, out, models, epochs, input_norm, genres, force, seed, quiet):
     """Train and evaluate all six of the paper's models; write a table beside the paper's."""
     from ..models import model_kind
     from ..reproduce import reproduce
@@ -139,7 +145,7 @@ def reproduce_cmd(data_dir, split, out, models, epochs, input_norm, genres, seed
     data = load_data(data_dir, quiet, genres)
     name = split if not genres else f"{split}-{len(data.genres)}genres"
     table = reproduce(data, split, out, models=kinds, seed=seed, epochs=epochs, progress=not quiet,
-                      log=lambda m: click.echo(m, err=True), name=name, input_norm=input_norm)
+                      log=lambda m: click.echo(m, err=True), name=name, input_norm=input_norm, force=force)
     click.echo(table.read_text())
     click.echo(f"written: {table}")
 
@@ -180,25 +186,43 @@ def info_cmd(checkpoint):
 @click.argument("songs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None, help=f"The model: {CHECKPOINT_HELP}.")
 @click.option("--clips", is_flag=True, help="Also list every 5-s clip's genre.")
+@click.option("--max-seconds", type=Finite(lo=5, hi=86_400), default=600, show_default=True,
+              help="Hear only the first this many seconds of a long song (a warning says so).")
 @out_option("Also write the table: .json or .csv (one row per song, with its clips' genres).")
 @NO_RANDOMNESS_SEED
-def predict_cmd(songs, checkpoint, clips, out):
-    """Classify songs: the genre of each (a vote of its 5-s clips) and its probability."""
+def predict_cmd(songs, checkpoint, clips, max_seconds, out):
+    """Classify songs: the genre of each (a vote of its 5-s clips) and its probability.
+
+    A song that cannot be classified (unreadable, too short, silent) is skipped with a warning; the
+    others are listed and written.
+    """
     from .. import default_checkpoint
     from ..checkpoint import load_model
+    from ..errors import AuralizeError
     from ..evaluation import predict, prediction_format, save_predictions
+    from ..io import ensure_writable
 
     if out is not None:
         prediction_format(out)  # an unknown format fails before any work
+        ensure_writable(out.parent)
     model = load_model(checkpoint or default_checkpoint("lstm"))
     predictions = []
     for song in songs:
-        pred = predict(model, song)
+        try:
+            with echo_warnings():
+                pred = predict(model, song, max_seconds=max_seconds)
+        except AuralizeError as exc:
+            if len(songs) == 1:
+                raise
+            click.echo(f"warning: skipping {song}: {exc}", err=True)
+            continue
         predictions.append((song, pred))
         click.echo(f"{song}: {pred.genre} (mean p {pred.probability:.3f} over {len(pred.probabilities)} clips)")
         if clips:
             for i, p in enumerate(pred.probabilities):
                 top = int(p.argmax())
                 click.echo(f"  clip {i + 1:3d} ({i * 5:4d}-{i * 5 + 5:4d} s): {model.genres[top]:10s} {p[top]:.3f}")
+    if not predictions:
+        raise AuralizeError(f"none of the {len(songs)} songs could be classified (see the warnings)")
     if out is not None:
         click.echo(f"saved {save_predictions(predictions, out)}")

@@ -16,6 +16,7 @@ left behind.
 from __future__ import annotations
 
 import contextlib
+import sys
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,39 +29,29 @@ from torch import nn
 from .. import signals
 from .. import features as F
 from .. import results
-from ..audiomodel import label, source
+from ..audiomodel import label, origin, source
 from ..data import pick_genres
 from ..errors import AuralizeError
 from ..settings import DreamSettings, Target
 from .objectives import OBJECTIVE_KINDS, Objective, prior_match
 from .render import render, round_trip, to_audio
 
-#: The suffixes of one dream's files, in the order they are renamed into place (the JSON last).
-SUFFIXES = (".wav", "-22050.wav", ".npy", ".png", ".json")
-
-
-def files_of(stem: Path) -> dict[str, Path]:
-    """The files of the dream with this stem."""
-    named = lambda ext: stem.with_name(stem.name + ext)  # noqa: E731 (not with_suffix: "take1.5" keeps its ".5")
-    wav = named(".wav")
-    return {"wav": wav, "wav_22050": results.wav_22050(wav), "spectrogram": named(".npy"), "png": named(".png"),
-            "json": named(".json")}
-
 
 def dream_stems(genres: Sequence[str], out: str | Path | None = None) -> list[Path]:
     """Where each genre's dream goes, checked before any work.
 
     One genre: ``out`` is the WAV path (default ``quintessential-<genre>.wav``); an existing
-    folder is a folder to write it into, and ``.wav`` is added to a name without it (``take1.5``
+    folder, or a path ending in a slash, is a folder to write it into, and ``.wav`` is added to a name without it (``take1.5``
     gives ``take1.5.wav``). Several genres: ``out`` is a folder (default ``quintessential/``) of
     ``<genre>.wav`` and so on.
     """
-    from ..io import ensure_writable
+    from ..io import ensure_writable, means_folder
 
+    into = out is not None and means_folder(out)  # an existing folder, or "run3/" (a trailing slash)
     out = None if out is None else Path(out)
     if len(genres) == 1:
         wav = out or Path(f"quintessential-{genres[0]}.wav")
-        if wav.is_dir():
+        if into:
             wav = wav / f"quintessential-{genres[0]}.wav"
         elif wav.suffix.lower() != ".wav":
             wav = wav.with_name(wav.name + ".wav")
@@ -71,7 +62,7 @@ def dream_stems(genres: Sequence[str], out: str | Path | None = None) -> list[Pa
         folder = out or Path("quintessential")
         stems = [folder / g for g in genres]
     for stem in stems:
-        for path in files_of(stem).values():
+        for path in results.dream_files(stem).values():
             if path.is_dir():
                 raise AuralizeError(f"{path} is a directory; the dream's files need that name (choose another out)",
                                     param="out")
@@ -101,10 +92,12 @@ LISTENING_RMS = 0.05  # -26 dBFS: about the level of a GTZAN track
 
 
 def listening_level(audio: np.ndarray, rms: float = LISTENING_RMS) -> np.ndarray:
-    """Each row of ``audio`` scaled to ``rms`` (peaks kept <= 0.99): a dream's level is whatever the
-    ascent left (the prior and the panel ignore level), often too quiet to hear. The round trip and
-    the panel judge the WAV at this level."""
-    audio = np.asarray(audio, np.float32)
+    """Each row of ``audio`` without its mean (a DC offset, which the ascent can leave at a tenth of
+    the RMS: no speaker plays it and it eats headroom), scaled to ``rms`` (peaks kept <= 0.99): a
+    dream's level is whatever the ascent left (the prior and the panel ignore level), often too quiet
+    to hear. The round trip and the panel judge the WAV at this level."""
+    audio = np.asarray(audio, np.float64)
+    audio = (audio - audio.mean(axis=-1, keepdims=True)).astype(np.float32)
     level = np.sqrt(np.mean(audio.astype(np.float64) ** 2, axis=-1, keepdims=True))
     peak = np.abs(audio).max(axis=-1, keepdims=True)
     gain = np.where(level > 1e-9, np.minimum(rms / np.maximum(level, 1e-12), 0.99 / np.maximum(peak, 1e-12)), 1.0)
@@ -151,6 +144,10 @@ def _prior_for(target: Target, param, genres: Sequence[str]):
     from .prior import load_prior
 
     has_audio = get_param(param).has_audio
+    if target.prior is not None and not has_audio and target.prior_weight != 0:  # never ignored silently
+        raise AuralizeError(f"the prior {target.prior} reads the dream's audio, which the {get_param(param).name} "
+                            "parameterisation does not hold: use --param fine or waveform, or leave out --prior",
+                            param="prior")
     if target.prior_weight == 0 or (target.prior_weight is None and not has_audio):
         return 0.0, None, []
     if not has_audio:
@@ -258,12 +255,13 @@ def _write_dream(model, dream: _Dream, settings: dict, real: np.ndarray | None, 
                  extra: dict) -> dict:
     """Write one dream's files as a unit (see the module docstring); returns its summary.
 
-    ``extra`` goes into the summary as it is (what the genre comes from; its control and the model's share).
+    ``extra`` goes into the summary as it is (what the genre comes from; which song it started from; its
+    control and the model's share).
     """
     from ..io import atomic_path, atomic_save_npy, save_wav
     from ..plots import dream_figure
 
-    files, genre = files_of(dream.stem), dream.genre
+    files, genre = results.dream_files(dream.stem), dream.genre
     # Signals wait until this dream's set is written (a second or two), so a set is whole or absent.
     # Not only the renames: an interrupt inside the C code this work runs (soundfile, numba, an
     # import) can crash the process before any clean-up, and that leaves temporary files behind.
@@ -351,6 +349,7 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
     ['jazz']
     """
     from ..checkpoint import load_model
+    from ..io import refuse_overwriting
     from ..neurons import load_report
 
     target.check()
@@ -360,8 +359,12 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
 
         model = load_model(model or default_checkpoint("lstm"))
     names = pick_genres(genres, model.genres)
+    start = settings.start()  # a missing, unreadable or silent song fails here, before any folder is made
     stems = dream_stems(names, out)
-    start = settings.start()
+    refuse_overwriting([f for stem in stems for f in results.dream_files(stem).values()]
+                       + [f for stem in stems for f in results.dream_files(control_stem(stem)).values() if control],
+                       {"init": settings.init if isinstance(settings.init, (str, Path)) else None,
+                        "checkpoint": origin(model), "prior": target.prior})
     if report is None and target.objective == "neuron" and target.unit is None and target.model_weight > 0:
         report = load_report(model, target.layer)
     weight, prior, covered = _prior_for(target, settings.param, names)
@@ -373,9 +376,14 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
     objectives = [genre_objective(model, g, t, report, prior, weight if g in covered else 0.0)
                   for t in targets for g in names]
     real = real_clips(data_dir, names) if data_dir else {}
+    say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else (lambda m: None)  # no silent minute
+    if panel:
+        say("loading the held-out listening panel (while the dreams are made)...")
     with signals.terminate_as_interrupt():
         ready = _Prefetch(panel)  # what writing and judging need, on the core the ascent leaves idle
         result = render(model, objectives, replace(settings, init=start), progress=progress)
+        say(f"making the audio ({settings.griffin_lim_iters} Griffin-Lim iterations), then writing each dream"
+            + (" and judging it with the panel (the first run also compiles the panel's feature code)" if panel else ""))
         audio = listening_level(to_audio(result, n_iter=settings.griffin_lim_iters, seed=settings.seed))
         judges = ready.judges()
         psd = result.psd()
@@ -384,16 +392,18 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
                     "prior": str(prior.meta.get("path", "")) if prior is not None else None,
                     **({} if target.model_weight == 1 and target.prior_genre is None else
                        {"model_weight": target.model_weight, "prior_genre": target.prior_genre})}
+        init = settings.init_record()
         dreams = [_Dream(g, st, audio[b], psd[b], result.descriptions[b], result.curve[:, b])
                   for b, (g, st) in enumerate([(g, st) for _ in targets for g, st in zip(names, stems)])]
         summaries = []
         for b, genre in enumerate(names):
-            extra = {"genre_from": genre_from(target, prior, weight if genre in covered else 0.0)}
+            extra = {"genre_from": genre_from(target, prior, weight if genre in covered else 0.0),
+                     **({"init": init} if init is not None else {})}  # which song it started from: path and hash
             if control:
                 ctrl = replace(dreams[len(names) + b], stem=control_stem(stems[b]))
                 made = _write_dream(model, ctrl, {**recorded, "model_weight": 0.0}, real.get(genre), judges,
-                                    {"role": "control", "genre_from": genre_from(off, prior, weight),
-                                     "control_of": files_of(stems[b])["json"].name})
+                                    {**extra, "role": "control", "genre_from": genre_from(off, prior, weight),
+                                     "control_of": results.dream_files(stems[b])["json"].name})
                 extra["control"] = {k: made[k] for k in ("files", "round_trip", "panel") if k in made}
             summaries.append(_write_dream(model, dreams[b], recorded, real.get(genre), judges, extra))
         return summaries

@@ -85,16 +85,24 @@ class MusicPrior:
         rest = c - proj @ self._u.T
         return ((proj.pow(2) / self._lam).sum(1) + (rest.pow(2) / self._psi).sum(1)) * (len(self.names) / self.size)
 
-    def distance(self, audio: torch.Tensor) -> torch.Tensor:
-        """The energy of audio ``(B, samples)`` (read at the listening level)."""
-        return self.energy(statistics(at_level(torch.as_tensor(audio).float()), self.names))
+    def distance(self, audio: torch.Tensor, genre: str | None = None, caricature: float = 0.0) -> torch.Tensor:
+        """The energy of audio ``(B, samples)`` (read at the listening level), the same for any ``genre``."""
+        if not torch.is_tensor(audio):
+            audio = torch.as_tensor(np.asarray(audio, np.float32))
+        if not torch.isfinite(audio).all():
+            raise AuralizeError("audio holds NaN or infinity; its distance from real music means nothing",
+                                param="audio")
+        return self._energy_of(audio)
+
+    def _energy_of(self, audio: torch.Tensor) -> torch.Tensor:
+        return self.energy(statistics(at_level(audio.float()), self.names))
 
     def match(self, genre: str | None = None, caricature: float = 0.0):
         """The objective a dream adds (times its prior weight): minus the energy of its audio. The same for every
         genre; ``caricature`` has no meaning for a prior without genres."""
         from .objectives import Objective
 
-        return Objective(lambda c: -self.distance(c.audio).mean(), f"music prior (rank {self.components.shape[1]})")
+        return Objective(lambda c: -self._energy_of(c.audio).mean(), f"music prior (rank {self.components.shape[1]})")
 
     def save(self, path: str | Path) -> Path:
         arrays = {"format": np.array(FORMAT), "names": np.array(self.names), "center": self.center,
@@ -105,17 +113,31 @@ class MusicPrior:
         return atomic_save_npz(path, arrays)
 
     @classmethod
-    def from_arrays(cls, z, path: Path) -> "MusicPrior":
-        """A prior from a loaded ``.npz`` (the format key checked by the caller); refused if it does not fit."""
+    def from_arrays(cls, z: dict, path: Path) -> "MusicPrior":
+        """A prior from the arrays of its file (:func:`~auralize.dream.prior.read_prior` checked their headers and
+        the format); refused in one line if they do not make one."""
+        from .prior import _meta
+
+        def damaged(why: str) -> AuralizeError:
+            return AuralizeError(f"{path} is not a music prior auralize can read ({why}); make one with 'auralize "
+                                 "train-prior --kind music --data DIR'", param="prior")
+
+        if "names" not in z or z["names"].dtype.kind != "U" or z["names"].ndim != 1:
+            raise damaged("it has no list of statistics")
         names = tuple(str(n) for n in z["names"])
         unknown = [n for n in names if n not in STATISTICS]
         if unknown or not names:
             raise AuralizeError(f"{path} holds statistics this auralize does not know ({', '.join(unknown) or 'none'});"
-                                " refit it with 'auralize train-prior --data DIR'", param="prior")
+                                " refit it with 'auralize train-prior --kind music --data DIR'", param="prior")
+        keys = ["center", "components", "variances", "residual", "clips"] + [f"{k}/{n}" for n in names
+                                                                             for k in ("mean", "spread")]
+        missing = next((k for k in keys if k not in z or z[k].dtype.kind not in "iuf"), None)
+        if missing is not None or z["clips"].ndim != 0:
+            raise damaged(f"it has no {missing or 'clip count'} of numbers")
         prior = cls(names, {n: np.asarray(z[f"mean/{n}"], np.float64) for n in names},
                     {n: np.asarray(z[f"spread/{n}"], np.float64) for n in names},
                     *(np.asarray(z[k], np.float64) for k in ("center", "components", "variances", "residual")),
-                    int(z["clips"]), json.loads(str(z["meta"])))
+                    int(z["clips"]), _meta(z, damaged))
         prior.check(path)
         return prior
 
@@ -135,6 +157,11 @@ class MusicPrior:
         if not all(np.isfinite(a).all() for a in arrays) or (self.variances <= 0).any() or (self.residual <= 0).any() \
                 or any((s <= 0).any() for s in self.spread.values()):
             raise AuralizeError(f"{path} is damaged: it holds NaN, infinity or a variance <= 0", param="prior")
+        # float32 z-scores of a spread or variance this small overflow (the dream would be NaN at its first step)
+        if min(float(self.variances.min()), float(self.residual.min()), *(float(s.min()) for s in self.spread.values())) \
+                < 1e-8:
+            raise AuralizeError(f"{path} is damaged: a spread or variance below 1e-8, so its z-scores overflow",
+                                param="prior")
 
 
 def fit_music_prior(audio: np.ndarray, rank: int = 32, names: Sequence[str] | None = None, meta: dict | None = None,

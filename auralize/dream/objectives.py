@@ -17,6 +17,7 @@ from typing import Callable, Iterable
 
 import torch
 
+from .. import checks
 from ..errors import AuralizeError
 from ..neurons import reduce_time
 from ..registry import Registry
@@ -115,16 +116,21 @@ class Objective:
 
 def neuron(layer: str, unit: int, rule: str = "mean") -> Objective:
     """Activation of one unit of a named state, reduced over frames by ``rule``, mean over windows."""
+    if not isinstance(layer, str):
+        raise AuralizeError(f"layer must be a state's name (model.state_names()), got {layer!r}", param="layer")
+    checks.index("unit", unit, "the unit's position in the layer")
     return Objective(lambda c: reduce_time(c.states[layer], rule)[:, unit].mean(), f"{layer}[{unit}] ({rule})")
 
 
 def class_logit(index: int, name: str = "") -> Objective:
     """The class's logit (pre-softmax score), mean over windows."""
+    checks.index("index", index, "the genre's position in model.genres")
     return Objective(lambda c: c.logits[:, index].mean(), f"logit({name or index})")
 
 
 def class_logprob(index: int, name: str = "") -> Objective:
     """The class's log-probability (pushes the other classes down as well), mean over windows."""
+    checks.index("index", index, "the genre's position in model.genres")
     return Objective(lambda c: torch.log_softmax(c.logits, 1)[:, index].mean(), f"log p({name or index})")
 
 
@@ -168,8 +174,6 @@ def regulariser(l2: float = 0.01, tv_time: float = 0.05, tv_freq: float = 0.05,
 
     ``None`` when every weight is 0 and ``clamp`` is off (nothing to penalise).
     """
-    from .. import checks
-
     terms = [w * make() for w, make, name in ((l2, _l2, "l2"), (tv_time, _tv_time, "tv_time"),
                                                (tv_freq, _tv_freq, "tv_freq"))
              if checks.number(name, w, lo=0, hi=1e3)]

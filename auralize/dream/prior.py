@@ -18,6 +18,7 @@ fits one and ``trained/genre-prior.npz`` is the shipped one.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +28,7 @@ import numpy as np
 import torch
 
 from .. import features as F
+from ..arrays import read_npz
 from ..errors import AuralizeError
 from ..registry import Registry
 from ..io import atomic_save_npz
@@ -36,6 +38,8 @@ FRAME_RATE = F.SAMPLE_RATE / HOP  # 31.25 Hz: modulations up to 15.6 Hz
 MODULATION_BANDS = ((0.5, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 15.6))
 RHYTHM_LAGS = 64  # onset autocorrelation up to ~2 s: beats and bars
 FORMAT = "auralize-genre-prior-1"
+#: Bounds that keep a dream's float32 z-scores finite (a fitted prior's spreads are at least 1e-3).
+MIN_SPREAD, MAX_MEAN = 1e-4, 1e4
 
 
 class Frames:
@@ -266,6 +270,10 @@ class GenrePrior:
     def distance(self, audio: torch.Tensor, genre: str, caricature: float = 0.0) -> torch.Tensor:
         """How far audio ``(B, samples)`` is from :meth:`target`, per item ``(B,)``: the sum over
         statistics of the mean squared z-score (each statistic counts the same, whatever its size)."""
+        if not torch.is_tensor(audio):
+            audio = torch.as_tensor(np.asarray(audio, np.float32))
+        if not torch.isfinite(audio).all():
+            raise AuralizeError("audio holds NaN or infinity; its distance from a genre means nothing", param="audio")
         return z_distance(statistics(audio, self.names), self.target_tensors(genre, caricature))
 
     def save(self, path: str | Path) -> Path:
@@ -276,13 +284,27 @@ class GenrePrior:
         return atomic_save_npz(path, arrays)
 
     @classmethod
-    def from_arrays(cls, z, path: Path) -> "GenrePrior":
-        """A prior from a loaded ``.npz`` (the format key checked by :func:`read_prior`); refused if it does not fit."""
-        genres = tuple(str(g) for g in z["genres"])
-        names = [k[len("mean/"):] for k in z.files if k.startswith("mean/")]
-        mean = {n: np.asarray(z[f"mean/{n}"], np.float64) for n in names}
-        spread = {n: np.asarray(z[f"spread/{n}"], np.float64) for n in names}
-        prior = cls(genres, mean, spread, np.asarray(z["clips"], np.int64), json.loads(str(z["meta"])))
+    def from_arrays(cls, z: dict, path: Path) -> "GenrePrior":
+        """A prior from the arrays of its file (:func:`read_prior` checked their headers and the format);
+        refused in one line if they do not make one."""
+        remake = "make one with 'auralize train-prior --kind genre --data DIR'"
+
+        def damaged(why: str) -> AuralizeError:
+            return AuralizeError(f"{path} is not a genre prior auralize can read ({why}); {remake}", param="prior")
+
+        for key, kind in (("genres", "U"), ("clips", "iu"), ("meta", "U")):
+            if key not in z or z[key].dtype.kind not in kind:
+                raise damaged(f"it has no {key} of the right type")
+        if z["genres"].ndim != 1 or z["clips"].ndim != 1 or z["meta"].ndim != 0:
+            raise damaged("its genres and clip counts are not lists, or its meta is not one text")
+        meta = _meta(z, damaged)
+        names = [k[len("mean/"):] for k in z if k.startswith("mean/")]
+        if any(f"spread/{n}" not in z or z[f"mean/{n}"].dtype.kind not in "iuf"
+               or z[f"spread/{n}"].dtype.kind not in "iuf" for n in names):
+            raise damaged("a statistic has no spread, or holds no numbers")
+        prior = cls(tuple(str(g) for g in z["genres"]), {n: np.asarray(z[f"mean/{n}"], np.float64) for n in names},
+                    {n: np.asarray(z[f"spread/{n}"], np.float64) for n in names}, np.asarray(z["clips"], np.int64),
+                    meta)
         prior.check(path)
         return prior
 
@@ -292,8 +314,11 @@ class GenrePrior:
         if unknown or not self.names:
             raise AuralizeError(f"{path} holds statistics this auralize does not know ({', '.join(unknown) or 'none'});"
                                 " refit it with 'auralize train-prior --data DIR'", param="prior")
+        if not self.genres or len(set(self.genres)) != len(self.genres) or not all(self.genres):
+            raise AuralizeError(f"{path} is damaged: its genre names are not distinct ({', '.join(self.genres)})",
+                                param="prior")
         sizes = statistic_sizes(self.names)
-        if self.clips.shape != (len(self.genres),) or not (self.clips > 0).any():
+        if self.clips.shape != (len(self.genres),) or not (self.clips > 0).any() or (self.clips < 0).any():
             raise AuralizeError(f"{path} is damaged: its clip counts do not fit its {len(self.genres)} genres",
                                 param="prior")
         for n in self.names:
@@ -304,6 +329,10 @@ class GenrePrior:
             if not (np.isfinite(m).all() and np.isfinite(s).all() and (s > 0).all()):
                 raise AuralizeError(f"{path} is damaged: statistic {n!r} holds NaN, infinity or a spread <= 0",
                                     param="prior")
+            # A dream's z-scores are float32: a tiny spread or a huge mean would overflow them, after the ascent.
+            if (s < MIN_SPREAD).any() or (np.abs(m) > MAX_MEAN).any():
+                raise AuralizeError(f"{path} is damaged: statistic {n!r} has a spread below {MIN_SPREAD:g} or a mean "
+                                    f"beyond {MAX_MEAN:g}, so its z-scores overflow", param="prior")
 
 
 def check_statistics(names: Sequence[str] | None) -> list[str]:
@@ -324,6 +353,12 @@ def fit_prior(audio: np.ndarray, labels: np.ndarray, genres: Sequence[str], meta
     labels = np.asarray(labels)
     if audio.ndim != 2 or len(audio) != len(labels) or len(audio) < 2:
         raise AuralizeError("fit_prior needs at least two clips (n, samples) and one label per clip", param="audio")
+    if audio.shape[1] < F.CLIP_SAMPLES or not np.isfinite(audio).all():
+        raise AuralizeError(f"audio must be clips of at least {F.CLIP_SAMPLES} finite samples (5 s at "
+                            f"{F.SAMPLE_RATE} Hz), got shape {audio.shape}"
+                            + ("" if np.isfinite(audio).all() else " with NaN or infinity"), param="audio")
+    if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= len(genres):
+        raise AuralizeError(f"labels must be indices into the {len(genres)} genres", param="labels")
     names = check_statistics(names)
     with torch.no_grad():
         parts = [statistics(torch.from_numpy(audio[i:i + batch]), names) for i in range(0, len(audio), batch)]
@@ -385,12 +420,59 @@ def _formats() -> dict[str, type]:
     return {FORMAT: GenrePrior, MUSIC: MusicPrior}
 
 
+def _meta(z: dict, damaged: Callable[[str], AuralizeError]) -> dict:
+    """A prior file's metadata (a JSON object), or ``damaged``'s error."""
+    try:
+        meta = json.loads(str(z["meta"]))
+    except (KeyError, ValueError, RecursionError):
+        meta = None
+    if not isinstance(meta, dict):
+        raise damaged("its meta is not a JSON object")
+    return meta
+
+
 def read_prior(path: str | Path):
-    """Read a prior file of any kind; a missing, foreign or damaged file is a one-line :class:`AuralizeError`."""
+    """Read a prior file of any kind; a missing, foreign or damaged file is a one-line :class:`AuralizeError`.
+
+    Every array's header is checked before it is read (a small file cannot make auralize allocate
+    gigabytes), then its format picks the kind (:class:`GenrePrior` or
+    :class:`~auralize.dream.music_prior.MusicPrior`), which checks the rest.
+    """
+    from ..arrays import read_npz
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise AuralizeError(f"path must be a prior file (a str or Path), got {path!r:.60}", param="path")
     path = Path(path)
     if path.is_dir():
         raise AuralizeError(f"prior {path} is a folder; give a prior file (.npz, made by 'auralize train-prior') or "
                             f"one of {', '.join(PRIORS)}", param="prior")
+    if not path.is_file():
+        raise AuralizeError(f"prior {path} not found; make it with 'auralize train-prior --data DIR' (DIR: a folder of "
+                            "genre folders), or dream without it (--prior-weight 0)", param="prior")
+    remake = "make one with 'auralize train-prior --data DIR'"
+    z = read_npz(path, "a prior", remake, param="prior")
+    fmt = z.get("format")
+    cls = _formats().get(str(fmt)) if fmt is not None and fmt.shape == () else None
+    if cls is None:
+        raise AuralizeError(f"{path} is not a prior auralize can read (its format is none of {', '.join(_formats())}); "
+                            f"{remake}", param="prior")
+    prior = cls.from_arrays(z, path)
+    prior.meta["path"] = str(path)
+    return prior
+
+
+_loaded: dict[tuple[str, int], object] = {}
+
+
+_loaded: dict[tuple[str, int], object] = {}
+
+
+def load_prior(prior: str | Path | None = None):
+    """Load a prior by name (:data:`PRIORS`: ``music``, the default, or ``genre``) or path, cached per file and
+    modification time: a :class:`~auralize.dream.music_prior.MusicPrior` or a :class:`GenrePrior`."""
+    if prior is not None and not isinstance(prior, (str, os.PathLike)):
+        raise AuralizeError(f"path must be a prior's name or file (a str or Path), got {prior!r:.60}", param="path")
+    path = prior_path(prior)
     if not path.is_file():
         raise AuralizeError(f"prior {path} not found; make it with 'auralize train-prior --data DIR' (DIR: a folder of "
                             "genre folders), or dream without it (--prior-weight 0)", param="prior")
@@ -413,6 +495,8 @@ _loaded: dict[tuple[str, int], object] = {}
 def load_prior(prior: str | Path | None = None):
     """Load a prior by name (:data:`PRIORS`: ``music``, the default, or ``genre``) or path, cached per file and
     modification time: a :class:`~auralize.dream.music_prior.MusicPrior` or a :class:`GenrePrior`."""
+    if prior is not None and not isinstance(prior, (str, os.PathLike)):
+        raise AuralizeError(f"path must be a prior's name or file (a str or Path), got {prior!r:.60}", param="path")
     path = prior_path(prior)
     if not path.is_file():
         return read_prior(path)  # raises, saying what is wrong
@@ -437,28 +521,30 @@ def nearest_genres(prior: GenrePrior, audio: np.ndarray, batch: int = 256) -> np
 
 def train_prior(data_dir: str | Path, out: str | Path | None = None, split_seed: int = 0, command: str = "",
                 names: Sequence[str] | None = None, kind: str = DEFAULT_PRIOR, rank: int = 32,
-                log: Callable[[str], None] = print) -> tuple[object, Path, Path]:
+                log: Callable[[str], None] = print, force: bool = False) -> tuple[object, Path, Path]:
     """Fit a prior of ``kind`` (:data:`PRIORS`) on the TRAIN part of ``data_dir``'s track split (``split_seed``;
     0 is the shipped checkpoints' and the panel's split), write it to ``out`` (default: the kind's shipped
     file) with a card beside it (``.md``); returns the prior, its path and the card's.
 
     ``names``: the statistics (default every registered one); ``rank``: the principal directions of the
     genre-blind ``music`` prior. The genre prior's card gives how often it alone puts a held-out clip
-    nearest its own genre; the music prior's, how it scores held-out clips of each genre and noise.
+    nearest its own genre; the music prior's, how it scores held-out clips of each genre and noise. The
+    shipped prior (or, without ``out``, any prior already there) is replaced only with ``force``; all of
+    that is checked before any work.
     """
     from ..data import load_clips
-    from ..io import atomic_write_text
+    from ..io import artefact_paths, atomic_write_text
 
     entry = PRIORS[kind]
     names = check_statistics(names)
-    out = Path(out) if out else default_prior_path(entry.name)
+    out, card_path = artefact_paths(out or default_prior_path(entry.name), force, default=out is None)
     clips = load_clips(data_dir, split_seed)
     log(clips.dataset.summary())
     log(clips.split.coverage)
     prior, card = entry.train(clips, {"split": clips.split.coverage, "split_seed": split_seed, "command": command},
                               names, rank, log)
     prior.save(out)
-    return prior, out, atomic_write_text(out.with_suffix(".md"), card(out))
+    return prior, out, atomic_write_text(card_path, card(out))
 
 
 def _train_genre(clips, meta: dict, names, rank: int, log):

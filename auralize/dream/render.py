@@ -25,6 +25,7 @@ from .. import threads
 from ..audiomodel import frames_by_bins, input_bounds, label
 from ..errors import AuralizeError
 from ..settings import MAX_SECONDS, DreamSettings
+from . import budget
 from .objectives import Context, Objective
 from .transforms import Compose, by_domain, margin as margin_of
 
@@ -158,7 +159,8 @@ def render(model, objectives: Objective | Sequence[Objective], settings: DreamSe
         One per dream.
     settings : DreamSettings
         How to dream (:class:`~auralize.settings.DreamSettings`): parameterisation, length, steps and
-        learning rate, start (``init``), penalties, transforms and ``copies`` per step (Lucid's
+        learning rate, start (``init``: noise, silence, or a path or samples of a song), penalties,
+        transforms (objects or registry names, ``"shift"``) and ``copies`` per step (Lucid's
         transformation robustness averages over several random transforms), ``max_change`` (every
         optimised value stays within this distance of its start: with a song as ``init``, genre
         transfer that stays near it) and ``seed`` (same seed, same result).
@@ -170,6 +172,13 @@ def render(model, objectives: Objective | Sequence[Objective], settings: DreamSe
     DreamResult
         The optimised inputs, the objective per step and the parameterisations (:func:`to_audio`).
 
+    Raises
+    ------
+    AuralizeError
+        For objectives that are not :class:`Objective` s, settings out of range, a model the
+        parameterisation cannot dream with, a step that would not fit in memory, or an objective that is
+        not finite at the start.
+
     Examples
     --------
     >>> import auralize
@@ -179,9 +188,11 @@ def render(model, objectives: Objective | Sequence[Objective], settings: DreamSe
     >>> auralize.to_audio(dream).shape
     (1, 20000)
     """
-    objectives = [objectives] if isinstance(objectives, Objective) else list(objectives)
-    if not objectives:
-        raise AuralizeError("objectives must hold at least one objective", param="objectives")
+    objectives = [objectives] if isinstance(objectives, Objective) else objectives
+    if not isinstance(objectives, (list, tuple)) or not objectives or not all(isinstance(o, Objective)
+                                                                               for o in objectives):
+        raise AuralizeError(f"objectives must be an Objective or a list of them (auralize.class_logprob(...), "
+                            f"auralize.neuron(...)), got {objectives!r:.60}", param="objectives")
     if not isinstance(settings, DreamSettings):
         raise AuralizeError(f"settings must be a DreamSettings, got {type(settings).__name__}", param="settings")
     settings.check()
@@ -191,6 +202,8 @@ def render(model, objectives: Objective | Sequence[Objective], settings: DreamSe
         model.eval()
         for p in model.parameters():
             p.requires_grad_(False)
+    budget.check(model, settings.param_class.has_audio, plan.count, settings.copies, settings.seconds,
+                 plan.margin)  # before any work
     curve = np.zeros((settings.steps, len(objectives)))
     start = settings.start()
     bar = _bar(settings.steps * len(objectives)) if progress else None
@@ -212,9 +225,9 @@ def render(model, objectives: Objective | Sequence[Objective], settings: DreamSe
 
 
 def _bar(total: int):
-    from tqdm import tqdm
+    from ..progress import bar  # a bar that suits a notebook too
 
-    return tqdm(total=total, desc="dreaming", unit="step", leave=False)
+    return bar(total=total, desc="dreaming", unit="step", leave=False)
 
 
 def _ascend(model, objective: Objective, plan: _Plan, settings: DreamSettings, start, curve: np.ndarray, bar):
@@ -232,6 +245,9 @@ def _ascend(model, objective: Objective, plan: _Plan, settings: DreamSettings, s
         logits, states = model.forward_with_states(windows)
         ctx = Context(logits, states, par, lo, hi)
         score = objective(ctx)
+        if step == 0 and not torch.isfinite(score):  # NaN now is NaN at the end: say so before the ascent
+            raise AuralizeError(f"the objective {objective.description} is not finite ({float(score)}) at the "
+                                "start of the ascent; is the prior or the checkpoint damaged?")
         loss = (plan.penalty(ctx) - score) if plan.penalty is not None else -score
         loss.backward()
         opt.step()
@@ -258,6 +274,9 @@ def to_audio(result: DreamResult, n_iter: int = 100, seed: int = 0) -> np.ndarra
     A waveform dream is its samples; a spectrogram dream goes through the inverse input scaling
     to a PSD and through Griffin-Lim (each dream on its own, so it never depends on the others).
     """
+    if not isinstance(result, DreamResult):
+        raise AuralizeError(f"result must be what render returns (a DreamResult), got {type(result).__name__}",
+                            param="result")
     samples = int(round(result.settings["seconds"] * F.SAMPLE_RATE))
     with threads.limited():  # small FFTs: more threads only wait for each other (and for a busy core)
         return np.concatenate([par.to_audio(n_iter, seed)[:, :samples] for par in result.params]).astype(np.float32)

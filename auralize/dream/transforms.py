@@ -46,7 +46,14 @@ def from_names(names: str | Sequence[str]) -> list:
     for item in names:
         name, _, value = item.partition(":")
         cls = TRANSFORMS[name]
-        made.append(cls(_setting(cls, value)) if value else cls())
+        args = (_setting(cls, value),) if value else ()
+        try:
+            made.append(cls(*args))
+        except AuralizeError as exc:  # the class names its own setting ("width"), which is no CLI flag
+            why = str(exc)
+            why = why[len(exc.param) + 1:] if exc.param and why.startswith(exc.param + " ") else why
+            raise AuralizeError(f"transforms item {item!r}: {name}'s {fields(cls)[0].name} {why}",
+                                param="transforms") from None
     return made
 
 
@@ -58,8 +65,8 @@ def _setting(cls: type, value: str) -> float | int:
         return int(value) if isinstance(first.default, int) else number
     except ValueError:
         kind = "an integer" if isinstance(first.default, int) else "a number"
-        raise AuralizeError(f"transforms: {cls.name}'s {first.name} must be {kind}, got {value!r}",
-                            param="transforms") from None
+        raise AuralizeError(f"transforms item '{cls.name}:{value}': {cls.name}'s {first.name} must be {kind}, got "
+                            f"{value!r}", param="transforms") from None
 
 
 class Compose:

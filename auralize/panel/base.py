@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Callable, ClassVar
 import numpy as np
 
 from .. import features as F
+from ..errors import AuralizeError
 
 if TYPE_CHECKING:
     from ..data import ClipSet
@@ -62,3 +63,32 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
+
+
+def probe_clip() -> np.ndarray:
+    """One fixed 5-s clip (a tone over noise) a loaded judge must answer sensibly."""
+    rng = np.random.default_rng(0)
+    t = np.arange(F.CLIP_SAMPLES) / F.SAMPLE_RATE
+    return (0.1 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32)[None]
+
+
+def check_judge(judge: Judge, path: str | Path) -> Judge:
+    """``judge`` if it can vote: distinct genre names, one per output, and finite probabilities on
+    :func:`probe_clip`; else a one-line error saying the file is damaged (edited weights of NaN or
+    1e30, or a genre list that does not fit, would otherwise be counted as a verdict)."""
+    def damaged(why: str) -> AuralizeError:
+        return AuralizeError(f"{path} is a damaged panel judge: {why}; retrain it with 'auralize train-judge "
+                             f"{judge.name or 'NAME'} --data DIR' or restore the shipped file")
+
+    genres = judge.genres
+    if len(genres) < 2 or not all(isinstance(g, str) and g for g in genres) or len(set(genres)) != len(genres):
+        raise damaged(f"its genre names ({', '.join(map(str, genres))}) are not two or more distinct names")
+    try:
+        probs = np.asarray(judge.probabilities(probe_clip()), np.float64)
+    except (ValueError, RuntimeError, IndexError) as exc:  # shapes that do not fit: numpy or torch says so
+        raise damaged(f"it cannot run ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+    if probs.shape != (1, len(genres)):
+        raise damaged(f"it gives {probs.shape[-1] if probs.ndim else 0} outputs for its {len(genres)} genres")
+    if not np.isfinite(probs).all() or abs(probs.sum() - 1) > 1e-3:
+        raise damaged("it gives probabilities that are not finite (weights of NaN or infinity, or far too large)")
+    return judge

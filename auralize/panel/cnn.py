@@ -18,6 +18,8 @@ class GenreCNN(LogMelNet):
     """Four conv blocks (3x3, batch norm, ReLU, 2x2 max-pool), global mean+max pooling, a 64-unit
     embedding, and the genre layer."""
 
+    LIMITS = {**LogMelNet.LIMITS, "width": (1, 64)}
+
     def __init__(self, n_classes: int, width: int = 8, embedding: int = 64, dropout: float = 0.3) -> None:
         super().__init__()
         self.config = {"n_classes": n_classes, "width": width, "embedding": embedding, "dropout": dropout}

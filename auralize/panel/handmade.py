@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from .. import features as F
+from ..arrays import read_npz
 from ..errors import AuralizeError
 from ..io import atomic_save_npz
 from .base import Judge, as_clips, softmax
@@ -20,6 +21,8 @@ from .base import Judge, as_clips, softmax
 N_FFT, HOP = 512, 128  # 128 ms windows, 32 ms hop at 4 kHz
 N_MFCC = 20
 FORMAT = "auralize-panel-features-1"
+#: No fitted weight comes near this (an absent genre's intercept is -1e9); 1e30 is an edit.
+MAX_WEIGHT = 1e12
 
 
 def clip_features(clip: np.ndarray, sr: int = F.SAMPLE_RATE) -> np.ndarray:
@@ -88,15 +91,37 @@ class FeatureJudge(Judge):
 
     @classmethod
     def load(cls, path: str | Path) -> "FeatureJudge":
+        remake = "make one with 'auralize train-judge features --data DIR'"
+        z = read_npz(path, "a features judge", remake)
+
+        def damaged(why: str) -> AuralizeError:
+            return AuralizeError(f"{path} is not a features judge auralize can read ({why}); {remake}")
+
+        if "format" not in z or z["format"].shape != () or str(z["format"]) != FORMAT:
+            raise damaged(f"its format is not {FORMAT}")
+        arrays = {k: z.get(k) for k in ("mean", "scale", "coef", "intercept", "genres", "meta")}
+        missing = [k for k, v in arrays.items() if v is None]
+        if missing:
+            raise damaged(f"it has no {missing[0]}")
+        if any(arrays[k].dtype.kind not in "iuf" or not np.isfinite(arrays[k]).all()
+               or np.abs(arrays[k]).max(initial=0) > MAX_WEIGHT for k in ("mean", "scale", "coef", "intercept")):
+            raise damaged(f"its weights hold NaN, infinity, values beyond {MAX_WEIGHT:g} or no numbers")
+        genres = arrays["genres"]
+        n = arrays["mean"].size  # that it is what clip_features gives, check_judge's probe finds out
+        if (genres.ndim != 1 or arrays["mean"].shape != (n,) or arrays["scale"].shape != (n,)
+                or arrays["coef"].shape != (len(genres), n) or arrays["intercept"].shape != (len(genres),)):
+            raise damaged(f"its arrays do not fit {len(genres) if genres.ndim == 1 else 0} genres of {n} features "
+                          f"(coef {arrays['coef'].shape})")
+        if not (arrays["scale"] > 0).all():
+            raise damaged("its feature scales are not positive")
         try:
-            with np.load(path, allow_pickle=False) as z:
-                if str(z["format"]) != FORMAT:
-                    raise KeyError("format")
-                return cls(tuple(str(g) for g in z["genres"]), z["mean"], z["scale"], z["coef"], z["intercept"],
-                           json.loads(str(z["meta"])))
-        except (OSError, ValueError, KeyError, RecursionError) as exc:
-            raise AuralizeError(f"{path} is not a features judge auralize can read ({type(exc).__name__}); "
-                                "make one with 'auralize train-judge features'") from exc
+            meta = json.loads(str(arrays["meta"]))
+        except (ValueError, RecursionError):
+            meta = None
+        if not isinstance(meta, dict):
+            raise damaged("its meta is not a JSON object")
+        return cls(tuple(str(g) for g in genres), *(np.asarray(arrays[k], np.float64)
+                                                     for k in ("mean", "scale", "coef", "intercept")), meta)
 
     @classmethod
     def fit(cls, clips, seed: int = 0, log: Callable[[str], None] = print) -> "FeatureJudge":

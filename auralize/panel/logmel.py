@@ -18,7 +18,7 @@ from torch import nn
 
 from .. import features as F
 from ..errors import AuralizeError
-from ..io import atomic_write
+from ..io import atomic_torch_save
 from .base import Judge, as_clips
 
 N_FFT, HOP, N_MELS = 512, 128, 64
@@ -47,12 +47,26 @@ class LogMelNet(nn.Module):
 
     config: dict
     out: nn.Module
+    #: Bounds of the sizes a saved config may give (checked before anything is built: an edited
+    #: width of 2048 would allocate 4 GB); ``dropout`` and flags are checked on their own.
+    LIMITS: ClassVar[dict[str, tuple[int, int]]] = {"n_classes": (2, 1000), "embedding": (1, 1024)}
 
     def embed(self, logmel: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
     def forward(self, logmel: torch.Tensor) -> torch.Tensor:
         return self.out(self.embed(logmel))
+
+
+def _check_config(net_class: type, config: dict) -> None:
+    """A saved network config whose sizes are all within ``net_class.LIMITS`` (ValueError otherwise)."""
+    for key, (lo, hi) in net_class.LIMITS.items():
+        value = config.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            raise ValueError(f"its config's {key} is {value!r:.20}, not a whole number from {lo} to {hi}")
+    dropout = config.get("dropout", 0.0)
+    if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"its config's dropout is {dropout!r:.20}")
 
 
 class LogMelJudge(Judge):
@@ -90,7 +104,7 @@ class LogMelJudge(Judge):
         payload = {"format": self.file_format, "config": json.dumps(self.net.config), "genres": list(self.genres),
                    "state_dict": {k: v.detach().clone() for k, v in self.net.state_dict().items()},
                    "meta": json.dumps(self.meta)}
-        return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+        return atomic_torch_save(path, payload)
 
     @classmethod
     def load(cls, path: str | Path) -> "LogMelJudge":
@@ -98,12 +112,24 @@ class LogMelJudge(Judge):
             payload = torch.load(path, map_location="cpu", weights_only=True)
             if not isinstance(payload, dict) or payload.get("format") != cls.file_format:
                 raise ValueError("format")
-            net = cls.net_class(**json.loads(payload["config"]))
-            net.load_state_dict(payload["state_dict"])
+            config, meta, genres = json.loads(payload["config"]), json.loads(payload["meta"]), payload["genres"]
+            if not isinstance(config, dict) or not isinstance(meta, dict) or not isinstance(genres, (list, tuple)):
+                raise ValueError("its config, meta or genres is not what a judge file holds")
+            _check_config(cls.net_class, config)
+            if config["n_classes"] != len(genres):
+                raise ValueError(f"{len(genres)} genres for {config['n_classes']} outputs")
+            state = payload["state_dict"]
+            if not all(torch.is_tensor(v) and (not v.is_floating_point() or (torch.isfinite(v).all()
+                                                                              and v.abs().max() <= 1e12))
+                       for v in state.values() if v.numel()):
+                raise ValueError("a weight holds NaN, infinity or a value beyond 1e12")
+            net = cls.net_class(**config)
+            net.load_state_dict(state)
         except Exception as exc:  # torch raises many types for foreign files
-            raise AuralizeError(f"{path} is not a {cls.kind} judge auralize can read ({type(exc).__name__}); "
-                                f"make one with 'auralize train-judge {cls.kind}'") from exc
-        return cls(tuple(payload["genres"]), net, json.loads(payload["meta"]))
+            why = str(exc).splitlines()[0] if str(exc) else ""
+            raise AuralizeError(f"{path} is not a {cls.kind} judge auralize can read ({type(exc).__name__}"
+                                f"{': ' + why if why else ''}); make one with 'auralize train-judge {cls.kind}'") from exc
+        return cls(tuple(genres), net, meta)
 
     @classmethod
     def fit_net(cls, net: LogMelNet, clips, seed: int = 0, log: Callable[[str], None] = print, epochs: int = 40,

@@ -27,6 +27,8 @@ class MelLSTM(LogMelNet):
     """Per-band normalisation, mean-pooling of frame pairs, an LSTM, mean+max pooling of its
     states over time, a 64-unit embedding, and the genre layer."""
 
+    LIMITS = {**LogMelNet.LIMITS, "hidden": (1, 1024), "layers": (1, 8)}
+
     def __init__(self, n_classes: int, hidden: int = HIDDEN, layers: int = LAYERS, embedding: int = 64,
                  dropout: float = 0.3, centre_bands: bool = CENTRE_BANDS) -> None:
         super().__init__()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import AuralizeError
 from ..registry import Registry
-from .base import Judge
+from .base import Judge, check_judge
 from .cnn import CNNJudge
 from .handmade import FeatureJudge
 from .melrnn import MelLSTMJudge
@@ -76,7 +76,7 @@ def load_judge(name: str, folder: str | Path | None = None) -> Judge:
     Raises
     ------
     AuralizeError
-        If the name is unknown or its file is missing (the message says how to make it).
+        If the name is unknown, its file is missing (the message says how to make it) or damaged.
     """
     path = judge_path(name, folder)
     if not path.is_file():
@@ -86,5 +86,5 @@ def load_judge(name: str, folder: str | Path | None = None) -> Judge:
     if key not in _loaded:
         judge = check_name(name).load(path)
         judge.name = name
-        _loaded[key] = judge
+        _loaded[key] = check_judge(judge, path)  # as load_model checks a dreaming model
     return _loaded[key]

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Callable
 
 
+from .. import checks
 from ..data import part_genre_counts
+from ..errors import AuralizeError
 from ..evaluation import track_votes
-from ..io import atomic_write_text
+from ..io import artefact_paths, atomic_write_text
 from .base import Judge
 from ..data import SHIPPED_SPLIT_SEED, ClipSet, load_clips
 from .registry import DEFAULT_SEEDS, OUTSIDE_PANEL, PANEL, check_name, judge_path
@@ -57,18 +59,21 @@ class TrainedJudge:
 
 def train_judge(name: str, data_dir: str | Path, out: str | Path | None = None, seed: int | None = None,
                 split_seed: int = SHIPPED_SPLIT_SEED, command: str = "",
-                log: Callable[[str], None] = print) -> TrainedJudge:
+                log: Callable[[str], None] = print, force: bool = False) -> TrainedJudge:
     """Train judge ``name`` on the track split (``split_seed``), write it to ``out`` (default the
     panel folder) with a model card beside it (``.md``), and score it on the valid and test parts.
 
     ``seed`` defaults to the judge's own (1 for the recurrent judges ``lstm-seed1`` and ``lstm-mel``, else 0).
+    A shipped judge (or, without ``out``, any judge already there) is replaced only with ``force``;
+    that, and that the data has two genres and a validation part, is checked before training.
     """
     cls = check_name(name)
-    seed = DEFAULT_SEEDS.get(name, 0) if seed is None else seed
-    out = Path(out) if out else judge_path(name)
+    seed = DEFAULT_SEEDS.get(name, 0) if seed is None else checks.count("seed", seed, 0, 2**32 - 1)
+    out, card = artefact_paths(out or judge_path(name), force, default=out is None)
     clips = load_clips(data_dir, split_seed)
     log(clips.dataset.summary())
     log(clips.split.coverage)
+    _check_parts(clips)
     judge = cls.fit(clips, seed=seed, log=log)
     judge.name = name
     judge.meta.update({"judge": name, "seed": seed, "split": clips.split.coverage, "command": command})
@@ -76,8 +81,19 @@ def train_judge(name: str, data_dir: str | Path, out: str | Path | None = None, 
     judge.meta["scores"] = {s.part: {"clip_accuracy": s.clip_accuracy, "track_accuracy": s.track_accuracy}
                             for s in scores}
     judge.save(out)
-    card = atomic_write_text(out.with_suffix(".md"), model_card(name, judge, clips, scores, command, out))
+    atomic_write_text(card, model_card(name, judge, clips, scores, command, out))
     return TrainedJudge(judge, out, card, scores)
+
+
+def _check_parts(clips: ClipSet) -> None:
+    """Refuse data a judge cannot learn from: one genre, or no validation part to choose its settings on."""
+    trained = sorted({clips.genres[i] for i in clips.label[clips.split["train"]]})
+    if len(trained) < 2:
+        raise AuralizeError(f"a judge tells genres apart, but the training part holds only {', '.join(trained) or 'none'};"
+                            " give data of at least two genres", param="data_dir")
+    if len(clips.split["valid"]) == 0 or len(clips.split["test"]) == 0:
+        raise AuralizeError("the track split has no validation or test part (a genre needs at least 3 tracks for one "
+                            "to be held out); give more tracks per genre", param="data_dir")
 
 
 def panel_section(name: str) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from .. import features as F
+from ..audio import READ_SECONDS, as_audio
 from ..errors import AuralizeError
 from ..evaluation import vote
 from .registry import JUDGES, PANEL, check_name, load_judge
@@ -89,50 +90,71 @@ def judge_names(judges: str | Sequence[str] | None) -> list[str]:
         raise AuralizeError("judges must name at least one judge; choose from " + ", ".join(JUDGES), param="judges")
     for n in names:
         check_name(n)
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice:
+        raise AuralizeError(f"judges names {twice!r} twice; each judge votes once", param="judges")
     return names
 
 
-def read_audio(item: AudioLike, name: str = "audio") -> tuple[str, np.ndarray]:
-    """(name, mono 4 kHz audio) of a path or an array (taken to be 4 kHz already)."""
-    if isinstance(item, (str, Path)):
-        return str(item), F.load_audio(item)
-    return name, np.asarray(item, dtype=np.float32)
+def _items(audio_or_paths) -> list:
+    """The pieces of audio ``judge`` was given: one path or 1-d array, or a list (rows of a 2-d array)."""
+    if isinstance(audio_or_paths, (str, Path)) or getattr(audio_or_paths, "ndim", 2) == 1:
+        return [audio_or_paths]
+    if isinstance(audio_or_paths, (list, tuple)) and audio_or_paths and all(
+            isinstance(v, (int, float, np.number)) for v in audio_or_paths):
+        raise AuralizeError("audio_or_paths is a list of numbers; give the samples as a numpy array (or a list of "
+                            "paths or arrays)", param="audio_or_paths")
+    try:
+        return list(audio_or_paths)
+    except TypeError:
+        raise AuralizeError(f"audio_or_paths must be a path, an array of samples or a list of them, got "
+                            f"{type(audio_or_paths).__name__}", param="audio_or_paths") from None
 
 
 def judge(audio_or_paths: AudioLike | Sequence[AudioLike], judges: str | Sequence[str] | None = None,
-          genre: str | None = None, folder: str | Path | None = None) -> list[PanelVerdict]:
+          genre: str | None = None, folder: str | Path | None = None, sr: int | None = None,
+          on_error: Callable[[str, AuralizeError], None] | None = None,
+          max_seconds: float | None = READ_SECONDS) -> list[PanelVerdict]:
     """What the held-out listening panel hears in audio.
 
     Parameters
     ----------
-    audio_or_paths : an audio file, a mono 4 kHz array, or a list of them
+    audio_or_paths : an audio file, samples (numpy or torch, see :func:`auralize.audio.as_audio`), or a
+        list of them (a 2-d array: one piece per row)
     judges : judge names (a list or ``"a,b"``) from :data:`JUDGES`; default the panel, :data:`PANEL`
     genre : the target genre; each verdict then gives p(genre) per judge and whether the
         majority verdict is it
     folder : where the judges' files are (default ``trained/panel`` or ``$AURALIZE_PANEL``)
+    sr : the sample rate of arrays (default 4000 Hz)
+    on_error : called with the name of each piece that cannot be judged and the error, which is then
+        skipped (default: the error is raised)
+    max_seconds : judge only the first this many seconds of each piece (a warning says so; ``None``: all)
 
     Returns
     -------
     list of PanelVerdict
-        One per input, in order.
+        One per input, in order (without those skipped).
 
     Raises
     ------
     AuralizeError
         For audio that cannot be read, is shorter than one clip, silent or not finite; an
-        unknown judge or genre; a judge file that is missing.
+        unknown judge or genre; a judge file that is missing or damaged.
     """
     names = judge_names(judges)
     loaded = [load_judge(n, folder) for n in names]
     if genre is not None and not any(genre in j.genres for j in loaded):
         raise AuralizeError(f"unknown genre {genre!r}; the judges know: {', '.join(loaded[0].genres)}", param="genre")
-    single = isinstance(audio_or_paths, (str, Path)) or (isinstance(audio_or_paths, np.ndarray)
-                                                         and audio_or_paths.ndim == 1)
-    items = [audio_or_paths] if single else list(audio_or_paths)
     out = []
-    for number, item in enumerate(items):
-        name, audio = read_audio(item, f"audio {number}")
-        clips = F.split_clips(F.require_audible(audio, name), name)
+    for number, item in enumerate(_items(audio_or_paths)):
+        name = str(item) if isinstance(item, (str, Path)) else f"audio {number}"
+        try:
+            clips = F.split_clips(as_audio(item, sr, name=name, max_seconds=max_seconds), name)
+        except AuralizeError as exc:
+            if on_error is None:
+                raise
+            on_error(name, exc)
+            continue
         out.append(panel_verdict(name, clips, loaded, genre))
     return out
 
@@ -140,6 +162,9 @@ def judge(audio_or_paths: AudioLike | Sequence[AudioLike], judges: str | Sequenc
 def judge_verdict(judge, clips: np.ndarray, genre: str | None = None) -> JudgeVerdict:
     """One loaded judge's verdict on clips ``(n_clips, 20000)``."""
     probs = judge.probabilities(clips)
+    if not np.isfinite(probs).all():  # a NaN must not count as a vote
+        raise AuralizeError(f"panel judge {judge.name!r} gives non-finite probabilities; is its file damaged? "
+                            f"(retrain it with 'auralize train-judge {judge.name} --data DIR')")
     mean = probs.mean(0)
     p_target = float(mean[judge.genres.index(genre)]) if genre in judge.genres else (0.0 if genre else None)
     return JudgeVerdict(judge.name, judge.genres[vote(probs)], {g: float(p) for g, p in zip(judge.genres, mean)},
