@@ -69,8 +69,8 @@ def _prior_names() -> list[str]:
               help="Comma-separated statistics to fit (default: all of auralize.dream.prior.STATISTICS).")
 @click.option("--kind", type=LazyChoice(_prior_names), default="music", show_default=True,
               help="music: genre-blind, learned without labels (the dreams' default); genre: each genre's texture.")
-@click.option("--rank", type=click.IntRange(1, 512), default=32, show_default=True,
-              help="Principal directions of the music prior.")
+@click.option("--rank", type=click.IntRange(1, 512), default=None,
+              help="Principal directions of the music prior (default 32, fewer with fewer clips).")
 @FORCE
 @NO_RANDOMNESS_SEED
 @QUIET

@@ -164,16 +164,21 @@ class MusicPrior:
                                 param="prior")
 
 
-def fit_music_prior(audio: np.ndarray, rank: int = 32, names: Sequence[str] | None = None, meta: dict | None = None,
-                    batch: int = 256) -> MusicPrior:
+#: The principal directions a music prior keeps unless told otherwise (fewer when there are few clips).
+RANK = 32
+
+
+def fit_music_prior(audio: np.ndarray, rank: int | None = None, names: Sequence[str] | None = None,
+                    meta: dict | None = None, batch: int = 256) -> MusicPrior:
     """A :class:`MusicPrior` from real clips ``audio`` ``(n, 20000)`` of any genres; no labels are taken.
 
-    ``rank``: the principal directions kept; ``names``: the statistics (default every registered one).
+    ``rank``: the principal directions kept (default :data:`RANK`, or ``n - 2`` for fewer clips); ``names``:
+    the statistics (default every registered one).
     """
     audio = np.asarray(audio, np.float32)
     if audio.ndim != 2 or len(audio) < 3:
         raise AuralizeError("fit_music_prior needs at least three clips (n, samples)", param="audio")
-    rank = checks.count("rank", rank, 1, len(audio) - 2)
+    rank = min(RANK, len(audio) - 2) if rank is None else checks.count("rank", rank, 1, len(audio) - 2)
     names = check_statistics(names)
     with torch.no_grad():
         parts = [statistics(at_level(torch.from_numpy(audio[i:i + batch])), names) for i in range(0, len(audio), batch)]
@@ -197,7 +202,7 @@ def train_music(clips, meta: dict, names, rank: int, log) -> tuple[MusicPrior, o
     of each genre (labels read only for this report) and white noise."""
     x, _ = clips.part("train")
     prior = fit_music_prior(x, rank, names, meta)
-    log(f"music prior: rank {rank}, {prior.meta['explained_variance']:.3f} of the statistics' variance")
+    log(f"music prior: rank {prior.meta['rank']}, {prior.meta['explained_variance']:.3f} of the statistics' variance")
     held = np.concatenate([clips.split["valid"], clips.split["test"]])
     with torch.no_grad():
         energy = torch.cat([prior.distance(torch.from_numpy(clips.audio[held[i:i + 256]]))

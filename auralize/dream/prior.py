@@ -520,7 +520,7 @@ def nearest_genres(prior: GenrePrior, audio: np.ndarray, batch: int = 256) -> np
 
 
 def train_prior(data_dir: str | Path, out: str | Path | None = None, split_seed: int = 0, command: str = "",
-                names: Sequence[str] | None = None, kind: str = DEFAULT_PRIOR, rank: int = 32,
+                names: Sequence[str] | None = None, kind: str = DEFAULT_PRIOR, rank: int | None = None,
                 log: Callable[[str], None] = print, force: bool = False) -> tuple[object, Path, Path]:
     """Fit a prior of ``kind`` (:data:`PRIORS`) on the TRAIN part of ``data_dir``'s track split (``split_seed``;
     0 is the shipped checkpoints' and the panel's split), write it to ``out`` (default: the kind's shipped
