@@ -19,6 +19,12 @@ __version__ = "0.1.0"
 #: Where the shipped checkpoints live (the repository's trained/ folder).
 TRAINED_DIR = Path(__file__).resolve().parent.parent / "trained"
 
+#: The shipped model that dreams by default (``auralize --genre G``): a robust CNN on the prior's log-mel, whose
+#: genre the held-out panel hears under the genre-blind music prior (docs/results/dream-study.md). The paper's
+#: LSTM (``trained/lstm.pt``) stays the default for ``predict`` and ``explain``, and dreams with
+#: ``--checkpoint trained/lstm.pt``.
+DREAMING_MODEL = "cnn-mel"
+
 #: The public API: module (relative to this package) -> names it provides. A new public name is
 #: one entry here.
 _PUBLIC = {
@@ -39,7 +45,8 @@ _PUBLIC = {
     "dream": ["Compose", "Context", "Dither", "DreamResult", "FineParam", "FreqMask", "FreqShift",
               "Gain", "InputNoise", "Jitter", "Noise", "OBJECTIVE_KINDS", "Objective", "PARAMS", "Param", "STATISTICS",
               "Shift", "SpectrogramParam", "TRANSFORMS", "TimeMask", "WaveformParam", "class_logit", "class_logprob",
-              "genre_objective", "l2", "make_audible", "GenrePrior", "fit_prior", "load_prior", "prior_match",
+              "genre_objective", "l2", "make_audible", "GenrePrior", "MusicPrior", "fit_prior", "fit_music_prior",
+              "load_prior", "prior_match",
               "train_prior", "neuron", "out_of_range", "register_objective", "register_param", "register_statistic",
               "register_transform", "regulariser", "render", "round_trip", "to_audio", "tv_freq", "tv_time"],
     "invert": ["griffin_lim", "psd_to_audio"],
@@ -64,9 +71,9 @@ def __dir__() -> list[str]:
 
 
 def default_checkpoint(kind: str = "lstm") -> Path:
-    """Path of a shipped checkpoint (``lstm``, ``rnn`` or ``attention``).
+    """Path of a shipped checkpoint (``lstm``, ``rnn``, ``attention`` or :data:`DREAMING_MODEL`).
 
-    ``$AURALIZE_CHECKPOINT`` overrides the default LSTM.
+    ``$AURALIZE_CHECKPOINT`` overrides the defaults (the LSTM and the dreaming model).
 
     Raises
     ------
@@ -77,7 +84,7 @@ def default_checkpoint(kind: str = "lstm") -> Path:
 
     from .errors import AuralizeError
 
-    if kind == "lstm" and os.environ.get("AURALIZE_CHECKPOINT"):
+    if kind in ("lstm", DREAMING_MODEL) and os.environ.get("AURALIZE_CHECKPOINT"):
         return Path(os.environ["AURALIZE_CHECKPOINT"])
     path = TRAINED_DIR / f"{kind}.pt"
     if not path.is_file():
@@ -86,4 +93,4 @@ def default_checkpoint(kind: str = "lstm") -> Path:
     return path
 
 
-__all__ = sorted(["TRAINED_DIR", "default_checkpoint", *_WHERE])
+__all__ = sorted(["DREAMING_MODEL", "TRAINED_DIR", "default_checkpoint", *_WHERE])

@@ -10,6 +10,9 @@ import numbers
 
 from .errors import AuralizeError
 
+#: The longest audio auralize synthesises (dreams, inversions), in seconds: every limit on length reads it.
+MAX_SECONDS = 600.0
+
 
 def number(name: str, value: float, *, lo: float | None = None, hi: float | None = None,
            lo_open: bool = False, hi_open: bool = False, integer: bool = False) -> float:

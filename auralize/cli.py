@@ -6,7 +6,8 @@ from pathlib import Path
 import click
 
 from .cli_options import CHECKPOINT_HELP, QUIET, SEED, AuralizeGroup, Finite, LazyChoice, echo_warnings, rule_names
-from .settings import MAX_COPIES, MAX_SECONDS
+from .checks import MAX_SECONDS
+from .settings import MAX_COPIES, Target
 
 
 def _param_names() -> list[str]:
@@ -24,12 +25,14 @@ def _objective_names() -> list[str]:
 @click.group(cls=AuralizeGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--genre", default=None, help="Genre to make audible (or 'all'): 'auralize --genre jazz'.")
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
-              help=f"The model to dream with: {CHECKPOINT_HELP}.")
+              help="The model to dream with (default the shipped trained/cnn-mel.pt; the paper's LSTM: "
+                   f"trained/lstm.pt): {CHECKPOINT_HELP}.")
 @click.option("-o", "--out", type=click.Path(), default=None,  # a str: "run3/" keeps its slash (a folder)
               help="WAV path for one genre (default quintessential-<genre>.wav; an existing folder, or one ending "
                    "in /: written into it); folder for --genre all (default quintessential/).")
-@click.option("--objective", type=LazyChoice(_objective_names), default="neuron", show_default=True,
-              help="neuron: the genre's most commonly active neuron (the paper's); class: its log-probability.")
+@click.option("--objective", type=LazyChoice(_objective_names), default=Target.objective, show_default=True,
+              help="class: the genre's log-probability; neuron: the genre's most commonly active neuron (the "
+                   "paper's future work).")
 @click.option("--param", type=LazyChoice(_param_names), default="fine", show_default=True,
               help="Optimise the 22x513 input (then Griffin-Lim), the samples through the front end, or a fine "
                    "512/128 STFT magnitude (Griffin-Lim in the loop).")
@@ -50,8 +53,8 @@ def _objective_names() -> list[str]:
 @click.option("--class-weight", type=Finite(lo=-1e3, hi=1e3), default=1.0, show_default=True,
               help="Neuron objective: weight of the genre's log-probability added to it (0: pure neuron).")
 @click.option("--prior-weight", type=Finite(lo=0, hi=1e3), default=None,
-              help="Pull of the dream's audio towards statistics of real clips of the genre (the genre prior; "
-                   "default 0.5 for fine and waveform dreams, 0 for spectrogram ones; 0: off).")
+              help="Pull of the dream's audio towards the prior's real music (default: the prior's own, 0.1 for "
+                   "music and 0.5 for genre, in fine and waveform dreams; 0 in spectrogram ones; 0: off).")
 @click.option("--caricature", type=Finite(lo=0, hi=10), default=1.0, show_default=True,
               help="How far the prior's target moves the genre's statistics away from the other genres' "
                    "(0: the genre's plain mean).")
@@ -70,7 +73,8 @@ def _objective_names() -> list[str]:
               help="Total variation along frequency.")
 @click.option("--no-clamp", is_flag=True, help="Do not keep the input within the range of real inputs.")
 @click.option("--jitter", type=click.IntRange(0, 22), default=1, show_default=True,
-              help="Random time shift of the windows, in frames (at most 22, one clip).")
+              help="Random time shift of the windows, in frames (at most 22, one clip); with audio (fine, waveform) "
+                   "also a sub-frame shift of the samples (0: neither).")
 @click.option("--noise", type=Finite(lo=0, hi=10), default=0.1, show_default=True,
               help="Random input noise (spectrogram) or gain jitter and dither (waveform) each step.")
 @click.option("--transforms", default="", help="Extra robustness transforms each step, comma-separated: "
@@ -93,8 +97,9 @@ def _objective_names() -> list[str]:
 def cli(ctx: click.Context, genre, checkpoint, out, data_dir, threads, seed, quiet, **options) -> None:
     """auralize: train recurrent genre classifiers and make what they learned audible.
 
-    Without a command, 'auralize --genre jazz' dreams the quintessential jazz of the shipped LSTM
-    and writes quintessential-jazz.wav (plus -22050.wav, .png, .json and .npy beside it).
+    Without a command, 'auralize --genre jazz' dreams the quintessential jazz of the shipped dreaming
+    model (trained/cnn-mel.pt; the paper's LSTM with --checkpoint trained/lstm.pt) and writes
+    quintessential-jazz.wav (plus -22050.wav, .png, .json and .npy beside it).
     """
     from . import threads as thread_policy
 
@@ -114,7 +119,7 @@ def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
 
     from .dream import make_audible
     from .results import panel_line
-    from .settings import DreamSettings, Target
+    from .settings import DreamSettings
 
     started = time.time()
     target = Target(o["objective"], o["layer"], o["unit"], o["rule"], o["class_weight"], o["prior_weight"],

@@ -18,7 +18,7 @@ from . import features as F
 from . import threads
 from .arrays import read_npy
 from .errors import AuralizeError
-from .settings import MAX_SECONDS  # the longest audio auralize synthesises (dreams, inversions)
+from .checks import MAX_SECONDS
 
 #: The fine grid: a 512/128 Hann STFT (128-ms windows, 32-ms hop at 4 kHz), four times finer in time than
 #: the paper's; real clips through it and Griffin-Lim keep their genre (issue 8). Fine dreams are shaped on

@@ -10,7 +10,7 @@ on clips of audio, and an :class:`~auralize.audiomodel.AudioModel` like any othe
 
 The front end (:class:`MelFrontEnd`): audio scaled to the listening level (RMS 0.05, so the model is
 blind to level and reads a dream as its WAV is written), the genre prior's 48-band log-mel (512/128
-STFT from 40 Hz, each clip's mean level removed; :class:`auralize.dream.prior.Frames`), each band
+STFT from 40 Hz, each clip's mean level removed; :class:`auralize.finemel.Frames`), each band
 standardised by its mean and spread over the training clips. The network (:class:`MelCNN`): 1-D
 convolutions over time with the mel bands as channels (not the panel's 2-D CNN), batch norm, ReLU and
 max-pooling, the mean over time, and the genre layer.
@@ -20,32 +20,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .models import Classifier, ModelConfig, ModelKind, register_model
-
-#: The level the front end scales every clip to (the listening level the dreams are written at).
-LEVEL_RMS = 0.05
-
-
-def at_level(audio: torch.Tensor, rms: float = LEVEL_RMS) -> torch.Tensor:
-    """Each row of ``audio`` scaled to RMS ``rms`` (differentiable)."""
-    return audio * (rms / audio.pow(2).mean(-1, keepdim=True).add(1e-12).sqrt())
-
+from .finemel import N_MELS, Frames, at_level
+from .modelkinds import Classifier, ModelConfig, ModelKind, register_model
 
 class MelFrontEnd(nn.Module):
     """Audio ``(B, samples)`` -> standardised log-mel ``(B, 48, frames)`` (see the module docstring)."""
 
     def __init__(self) -> None:
         super().__init__()
-        from .dream.prior import N_MELS
-
         self.register_buffer("mu", torch.zeros(N_MELS, 1))
         self.register_buffer("sd", torch.ones(N_MELS, 1))
 
     @staticmethod
     def logmel(audio: torch.Tensor) -> torch.Tensor:
         """The log-mel before standardisation ``(B, 48, frames)``."""
-        from .dream.prior import Frames
-
         return Frames(at_level(audio.float())).logmel
 
     def fit(self, logmel: torch.Tensor) -> "MelFrontEnd":

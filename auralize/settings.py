@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import checks
+from .checks import MAX_SECONDS
 from .errors import AuralizeError
 
 #: Data splits (:func:`auralize.data.make_split`) and their parts.
@@ -38,7 +39,7 @@ GATES = ("i", "f", "o", "g")
 #: How far the genre prior's target moves a genre's statistics away from the other genres' (issue 8's study).
 CARICATURE = 1.0
 #: The most transformed copies a step may average, and the longest dream (seconds).
-MAX_COPIES, MAX_SECONDS = 256, 600.0
+MAX_COPIES = 256
 
 
 def _param(param) -> type:
@@ -61,7 +62,7 @@ class Target:
 
     To it, ``prior_weight`` times :func:`~auralize.dream.objectives.prior_match` is added: the pull of
     the dream's audio towards real music under the prior ``prior``, a name of
-    :data:`auralize.dream.prior.PRIORS` or a file: ``music`` (the default, ``trained/music-prior.npz``),
+    :data:`auralize.dream.priors.PRIORS` or a file: ``music`` (the default, ``trained/music-prior.npz``),
     genre-blind, the same for every genre; or ``genre`` (``trained/genre-prior.npz``), towards the
     statistics of real clips of ``prior_genre`` (default: the dream's genre) exaggerated away from the
     other genres' by ``caricature``: the genre's texture, which a listener then hears whatever the model
@@ -69,7 +70,7 @@ class Target:
     and 0 for the spectrogram one (the prior reads audio); 0 turns it off.
     """
 
-    objective: str = "neuron"
+    objective: str = "class"
     layer: str | None = None
     unit: int | None = None
     rule: str = "mean"
@@ -89,6 +90,10 @@ class Target:
         RULES.canonical(self.rule)
         if self.unit is not None:
             checks.count("unit", self.unit, 0)
+        if OBJECTIVE_KINDS.canonical(self.objective) != "neuron" and (self.unit is not None or self.layer is not None):
+            # a unit given for the class objective would be ignored: say so rather than dream something else
+            raise AuralizeError(f"unit and layer choose a neuron, and the {self.objective} objective has none; "
+                                "add objective='neuron' (--objective neuron)", param="objective")
         checks.number("class_weight", self.class_weight, lo=-1e3, hi=1e3)
         if self.prior_weight is not None:
             checks.number("prior_weight", self.prior_weight, lo=0, hi=1e3)

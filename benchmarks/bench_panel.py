@@ -1,6 +1,6 @@
 """The held-out listening panel on dreams, their controls and reference rows (issues 8 and 14): one table.
 
-    python benchmarks/bench_panel.py --data ../shared/gtzan4k --seeds 0,1,2 [--options "..."]
+    python benchmarks/bench_panel.py --data ../shared/gtzan4k --seeds 0,1,2 --blind-seeds 0-9 [--options "..."]
     python benchmarks/bench_panel.py --data ../shared/gtzan4k --dreams DIR0 --dreams DIR1 ...
 
 ``--seeds`` makes the default dreams (``auralize --genre all --seed S --control [OPTIONS]``, timed) with
@@ -8,7 +8,9 @@ their prior-only controls (the same seeds and settings, the model's objective of
 seed, and for ``--conflict-seeds`` the conflict test (the model's objective for G, the genre-aware prior
 for G+1). Each ``--dreams DIR`` is a folder of ``<genre>.wav`` made otherwise and becomes one row. Issue
 14's targets (printed and written under the table) are checked on the dream rows and their controls:
-what the panel hears and how much of it the model contributes. The reference rows use real clips of the
+what the panel hears and how much of it the model contributes. ``--blind-seeds`` checks that the prior
+knows no genre: the prior alone from noise, for each seed, the same bytes for two genres, and what the
+panel hears in it against chance. The reference rows use real clips of the
 held-out TEST part of the shipped checkpoints' split (3 tracks per genre, one clip each):
 
 - real test clips (the upper bound);
@@ -246,6 +248,43 @@ def candidate_rows(name: str, extra: list[str], seeds: list[int], work: Path, ge
     return rows, trips, controls, seconds
 
 
+def blind_prior(seeds: list[int], work: Path, genres, extra: list[str], log=print) -> str:
+    """Issue 14's genre-blindness check of the default prior: the prior alone (``--model-weight 0``) from noise,
+    one dream per seed, for two genres; the two must be the same bytes (the prior knows no genre), and the
+    panel's verdicts over the seeds are compared with chance (each of the genres equally likely)."""
+    import hashlib
+    import subprocess
+
+    from scipy.stats import binom
+
+    from auralize import judge
+
+    verdicts, same = [], 0
+    for seed in seeds:
+        folder = work / f"prior-alone-seed{seed}"
+        wavs = [folder / f"{g}.wav" for g in genres[:2]]
+        if not all(w.is_file() for w in wavs):
+            subprocess.run([sys.executable, "-m", "auralize", "--genre", ",".join(genres[:2]), "--seed", str(seed),
+                            "--model-weight", "0", "-o", str(folder), "--quiet", "--no-panel", *extra], check=True,
+                           cwd=ROOT, stdout=subprocess.DEVNULL)
+        digests = {hashlib.sha256(w.read_bytes()).hexdigest() for w in wavs}
+        same += len(digests) == 1
+        verdict = judge(wavs[0])[0]
+        verdicts.append(verdict.majority or "split")
+        log(f"prior alone, seed {seed}: the panel hears {verdicts[-1]}")
+    counts = {v: verdicts.count(v) for v in sorted(set(verdicts), key=verdicts.count, reverse=True)}
+    top, most = next(((v, n) for v, n in counts.items() if v != "split"), (None, 0))
+    # chance: each seed's verdict one of the genres at random; the most frequent genre reaching `most` or more
+    # (union bound over the genres)
+    p = min(1.0, len(genres) * float(binom.sf(most - 1, len(seeds), 1 / len(genres)))) if top else 1.0
+    return (f"The prior alone (`auralize --genre {genres[0]},{genres[1]} --seed S --model-weight 0"
+            + (f" {shlex.join(extra)}" if extra else "") + f"`), S in {seeds[0]}..{seeds[-1]}: the two genres' dreams "
+            f"are the same bytes for {same} of {len(seeds)} seeds. The panel hears them as "
+            + ", ".join(f"{v} {n}" for v, n in counts.items())
+            + (f" of {len(seeds)}; chance of one genre {most} or more times: p = {p:.2g} (10 genres equally likely"
+               ", union bound)." if top else "."))
+
+
 def _command() -> str:
     """This run's command line, without the ``--note`` (which the page quotes in full)."""
     args, shown = sys.argv[1:], []
@@ -330,6 +369,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="where the dreams go (default: a fresh temporary folder)")
     parser.add_argument("-o", "--out", type=Path, default=ROOT / "docs" / "results" / "panel.md")
     parser.add_argument("--note", default="", help="a sentence on how the dreams were made")
+    parser.add_argument("--blind-seeds", default="", help="the prior-alone check for these seeds, e.g. 0-9 (empty: none)")
     args = parser.parse_args()
     import tempfile
 
@@ -350,6 +390,12 @@ def main() -> None:
         note = (f"Dreams: `auralize --genre all --seed S --control {args.options}`".replace(" `", "`") +
                 f" for S in {args.seeds}, judged as the WAVs read back from disk.")
     rows.update(reference_rows(clips, args.per_genre, args.seed))
+    if args.blind_seeds:
+        lo, _, hi = args.blind_seeds.partition("-")
+        blind = blind_prior(list(range(int(lo), int(hi or lo) + 1)), args.work or Path(tempfile.mkdtemp()), clips.genres,
+                            shlex.split(args.options), log=lambda m: print(m, file=sys.stderr))
+        print(blind)
+        note = f"{note}\n\n{blind}".strip()
     run(rows, clips, args.out, note, trips, controls)
 
 

@@ -1,15 +1,16 @@
-"""Study 5: what the genre prior adds to a dream.
+"""Study 5: where a dream's genre comes from, the model or the prior.
 
-Two dreams per genre from the same noise and seed: the model's objective alone (the paper's top
-neuron plus the genre's log-probability, `--prior-weight 0`) and the default, which adds the genre
-prior (statistics of real clips of the genre, exaggerated away from the other genres). Does the
-held-out panel hear the genre in each? How do they look on a fine (512/128) grid, beside a real
-clip?
+Four dreams per genre from the same noise and seed, through the shipped dreaming model
+(trained/cnn-mel.pt): the model's objective alone (`--prior-weight 0`); the default, which adds the
+genre-blind music prior (real music of every genre, fitted without labels); its control, the prior
+alone (`--model-weight 0`); and the earlier default's genre prior (`--prior genre`: statistics of real
+clips of the genre, exaggerated away from the other genres). Does the held-out panel hear the genre in
+each? How do they look on a fine (512/128) grid, beside a real clip?
 
-    python examples/05_what_the_prior_adds.py [--data DIR | --synthetic]
+    python examples/05_what_the_prior_adds.py [--data DIR | --synthetic] [--checkpoint trained/lstm.pt]
 
-With real data it uses the shipped prior (trained/genre-prior.npz, fitted on GTZAN's training
-clips); with synthetic audio it fits one on that audio with `auralize.fit_prior`.
+With real data it uses the shipped priors (trained/music-prior.npz and trained/genre-prior.npz, fitted
+on GTZAN's training clips); with synthetic audio it fits both on that audio.
 """
 import sys
 
@@ -38,16 +39,18 @@ def fine_db(audio: np.ndarray) -> np.ndarray:
 
 
 def main(argv=None):
-    args = options(__doc__, "05_what_the_prior_adds").parse_args(argv)
+    args = options(__doc__, "05_what_the_prior_adds", model=auralize.DREAMING_MODEL).parse_args(argv)
     model, data, note = setup(args)
     genres = [g for g in model.genres if g in data.genres][: 2 if args.quick else None]
     audio, labels = clips_of(data)
     if "SYNTHETIC" in note:
-        prior_path = auralize.fit_prior(audio, labels, data.genres).save(args.out / "synthetic-prior.npz")
+        music = auralize.fit_music_prior(audio).save(args.out / "synthetic-music-prior.npz")
+        genre = auralize.fit_prior(audio, labels, data.genres).save(args.out / "synthetic-genre-prior.npz")
     else:
-        prior_path = None  # the shipped prior
+        music, genre = "music", "genre"  # the shipped priors
     settings = DreamSettings(steps=20 if args.quick else 200, seed=args.seed, griffin_lim_iters=10 if args.quick else 100)
-    runs = {"model alone": Target(prior_weight=0.0), "with the prior": Target(prior=prior_path)}
+    runs = {"model alone": Target(prior_weight=0.0), "with the music prior": Target(prior=music),
+            "the prior alone": Target(prior=music, model_weight=0.0), "with the genre prior": Target(prior=genre)}
     summaries = {}
     for number, (name, target) in enumerate(runs.items(), 1):
         print(f"dreaming {len(genres)} genres, {name} ({number} of {len(runs)}, {settings.steps} steps each)...",
@@ -56,7 +59,8 @@ def main(argv=None):
                                                                target=target, settings=settings, progress=True)}
 
     plt = pyplot()
-    fig, axes = plt.subplots(len(genres), 3, figsize=(11, 2.2 * len(genres)), squeeze=False, sharex=True, sharey=True)
+    fig, axes = plt.subplots(len(genres), len(runs) + 1, figsize=(14, 2.2 * len(genres)), squeeze=False, sharex=True,
+                             sharey=True)
     rows = ["| genre | " + " | ".join(f"panel, {n}" for n in runs) + " | "
             + " | ".join(f"p(G), {n}" for n in runs) + " |", "|---" * (1 + 2 * len(runs)) + "|"]
     for row, genre in zip(axes, genres):
@@ -74,11 +78,16 @@ def main(argv=None):
     for ax in axes[-1]:
         ax.set_xlabel("time (s)", fontsize=8)
     save_figure(args.out / "prior.png", fig)
-    return finish(args, "What the genre prior adds", note,
-                  ["panel: the held-out panel's majority verdict on the WAV as written (split: no majority); "
-                   "p(G): its mean probability of the genre.", "", *rows, "",
+    hits = {n: sum((summaries[n][g].get("panel") or {}).get("majority") == g for g in genres) for n in runs}
+    return finish(args, "Where a dream's genre comes from", note,
+                  [f"Dreaming model: {args.checkpoint}. panel: the held-out panel's majority verdict on the WAV as "
+                   "written (split: no majority); p(G): its mean probability of the genre.", "", *rows, "",
+                   "Heard as their genre: " + ", ".join(f"{n} {k} of {len(genres)}" for n, k in hits.items()) + ".", "",
+                   "The prior alone is the same sound for every genre (the music prior knows no genre), so it can be "
+                   "heard as the dream's genre for one genre at most; the genre prior brings the genre's texture "
+                   "whatever the model asks for.", "",
                    "Figure: prior.png (512/128 log-magnitude of each dream beside a real clip); dreams in "
-                   "model-alone/ and with-the-prior/."])
+                   + ", ".join(f"{n.replace(' ', '-')}/" for n in runs) + "."])
 
 
 if __name__ == "__main__":

@@ -13,9 +13,11 @@ REPO = Path(__file__).resolve().parents[1]
 REAL_DATA = REPO.parent / "shared" / "gtzan4k"
 
 
-def options(description: str, name: str) -> argparse.ArgumentParser:
+def options(description: str, name: str, model: str = "lstm") -> argparse.ArgumentParser:
+    """The studies' options; ``model``: the shipped checkpoint the study uses unless --checkpoint is given."""
     ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--checkpoint", type=Path, default=None, help="default: the shipped trained/lstm.pt")
+    ap.add_argument("--checkpoint", type=Path, default=auralize.TRAINED_DIR / f"{model}.pt",
+                    help=f"default: the shipped trained/{model}.pt")
     ap.add_argument("--data", type=Path, default=None, help=f"genre folders (default: {REAL_DATA} when present)")
     ap.add_argument("--synthetic", action="store_true", help="use synthetic audio even when real data is present")
     ap.add_argument("--out", type=Path, default=REPO / "examples" / "out" / name)
@@ -45,7 +47,7 @@ def synth_gtzan(root: Path, genres, seed: int = 0, tracks: int = 2, seconds: flo
 
 def setup(args):
     """(model, data set, a note saying where the data came from)."""
-    model = auralize.load_model(args.checkpoint or auralize.default_checkpoint("lstm"))
+    model = auralize.load_model(args.checkpoint)
     if args.data is None and REAL_DATA.is_dir() and not args.synthetic:
         args.data = REAL_DATA
     if args.data is not None and not args.synthetic:

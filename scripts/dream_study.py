@@ -37,27 +37,32 @@ from auralize.panel.scoring import rows_table  # noqa: E402
 
 WORK = "runs/dream-study"
 LSTM = ["--checkpoint", "trained/lstm.pt"]
+#: The shipped dreaming model's recipe (trained/cnn-mel.pt is this with --seed 0 --robust pgd --robust-eps 0.1).
+RECIPE = ["train", "--model", "cnn-mel", "--split", "track", "--split-seed", "0", "--weight-decay", "0.001"]
 #: What the study makes before dreaming: path -> the auralize command (options) that makes it.
 MADE = {
-    f"{WORK}/cnn-mel-plain.pt": ["train", "--model", "cnn-mel", "--split", "track", "--seed", "0"],
-    f"{WORK}/cnn-mel-noise.pt": ["train", "--model", "cnn-mel", "--split", "track", "--seed", "0", "--robust", "noise",
-                                 "--robust-eps", "0.5"],
+    f"{WORK}/cnn-mel-plain.pt": [*RECIPE, "--seed", "0"],
+    f"{WORK}/cnn-mel-noise.pt": [*RECIPE, "--seed", "0", "--robust", "noise", "--robust-eps", "0.5"],
+    f"{WORK}/cnn-mel-seed1.pt": [*RECIPE, "--seed", "1", "--robust", "pgd", "--robust-eps", "0.1"],
+    f"{WORK}/cnn-mel-seed2.pt": [*RECIPE, "--seed", "2", "--robust", "pgd", "--robust-eps", "0.1"],
 }
 #: name -> (description, options of ``auralize --genre all``).
 CANDIDATES = {
-    "default": ("the defaults: the robust CNN on log-mel (trained/cnn-mel.pt), class objective, genre-blind music "
-                "prior (weight 0.1), fine grid, shift transform, 200 steps", []),
+    "default": ("the defaults: the robust CNN on log-mel (trained/cnn-mel.pt, training seed 0), class objective, "
+                "genre-blind music prior (weight 0.1), fine grid, 200 steps", []),
+    "cnn-seed1": ("the same recipe, training seed 1", ["--checkpoint", f"{WORK}/cnn-mel-seed1.pt"]),
+    "cnn-seed2": ("the same recipe, training seed 2", ["--checkpoint", f"{WORK}/cnn-mel-seed2.pt"]),
     "neuron": ("the defaults with the paper's objective (top neuron + class)", ["--objective", "neuron"]),
     "no-prior": ("the defaults without any prior (--prior-weight 0): the robust CNN alone", ["--prior-weight", "0"]),
     "prior-x3": ("the music prior at three times its weight", ["--prior-weight", "0.3"]),
     "plain-cnn": ("the same CNN trained without an adversary", ["--checkpoint", f"{WORK}/cnn-mel-plain.pt"]),
     "noise-cnn": ("the same CNN trained on Gaussian noise (sigma 0.5 in its input)",
                   ["--checkpoint", f"{WORK}/cnn-mel-noise.pt"]),
-    "lstm": ("the shipped LSTM with the defaults (music prior)", LSTM + ["--objective", "neuron"]),
+    "lstm": ("the shipped LSTM, the paper's objective (top neuron + class), music prior", LSTM + ["--objective", "neuron"]),
     "lstm-class": ("the shipped LSTM, class objective, music prior", LSTM),
     "lstm-robust": ("the PGD fine-tuned LSTM, class objective, music prior", ["--checkpoint", "trained/lstm-robust.pt"]),
-    "lstm-genre-prior": ("the earlier default: the shipped LSTM, paper objective, the genre prior (weight 0.5, "
-                         "caricature 1)", LSTM + ["--objective", "neuron", "--prior", "genre", "--transforms", ""]),
+    "lstm-genre-prior": ("the earlier default: the shipped LSTM, the paper's objective, the genre prior (weight 0.5, "
+                         "caricature 1)", LSTM + ["--objective", "neuron", "--prior", "genre"]),
 }
 
 

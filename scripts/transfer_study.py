@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import bench_panel  # noqa: E402
 
-from auralize import DreamSettings, load_model, make_audible, save_wav  # noqa: E402
+from auralize import DREAMING_MODEL, DreamSettings, default_checkpoint, load_model, make_audible, save_wav  # noqa: E402
 from auralize import features as F  # noqa: E402
 from auralize.io import atomic_write_text  # noqa: E402
 from auralize.panel import judge  # noqa: E402
@@ -46,7 +46,7 @@ def main() -> None:
     clips = load_clips(args.data)
     sources = bench_panel.test_clips(clips, per_genre=1)
     genres = [g for g, _ in sources]
-    model = load_model(ROOT / "trained" / "lstm.pt")
+    model = load_model(default_checkpoint(DREAMING_MODEL))
     rows, table = [], []
     source_verdicts = {g: judge(a, genre=g)[0] for g, a in sources}
     for bound in [b.strip() for b in args.bounds.split(",") if b.strip()]:
@@ -84,9 +84,10 @@ Made by:
     {command}
 
 Each of the {len(sources)} source clips is one real TEST clip of its genre (held out from the
-dreaming LSTM, the genre prior and the panel); it is dreamed as the next genre of the list with
-the defaults (`auralize --genre TARGET --init CLIP --max-change D --seed {args.seed}`: shipped LSTM,
-neuron + class objective, fine grid, genre prior), and the held-out panel judges the WAV as written.
+dreaming model, the priors and the panel); it is dreamed as the next genre of the list with the
+defaults (`auralize --genre TARGET --init CLIP --max-change D --seed {args.seed}`: the shipped dreaming
+model trained/cnn-mel.pt, class objective, fine grid, the genre-blind music prior), and the held-out
+panel judges the WAV as written.
 `--max-change D` keeps every value of the fine log-magnitude within D of the clip's own (0.5 is
 +-4.3 dB per bin and frame). Before any change the panel hears {src_hits} of {len(sources)} source
 clips as their genre (mean p {src_p:.3f}).

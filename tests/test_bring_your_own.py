@@ -101,8 +101,8 @@ def test_the_user_file_runs_through_every_command(user_model, gtzan_dir, monkeyp
     assert code == 0, err
     assert "track accuracy 1.000" in out and (user_model / "my_model.build-track-test-confusion.png").is_file()
     for genre, param in (("metal", "fine"), ("hiphop", "waveform")):
-        code, out, err = run_cli(["--genre", genre, "--checkpoint", spec, "--param", param, "--steps", "15",
-                                  "--iters", "4", "-o", f"dreams/{genre}.wav", "--quiet", "--no-panel"])
+        code, out, err = run_cli(["--genre", genre, "--checkpoint", spec, "--param", param, "--objective", "neuron",
+                                  "--steps", "15", "--iters", "4", "-o", f"dreams/{genre}.wav", "--quiet", "--no-panel"])
         assert code == 0, err
         dream = auralize.results.read(user_model / "dreams" / f"{genre}.json", "dream")
         assert dream["model"] == "tiny-cnn" and dream["checkpoint"] == spec and dream["settings"]["param"] == param

@@ -58,7 +58,8 @@ def test_objective_rises(param):
     result = render(model, objs, DreamSettings(param=PARAMS[param], steps=30, seed=0))
     assert result.curve.shape == (30, 2)
     assert (result.curve[-5:].mean(0) > result.curve[:3].mean(0) + 0.2).all(), result.curve[[0, -1]]
-    assert result.x.shape == (2, 23, 513)  # 22 frames plus one of jitter margin
+    # 22 frames plus a frame of jitter margin, and for audio one more for the sub-frame shift of the samples
+    assert result.x.shape == (2, 23 if param == "spectrogram" else 24, 513)
 
 
 def test_long_dream_uses_every_window(tiny):
@@ -147,8 +148,9 @@ one_line = one_line_error
 def test_bad_input(tiny, tmp_path):
     one_line(*invoke("--genre", "jaz", "--checkpoint", str(tiny))[::2], "did you mean 'jazz'")
     one_line(*invoke("--genre", "polka", "--checkpoint", str(tiny))[::2], "the model knows: blues")
-    one_line(*invoke("--genre", "jazz", "--checkpoint", str(tiny), "--unit", "99", "--layer", "layer2.h")[::2],
-             "out of range")
+    one_line(*invoke("--genre", "jazz", "--checkpoint", str(tiny), "--objective", "neuron", "--unit", "99", "--layer",
+                     "layer2.h")[::2], "out of range")
+    one_line(*invoke("--genre", "jazz", "--checkpoint", str(tiny), "--unit", "3")[::2], "--objective neuron")
     one_line(*invoke("--genre", "jazz", "--checkpoint", str(tmp_path / "none.pt"))[::2], "checkpoint not found")
     one_line(*invoke("--genre", "jazz", "--checkpoint", str(tiny), "--seconds", "0")[::2], "--seconds")
     blocker = tmp_path / "file"
@@ -219,7 +221,7 @@ def test_penalty_is_part_of_the_ascent():
 def test_waveform_param_object(tiny):
     model = load_model(tiny)
     result = render(model, class_logprob(0), DreamSettings(param=WaveformParam, steps=3, seed=0))
-    assert result.audio.shape == (1, 20000 + 896) and result.param == "waveform"
+    assert result.audio.shape == (1, 20000 + 2 * 896) and result.param == "waveform"  # jitter's frame, shift's
 
 
 def test_toy_param_is_one_registry_entry(tiny, tmp_path):

@@ -24,7 +24,7 @@ def load(name):
     ("02_dream_from_song_vs_noise", "song_vs_noise.png", "| jazz | real clip |"),
     ("03_class_vs_neuron_objective", "spectra.png", "| blues |"),
     ("04_ablate_neurons", "ablation.png", "| all |"),
-    ("05_what_the_prior_adds", "prior.png", "| genre | panel, model alone | panel, with the prior |"),
+    ("05_what_the_prior_adds", "prior.png", "| genre | panel, model alone | panel, with the music prior |"),
     ("06_bring_your_own_model", "byom.png", "| genre | top neuron | panel hears the dream |"),
 ])
 @pytest.mark.slow

@@ -126,7 +126,7 @@ def test_item3_an_edited_network_judge_is_refused_before_it_is_built(tmp_path, e
 
 # 4: a prior with duplicate genre names is refused
 def test_item4_a_prior_with_duplicate_genres_is_refused(tmp_path):
-    from auralize.dream.prior import read_prior
+    from auralize.dream.priors import read_prior
 
     prior = read_prior(auralize.TRAINED_DIR / "genre-prior.npz")
     prior.genres = ("blues",) * len(prior.genres)

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from auralize.dream import prior as P
+from auralize.dream.priors import read_prior
 from auralize.dream.music_prior import MusicPrior, fit_music_prior
 from auralize.dream.objectives import Context
 from conftest import one_line_error, run_cli, synth_track
@@ -61,7 +62,7 @@ def test_it_is_blind_to_level(music, two_genres):
 
 def test_save_load_and_damage(music, tmp_path):
     path = music.save(tmp_path / "m.npz")
-    back = P.read_prior(path)
+    back = read_prior(path)
     assert isinstance(back, MusicPrior) and back.names == music.names
     np.testing.assert_array_equal(back.components, music.components)
     with np.load(path) as z:
@@ -71,7 +72,7 @@ def test_save_load_and_damage(music, tmp_path):
                                ("residual", arrays["residual"] * np.nan, "NaN")):
         np.savez(tmp_path / "bad.npz", **{**arrays, key: value})
         with pytest.raises(P.AuralizeError, match=needle):
-            P.read_prior(tmp_path / "bad.npz")
+            read_prior(tmp_path / "bad.npz")
 
 
 def test_dreams_with_it_and_their_controls(toy_checkpoint, gtzan_dir, tmp_path):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from auralize.dream import prior as P
+from auralize.dream.priors import read_prior
 from auralize.dream.objectives import prior_match
 from auralize.dream.params import FineParam
 from auralize.dream.render import render
@@ -50,7 +51,7 @@ def test_the_prior_alone_tells_synthetic_genres_apart(fitted, synthetic):
 
 def test_save_and_load_give_the_same_prior(fitted, tmp_path):
     path = fitted.save(tmp_path / "p.npz")
-    back = P.read_prior(path)
+    back = read_prior(path)
     assert back.genres == fitted.genres and back.names == fitted.names
     for n in fitted.names:
         np.testing.assert_array_equal(back.mean[n], fitted.mean[n])
@@ -75,17 +76,17 @@ def test_a_damaged_prior_is_refused_in_one_line(fitted, tmp_path, damage, needle
     bad = tmp_path / "bad.npz"
     np.savez(bad, **arrays)
     with pytest.raises(P.AuralizeError, match=needle.replace("(", r"\(").replace(")", r"\)")):
-        P.read_prior(bad)
+        read_prior(bad)
 
 
 def test_a_missing_or_foreign_prior_says_how_to_make_one(tmp_path):
     with pytest.raises(P.AuralizeError, match="auralize train-prior"):
-        P.read_prior(tmp_path / "nowhere.npz")
+        read_prior(tmp_path / "nowhere.npz")
     with pytest.raises(P.AuralizeError, match="is a folder"):
-        P.read_prior(tmp_path)
+        read_prior(tmp_path)
     (tmp_path / "x.npz").write_bytes(b"not a zip")
     with pytest.raises(P.AuralizeError, match="is not a prior auralize can read"):
-        P.read_prior(tmp_path / "x.npz")
+        read_prior(tmp_path / "x.npz")
 
 
 @pytest.mark.slow
@@ -153,11 +154,11 @@ def test_train_prior_cli_writes_the_prior_and_its_card(gtzan_dir, tmp_path):
     assert "nearest to their own genre" in stdout and out.is_file()
     card = out.with_suffix(".md").read_text()
     assert "training clips" in card and "no clip, and no audio, can be rebuilt" in card
-    assert set(P.read_prior(out).covers(GENRES)) == set(GENRES)
+    assert set(read_prior(out).covers(GENRES)) == set(GENRES)
     code, _, err = run_cli(["train-prior", "--kind", "genre", "--data", gtzan_dir, "-o", tmp_path / "two.npz",
                             "--quiet", "--statistics", "level,texture"])
     assert code == 0, err
-    assert P.read_prior(tmp_path / "two.npz").names == ("level", "texture")
+    assert read_prior(tmp_path / "two.npz").names == ("level", "texture")
     one_line_error(*run_cli(["train-prior", "--data", gtzan_dir, "-o", tmp_path / "x.npz", "--statistics",
                              "level,wobble"])[::2], "--statistics names no statistic called", "wobble")
     one_line_error(*run_cli(["train-prior", "--data", gtzan_dir, "-o", tmp_path / "x.npz", "--statistics", ","])[::2],

@@ -37,7 +37,8 @@ def test_shipped_genre_prior_is_what_train_prior_makes(real_data, gtzan, tmp_pat
     import numpy as np
 
     from auralize import TRAINED_DIR
-    from auralize.dream.prior import fit_prior, read_prior
+    from auralize.dream.prior import fit_prior
+    from auralize.dream.priors import read_prior
     from auralize.data import load_clips
 
     shipped = read_prior(TRAINED_DIR / "genre-prior.npz")

@@ -96,7 +96,8 @@ def test_transforms_from_the_cli(toy_checkpoint, tmp_path):
                                       "-o", str(tmp_path / "w.wav")])
     assert result.exit_code == 0, result.stderr
     recorded = json.loads((tmp_path / "w.json").read_text())["settings"]["transforms"]
-    assert [r.split("(")[0] for r in recorded] == ["Gain", "Dither", "Jitter", "Shift", "Gain", "Noise", "TimeMask"]
+    assert [r.split("(")[0] for r in recorded] == ["Gain", "Dither", "Jitter", "Shift", "Shift", "Gain", "Noise",
+                                                        "TimeMask"]  # the defaults, then the four asked for
     result = CliRunner().invoke(cli, [*args, "--param", "spectrogram", "--transforms", "shift",
                                       "-o", str(tmp_path / "s.wav")])
     assert result.exit_code == 2 and "acts on audio" in result.stderr and "--transforms" in result.stderr

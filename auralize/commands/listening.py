@@ -54,7 +54,7 @@ def train_judge_cmd(name, data_dir, out, split_seed, seed, force, quiet):
     click.echo(f"saved {trained.path} and {trained.card}")
 
 def _prior_names() -> list[str]:
-    from ..dream.prior import PRIORS
+    from ..dream.priors import PRIORS
 
     return PRIORS.choices()
 
@@ -76,7 +76,7 @@ def _prior_names() -> list[str]:
 @QUIET
 def train_prior_cmd(data_dir, out, split_seed, statistics, kind, rank, force, quiet):
     """Fit a prior the dreams are pulled towards: real music (music) or each genre's texture (genre)."""
-    from ..dream.prior import train_prior
+    from ..dream.priors import train_prior
 
     log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
     with echo_warnings():

@@ -24,14 +24,16 @@ def _model_names() -> list[str]:
               help="Hidden units (default: the paper's best for the model).")
 @click.option("--layers", type=click.IntRange(1, 16), default=None, help="Recurrent layers (default: 2).")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum epochs (default 60; early stopping after --patience).")
-@click.option("--patience", type=click.IntRange(min=1), default=20, show_default=True, help="Stop after this many epochs without validation gain.")
+@click.option("--patience", type=click.IntRange(min=1), default=None,
+              help="Stop after this many epochs without validation gain (default: the kind's; 20 for the paper's).")
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default=None, help="adam (default) or sgd (the paper's, with --lr 1.0).")
 @click.option("--lr", type=Finite(lo=0, lo_open=True), default=None, help="Learning rate (default 1e-3 for adam).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Clips per batch (default: the kind's; 128 for the paper's models).")
 @click.option("--dropout", type=Finite(lo=0, hi=1, hi_open=True), default=None,
               help="Dropout (default: the kind's; 0.2 for the paper's models).")
-@click.option("--weight-decay", type=Finite(lo=0), default=0.0, show_default=True, help="L2 penalty on the weights.")
+@click.option("--weight-decay", type=Finite(lo=0), default=None,
+              help="L2 penalty on the weights (default: the kind's; 0 for the paper's, 0.001 for cnn-mel).")
 @click.option("--compression", type=click.Choice(COMPRESSIONS), default="log", show_default=True,
               help="log: log PSD; none: the paper's raw PSD.")
 @click.option("--input-norm", type=click.Choice(INPUT_NORMS), default="level", show_default=True,

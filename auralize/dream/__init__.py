@@ -11,7 +11,9 @@ from ..settings import DreamSettings, Target
 from .audible import dream_stems, genre_objective, make_audible, pick_genres, real_clips
 from .objectives import (OBJECTIVE_KINDS, Context, Objective, class_logit, class_logprob, l2, neuron, out_of_range,
                          prior_match, register_objective, regulariser, tv_freq, tv_time)
-from .prior import STATISTICS, GenrePrior, fit_prior, load_prior, register_statistic, train_prior
+from .music_prior import MusicPrior, fit_music_prior
+from .prior import STATISTICS, GenrePrior, fit_prior, register_statistic
+from .priors import PRIORS, load_prior, train_prior
 from .params import PARAMS, FineParam, Param, SpectrogramParam, WaveformParam, get_param, register_param
 from .render import DreamResult, n_frames, render, round_trip, to_audio
 from .transforms import (TRANSFORMS, Compose, Dither, FreqMask, FreqShift, Gain, InputNoise, Jitter, Noise, Shift,
@@ -19,7 +21,8 @@ from .transforms import (TRANSFORMS, Compose, Dither, FreqMask, FreqShift, Gain,
 
 __all__ = [
     "OBJECTIVE_KINDS", "register_objective", "Compose", "Context", "Dither", "DreamResult", "DreamSettings", "FineParam", "GenrePrior", "STATISTICS",
-    "fit_prior", "load_prior", "prior_match", "register_statistic", "train_prior", "FreqMask", "FreqShift", "Gain", "InputNoise",
+    "fit_prior", "fit_music_prior", "MusicPrior", "PRIORS", "load_prior", "prior_match", "register_statistic", "train_prior",
+    "FreqMask", "FreqShift", "Gain", "InputNoise",
     "Jitter", "Noise", "Objective", "PARAMS", "Param", "Shift", "SpectrogramParam", "TRANSFORMS", "Target",
     "TimeMask", "WaveformParam", "class_logit", "class_logprob", "dream_stems", "from_names", "genre_objective",
     "get_param", "l2", "make_audible", "n_frames", "neuron", "out_of_range", "pick_genres", "real_clips",

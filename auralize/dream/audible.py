@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch
-from torch import nn
 
 from .. import signals
 from .. import features as F
@@ -141,7 +139,7 @@ def _prior_for(target: Target, param, genres: Sequence[str]):
     and 0 for the spectrogram one (the prior reads audio).
     """
     from .params import get_param
-    from .prior import load_prior
+    from .priors import load_prior
 
     has_audio = get_param(param).has_audio
     if target.prior is not None and not has_audio and target.prior_weight != 0:  # never ignored silently
@@ -315,7 +313,7 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
     ----------
     model : AudioModel, str, Path or None
         A loaded model, a checkpoint path or ``my_model.py:build`` (:func:`~auralize.checkpoint.load_model`),
-        or ``None`` for the shipped LSTM.
+        or ``None`` for the shipped dreaming model (:data:`auralize.DREAMING_MODEL`).
     genres : str or sequence of str
         A genre, ``all``, or a list of genres.
     out : str or Path, optional
@@ -355,9 +353,9 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
     target.check()
     settings.check()
     if model is None or isinstance(model, (str, Path)):
-        from .. import default_checkpoint
+        from .. import DREAMING_MODEL, default_checkpoint
 
-        model = load_model(model or default_checkpoint("lstm"))
+        model = load_model(model or default_checkpoint(DREAMING_MODEL))
     names = pick_genres(genres, model.genres)
     start = settings.start()  # a missing, unreadable or silent song fails here, before any folder is made
     stems = dream_stems(names, out)

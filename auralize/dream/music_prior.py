@@ -33,11 +33,10 @@ import torch
 from .. import checks
 from ..errors import AuralizeError
 from ..io import atomic_save_npz
-from .prior import STATISTICS, at_level, check_statistics, front_end_meta, statistics
+from ..finemel import LEVEL_RMS, at_level, front_end_meta
+from .prior import STATISTICS, check_statistics, statistics
 
 FORMAT = "auralize-music-prior-1"
-#: The level the statistics are read at (the listening level: the prior, like the panel, ignores level).
-LEVEL_RMS = 0.05
 #: The weight of the prior in a dream unless the user gives one (docs/results/dream-study.md).
 DEFAULT_WEIGHT = 0.1
 
@@ -114,7 +113,7 @@ class MusicPrior:
 
     @classmethod
     def from_arrays(cls, z: dict, path: Path) -> "MusicPrior":
-        """A prior from the arrays of its file (:func:`~auralize.dream.prior.read_prior` checked their headers and
+        """A prior from the arrays of its file (:func:`~auralize.dream.priors.read_prior` checked their headers and
         the format); refused in one line if they do not make one."""
         from .prior import _meta
 

@@ -24,7 +24,7 @@ from .. import features as F
 from ..errors import AuralizeError
 from ..invert import fine_istft, fine_stft
 from ..registry import Registry
-from .transforms import Compose, Dither, Gain, InputNoise, Jitter
+from .transforms import Compose, Dither, Gain, InputNoise, Jitter, Shift
 
 #: name -> parameterisation class.
 PARAMS: Registry[type] = Registry("parameterisation", "param")
@@ -202,9 +202,10 @@ class WaveformParam(nn.Module):
 
     @classmethod
     def default_transforms(cls, jitter: int, noise: float) -> list:
-        # noise: 16-bit quantisation and small level changes must not undo the dream
-        return [t for t in (*((Gain(noise), Dither()) if noise > 0 else ()), Jitter(jitter) if jitter > 0 else None)
-                if t]
+        # noise: 16-bit quantisation and small level changes must not undo the dream; jitter: nor where the
+        # frames fall (whole frames of the model input, and a sub-frame shift of the samples under the STFT)
+        return [t for t in (*((Gain(noise), Dither()) if noise > 0 else ()),
+                            *((Jitter(jitter), Shift()) if jitter > 0 else ())) if t]
 
     def audio(self) -> torch.Tensor:
         return 0.99 * torch.tanh(self.p)

@@ -18,9 +18,7 @@ fits one and ``trained/genre-prior.npz`` is the shipped one.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -28,63 +26,16 @@ import numpy as np
 import torch
 
 from .. import features as F
-from ..arrays import read_npz
 from ..errors import AuralizeError
+from ..finemel import FMIN, FRAME_RATE, N_MELS, Frames, front_end_meta
 from ..registry import Registry
 from ..io import atomic_save_npz
 
-N_FFT, HOP, N_MELS, FMIN = 512, 128, 48, 40.0
-FRAME_RATE = F.SAMPLE_RATE / HOP  # 31.25 Hz: modulations up to 15.6 Hz
 MODULATION_BANDS = ((0.5, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 15.6))
 RHYTHM_LAGS = 64  # onset autocorrelation up to ~2 s: beats and bars
 FORMAT = "auralize-genre-prior-1"
 #: Bounds that keep a dream's float32 z-scores finite (a fitted prior's spreads are at least 1e-3).
 MIN_SPREAD, MAX_MEAN = 1e-4, 1e4
-
-
-class Frames:
-    """One batch of audio ``(B, samples)`` on the prior's front end; statistics read its parts."""
-
-    def __init__(self, audio: torch.Tensor) -> None:
-        spec = torch.stft(audio, N_FFT, HOP, window=_window(), center=True, return_complex=True).abs() ** 2
-        logmel = torch.log(_mel() @ spec + 1e-7)
-        self.logmel = logmel - logmel.mean((1, 2), keepdim=True)  # the level says nothing of the genre
-
-    @cached_property
-    def band_mean(self) -> torch.Tensor:
-        return self.logmel.mean(2)
-
-    @cached_property
-    def centred(self) -> torch.Tensor:
-        """Each band's envelope about its mean ``(B, bands, frames)``."""
-        return self.logmel - self.band_mean[..., None]
-
-    @cached_property
-    def band_std(self) -> torch.Tensor:
-        return self.centred.pow(2).mean(2).add(1e-6).sqrt()
-
-    @cached_property
-    def onset(self) -> torch.Tensor:
-        """Mean rise over bands between frames ``(B, frames - 1)``: onset strength."""
-        return torch.relu(self.logmel[..., 1:] - self.logmel[..., :-1]).mean(1)
-
-
-_cache: dict[str, torch.Tensor] = {}
-
-
-def _mel() -> torch.Tensor:
-    if "mel" not in _cache:
-        import librosa
-
-        _cache["mel"] = torch.as_tensor(librosa.filters.mel(sr=F.SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=FMIN,
-                                                            fmax=F.SAMPLE_RATE / 2), dtype=torch.float32)
-    return _cache["mel"]
-
-
-def _window() -> torch.Tensor:
-    if "window" not in _cache:
-        _cache["window"] = torch.hann_window(N_FFT)
-    return _cache["window"]
 
 
 #: name -> function of :class:`Frames` giving ``(B, k)``; the prior's statistics.
@@ -146,6 +97,9 @@ def _onsets(fr: Frames) -> torch.Tensor:
 TEXTURE_FILTERS, TEXTURE_KERNEL = 32, (5, 9)  # bands x frames: ~ a major third x 290 ms
 
 
+_cache: dict[str, torch.Tensor] = {}
+
+
 def _texture_filters() -> tuple[torch.Tensor, torch.Tensor]:
     """Fixed random 2-D filters (zero mean, unit norm) and biases, the same on every machine (numpy's
     seeded generator is stable across versions)."""
@@ -176,16 +130,6 @@ def statistics(audio: torch.Tensor, names: Sequence[str] | None = None) -> dict[
         audio = audio[None]
     fr = Frames(audio.float())
     return {name: STATISTICS[name](fr) for name in (names or STATISTICS)}
-
-
-def at_level(audio: torch.Tensor, rms: float = 0.05) -> torch.Tensor:
-    """Each row of ``audio`` scaled to RMS ``rms`` (differentiable): what a prior or model blind to level reads."""
-    return audio * (rms / audio.pow(2).mean(-1, keepdim=True).add(1e-12).sqrt())
-
-
-def front_end_meta() -> dict:
-    """The statistics' front end, as a prior's metadata records it."""
-    return {"n_fft": N_FFT, "hop": HOP, "n_mels": N_MELS, "fmin": FMIN, "sample_rate": F.SAMPLE_RATE}
 
 
 def statistic_sizes(names: Sequence[str]) -> dict[str, int]:
@@ -370,56 +314,6 @@ def fit_prior(audio: np.ndarray, labels: np.ndarray, genres: Sequence[str], meta
     return GenrePrior(tuple(genres), mean, spread, counts.astype(np.int64), {"front_end": front_end_meta(), **(meta or {})})
 
 
-@dataclass(frozen=True)
-class PriorKind:
-    """A kind of prior a dream can name (``--prior NAME``) and ``auralize train-prior --kind NAME`` fits.
-
-    ``train(clips, meta, names, rank, log)`` fits it on the TRAIN part of a :class:`~auralize.data.ClipSet`
-    and returns the prior and its card (Markdown); ``file`` is the shipped file's name in ``trained/``.
-    """
-
-    name: str
-    file: str
-    train: Callable
-    help: str = ""
-
-
-def _train_music(*args):
-    from .music_prior import train_music
-
-    return train_music(*args)
-
-
-#: The priors: ``music`` (genre-blind, :mod:`.music_prior`; the default) and ``genre`` (:class:`GenrePrior`,
-#: which supplies the genre's texture itself).
-PRIORS: Registry[PriorKind] = Registry("prior", "prior")
-DEFAULT_PRIOR = "music"
-
-
-def prior_path(prior: str | Path | None = None) -> Path:
-    """The file of a prior: a name of :data:`PRIORS`, a path, or ``None`` (``$AURALIZE_PRIOR``, else the default)."""
-    import os
-
-    from .. import TRAINED_DIR
-
-    if prior is None:
-        prior = os.environ.get("AURALIZE_PRIOR") or DEFAULT_PRIOR
-    if isinstance(prior, str) and prior in PRIORS:
-        return TRAINED_DIR / PRIORS[prior].file
-    return Path(prior)
-
-
-def default_prior_path(kind: str = DEFAULT_PRIOR) -> Path:
-    """Where ``auralize train-prior`` writes a prior of ``kind`` by default: its shipped file."""
-    return prior_path(PRIORS.canonical(kind))
-
-
-def _formats() -> dict[str, type]:
-    from .music_prior import FORMAT as MUSIC, MusicPrior
-
-    return {FORMAT: GenrePrior, MUSIC: MusicPrior}
-
-
 def _meta(z: dict, damaged: Callable[[str], AuralizeError]) -> dict:
     """A prior file's metadata (a JSON object), or ``damaged``'s error."""
     try:
@@ -429,81 +323,6 @@ def _meta(z: dict, damaged: Callable[[str], AuralizeError]) -> dict:
     if not isinstance(meta, dict):
         raise damaged("its meta is not a JSON object")
     return meta
-
-
-def read_prior(path: str | Path):
-    """Read a prior file of any kind; a missing, foreign or damaged file is a one-line :class:`AuralizeError`.
-
-    Every array's header is checked before it is read (a small file cannot make auralize allocate
-    gigabytes), then its format picks the kind (:class:`GenrePrior` or
-    :class:`~auralize.dream.music_prior.MusicPrior`), which checks the rest.
-    """
-    from ..arrays import read_npz
-
-    if not isinstance(path, (str, os.PathLike)):
-        raise AuralizeError(f"path must be a prior file (a str or Path), got {path!r:.60}", param="path")
-    path = Path(path)
-    if path.is_dir():
-        raise AuralizeError(f"prior {path} is a folder; give a prior file (.npz, made by 'auralize train-prior') or "
-                            f"one of {', '.join(PRIORS)}", param="prior")
-    if not path.is_file():
-        raise AuralizeError(f"prior {path} not found; make it with 'auralize train-prior --data DIR' (DIR: a folder of "
-                            "genre folders), or dream without it (--prior-weight 0)", param="prior")
-    remake = "make one with 'auralize train-prior --data DIR'"
-    z = read_npz(path, "a prior", remake, param="prior")
-    fmt = z.get("format")
-    cls = _formats().get(str(fmt)) if fmt is not None and fmt.shape == () else None
-    if cls is None:
-        raise AuralizeError(f"{path} is not a prior auralize can read (its format is none of {', '.join(_formats())}); "
-                            f"{remake}", param="prior")
-    prior = cls.from_arrays(z, path)
-    prior.meta["path"] = str(path)
-    return prior
-
-
-_loaded: dict[tuple[str, int], object] = {}
-
-
-_loaded: dict[tuple[str, int], object] = {}
-
-
-def load_prior(prior: str | Path | None = None):
-    """Load a prior by name (:data:`PRIORS`: ``music``, the default, or ``genre``) or path, cached per file and
-    modification time: a :class:`~auralize.dream.music_prior.MusicPrior` or a :class:`GenrePrior`."""
-    if prior is not None and not isinstance(prior, (str, os.PathLike)):
-        raise AuralizeError(f"path must be a prior's name or file (a str or Path), got {prior!r:.60}", param="path")
-    path = prior_path(prior)
-    if not path.is_file():
-        raise AuralizeError(f"prior {path} not found; make it with 'auralize train-prior --data DIR' (DIR: a folder of "
-                            "genre folders), or dream without it (--prior-weight 0)", param="prior")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            cls = _formats().get(str(z["format"]))
-            if cls is None:
-                raise KeyError("format")
-            prior = cls.from_arrays(z, path)
-    except (OSError, ValueError, KeyError, RecursionError, EOFError) as exc:
-        raise AuralizeError(f"{path} is not a prior auralize can read ({type(exc).__name__}); make one with "
-                            "'auralize train-prior --data DIR'", param="prior") from exc
-    prior.meta["path"] = str(path)
-    return prior
-
-
-_loaded: dict[tuple[str, int], object] = {}
-
-
-def load_prior(prior: str | Path | None = None):
-    """Load a prior by name (:data:`PRIORS`: ``music``, the default, or ``genre``) or path, cached per file and
-    modification time: a :class:`~auralize.dream.music_prior.MusicPrior` or a :class:`GenrePrior`."""
-    if prior is not None and not isinstance(prior, (str, os.PathLike)):
-        raise AuralizeError(f"path must be a prior's name or file (a str or Path), got {prior!r:.60}", param="path")
-    path = prior_path(prior)
-    if not path.is_file():
-        return read_prior(path)  # raises, saying what is wrong
-    key = (str(path.resolve()), path.stat().st_mtime_ns)
-    if key not in _loaded:
-        _loaded[key] = read_prior(path)
-    return _loaded[key]
 
 
 def nearest_genres(prior: GenrePrior, audio: np.ndarray, batch: int = 256) -> np.ndarray:
@@ -519,34 +338,6 @@ def nearest_genres(prior: GenrePrior, audio: np.ndarray, batch: int = 256) -> np
     return np.array([prior.genres.index(genres[k]) for k in near])
 
 
-def train_prior(data_dir: str | Path, out: str | Path | None = None, split_seed: int = 0, command: str = "",
-                names: Sequence[str] | None = None, kind: str = DEFAULT_PRIOR, rank: int | None = None,
-                log: Callable[[str], None] = print, force: bool = False) -> tuple[object, Path, Path]:
-    """Fit a prior of ``kind`` (:data:`PRIORS`) on the TRAIN part of ``data_dir``'s track split (``split_seed``;
-    0 is the shipped checkpoints' and the panel's split), write it to ``out`` (default: the kind's shipped
-    file) with a card beside it (``.md``); returns the prior, its path and the card's.
-
-    ``names``: the statistics (default every registered one); ``rank``: the principal directions of the
-    genre-blind ``music`` prior. The genre prior's card gives how often it alone puts a held-out clip
-    nearest its own genre; the music prior's, how it scores held-out clips of each genre and noise. The
-    shipped prior (or, without ``out``, any prior already there) is replaced only with ``force``; all of
-    that is checked before any work.
-    """
-    from ..data import load_clips
-    from ..io import artefact_paths, atomic_write_text
-
-    entry = PRIORS[kind]
-    names = check_statistics(names)
-    out, card_path = artefact_paths(out or default_prior_path(entry.name), force, default=out is None)
-    clips = load_clips(data_dir, split_seed)
-    log(clips.dataset.summary())
-    log(clips.split.coverage)
-    prior, card = entry.train(clips, {"split": clips.split.coverage, "split_seed": split_seed, "command": command},
-                              names, rank, log)
-    prior.save(out)
-    return prior, out, atomic_write_text(card_path, card(out))
-
-
 def _train_genre(clips, meta: dict, names, rank: int, log):
     """The genre prior from the TRAIN clips and their labels, and its card."""
     x, y = clips.part("train")
@@ -559,12 +350,6 @@ def _train_genre(clips, meta: dict, names, rank: int, log):
             log(f"prior alone: {part} clips nearest to their own genre: {scores[part]:.3f} ({len(xp)} clips)")
     prior.meta["nearest_genre_accuracy"] = scores
     return prior, lambda path: prior_card(prior, scores, meta["command"], path)
-
-
-PRIORS.register(PriorKind("music", "music-prior.npz", _train_music,
-                          "genre-blind: real music of every genre, learned without labels (the default)"))
-PRIORS.register(PriorKind("genre", "genre-prior.npz", _train_genre,
-                          "the texture of real clips of the dream's genre: a listener hears the prior's genre"))
 
 
 def prior_card(prior: GenrePrior, scores: dict[str, float], command: str, path: Path) -> str:

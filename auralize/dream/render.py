@@ -24,7 +24,8 @@ from .. import features as F
 from .. import threads
 from ..audiomodel import frames_by_bins, input_bounds, label
 from ..errors import AuralizeError
-from ..settings import MAX_SECONDS, DreamSettings
+from ..checks import MAX_SECONDS
+from ..settings import DreamSettings
 from . import budget
 from .objectives import Context, Objective
 from .transforms import Compose, by_domain, margin as margin_of

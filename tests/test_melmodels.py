@@ -1,0 +1,59 @@
+"""The dreaming model kind (cnn-mel): trained from the CLI with its kind's defaults, robust, and the default dreamer."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import auralize
+from conftest import run_cli, write_song
+
+
+@pytest.fixture(scope="module")
+def mel_checkpoint(gtzan_dir, tmp_path_factory):
+    """A cnn-mel trained for two epochs against the PGD adversary on the synthetic data."""
+    out = tmp_path_factory.mktemp("mel") / "mel.pt"
+    code, _, err = run_cli(["train", "--model", "cnn-mel", "--data", gtzan_dir, "--split", "track", "--epochs", "2",
+                            "--robust", "pgd", "--robust-eps", "0.1", "-o", out, "--quiet"])
+    assert code == 0, err
+    return out
+
+
+def test_the_kinds_defaults_reach_the_command_line(mel_checkpoint):
+    """Options left out take the kind's defaults (the CLI used to pass weight decay 0 and patience 20 for every
+    kind), and the recorded settings say what ran."""
+    model = auralize.load_model(mel_checkpoint)
+    settings = model.meta["settings"]
+    kind = auralize.MODELS["cnn-mel"].train_defaults
+    assert settings["weight_decay"] == kind["weight_decay"] > 0 and settings["patience"] == kind["patience"]
+    assert settings["robust"] == "pgd" and settings["robust_eps"] == 0.1 and settings["optimizer"] == "adamw"
+
+
+def test_it_owns_a_fitted_front_end_blind_to_level(mel_checkpoint, tmp_path):
+    model = auralize.load_model(mel_checkpoint)
+    assert not torch.allclose(model.front.sd, torch.ones_like(model.front.sd))  # fitted on the training clips
+    song = write_song(tmp_path / "song.wav")
+    loud = auralize.load_audio(song)
+    quiet = auralize.predict(model, 0.1 * loud).probabilities
+    assert np.allclose(quiet, auralize.predict(model, loud).probabilities, atol=1e-4)
+
+
+def test_it_dreams_with_the_defaults_and_its_control(mel_checkpoint, tmp_path):
+    """The defaults: class objective, the genre-blind music prior; the control is the same sound for each genre."""
+    code, _, err = run_cli(["--genre", "classical,metal", "--checkpoint", mel_checkpoint, "--steps", "3", "--iters",
+                            "2", "--no-panel", "--quiet", "--control", "-o", tmp_path / "d"])
+    assert code == 0, err
+    dream = json.loads((tmp_path / "d" / "metal.json").read_text())
+    assert dream["objective"].startswith("log p(metal) + 0.1 * music prior")
+    assert [t.split("(")[0] for t in dream["settings"]["transforms"]] == ["Gain", "Dither", "Jitter", "Shift"]
+    controls = [(tmp_path / "d" / f"{g}-control.wav").read_bytes() for g in ("classical", "metal")]
+    assert controls[0] == controls[1]
+    assert (tmp_path / "d" / "classical.wav").read_bytes() != (tmp_path / "d" / "metal.wav").read_bytes()
+
+
+def test_the_shipped_dreaming_model_is_the_default():
+    path = auralize.default_checkpoint(auralize.DREAMING_MODEL)
+    model = auralize.load_model(path)
+    assert path.name == "cnn-mel.pt" and model.config.kind == "cnn-mel"
+    assert model.meta["settings"]["robust"] == "pgd" and model.meta["split"] == "track"
+    assert (path.parent / "cnn-mel.md").is_file() and (path.parent / "cnn-mel.neurons.json").is_file()
