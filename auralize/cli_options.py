@@ -62,7 +62,7 @@ FORCE = click.option("--force", is_flag=True,
                      help="Replace what the repository ships (trained/, docs/) or, at the default path, what is there.")
 #: A model: a checkpoint (.pt) or the user's Python file that builds one (my_model.py:build).
 CHECKPOINT = click.argument("checkpoint", type=click.Path(path_type=Path), metavar="MODEL")
-CHECKPOINT_HELP = ("a checkpoint (.pt, default the shipped trained/lstm.pt) or my_model.py:build, a Python file of "
+CHECKPOINT_HELP = ("a checkpoint (.pt) or my_model.py:build, a Python file of "
                    "yours whose function returns a model (auralize.wrap); that runs your code")
 
 

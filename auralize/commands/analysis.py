@@ -150,7 +150,7 @@ def _method_choices():
 
 @click.command("explain")
 @click.argument("song", type=click.Path(path_type=Path))
-@click.option("--checkpoint", type=click.Path(path_type=Path), default=None, help=f"The model: {CHECKPOINT_HELP}.")
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None, help=f"The model (default the shipped trained/lstm.pt): {CHECKPOINT_HELP}.")
 @click.option("--method", type=LazyChoice(_method_choices, case_sensitive=False), default="ig", show_default=True,
               help="Attribution method (ig: Integrated Gradients from silence).")
 @click.option("--noise-tunnel", is_flag=True, help="Average attributions over noisy copies (SmoothGrad).")

@@ -186,7 +186,7 @@ def info_cmd(checkpoint):
 
 @click.command("predict")
 @click.argument("songs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--checkpoint", type=click.Path(path_type=Path), default=None, help=f"The model: {CHECKPOINT_HELP}.")
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None, help=f"The model (default the shipped trained/lstm.pt): {CHECKPOINT_HELP}.")
 @click.option("--clips", is_flag=True, help="Also list every 5-s clip's genre.")
 @click.option("--max-seconds", type=Finite(lo=5, hi=86_400), default=600, show_default=True,
               help="Hear only the first this many seconds of a long song (a warning says so).")

@@ -388,10 +388,12 @@ clips: no clip, and no audio, can be rebuilt from them, and a dream cannot retri
 
 ## How dreams use it
 
-`auralize --genre G` adds `0.5 * prior_match(prior, G, caricature=1)` to the model's objective
-(`--prior-weight`, `--caricature`): the dream's statistics are pulled to G's mean moved away from
-the mean of the other genres' by the difference (z-scored by each statistic's spread over all
-clips). The study behind these defaults is `docs/results/dream-study.md`.
+`auralize --genre G --prior genre` adds `0.5 * prior_match(prior, G, caricature=1)` to the model's
+objective (`--prior-weight`, `--caricature`): the dream's statistics are pulled to G's mean moved away
+from the mean of the other genres' by the difference (z-scored by each statistic's spread over all
+clips). It is not the default: the panel hears this texture as G even with the model switched off,
+so these dreams are labelled "texture of the genre, accepted by the model". The default is the
+genre-blind music prior (`trained/music-prior.md`); the study is `docs/results/dream-study.md`.
 
 A dream is not judged by this: the held-out listening panel (`trained/panel/`) judges dreams, and
 the prior is no part of any panel judge.
