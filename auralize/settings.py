@@ -42,12 +42,6 @@ CARICATURE = 1.0
 MAX_COPIES = 256
 
 
-def _param(param) -> type:
-    from .dream.params import get_param
-
-    return get_param(param)
-
-
 @dataclass(frozen=True)
 class Target:
     """What a genre's dream maximises.
@@ -82,18 +76,13 @@ class Target:
     prior_genre: str | None = None
 
     def check(self) -> "Target":
-        """Self, if every setting is in range and every name is registered; else a one-line error."""
-        from .dream.objectives import OBJECTIVE_KINDS
+        """Self, if every number is in range and the rule is registered; else a one-line error (the objective's
+        name is checked with the objectives: :func:`auralize.dream.objectives.check_target`)."""
         from .neurons import RULES
 
-        OBJECTIVE_KINDS.canonical(self.objective)
         RULES.canonical(self.rule)
         if self.unit is not None:
             checks.count("unit", self.unit, 0)
-        if OBJECTIVE_KINDS.canonical(self.objective) != "neuron" and (self.unit is not None or self.layer is not None):
-            # a unit given for the class objective would be ignored: say so rather than dream something else
-            raise AuralizeError(f"unit and layer choose a neuron, and the {self.objective} objective has none; "
-                                "add objective='neuron' (--objective neuron)", param="objective")
         checks.number("class_weight", self.class_weight, lo=-1e3, hi=1e3)
         if self.prior_weight is not None:
             checks.number("prior_weight", self.prior_weight, lo=0, hi=1e3)
@@ -146,10 +135,10 @@ class DreamSettings:
     extra: dict = field(default_factory=dict, compare=False)  # room for new settings in the JSON
 
     def check(self) -> "DreamSettings":
-        """Refuse any setting out of range (NaN and infinity never pass), before any work."""
+        """Refuse any number out of range (NaN and infinity never pass), before any work; the names (``param``,
+        ``transforms``) are checked with the dream's parts (:func:`auralize.dream.render.check_settings`)."""
         from .features import N_FRAMES
 
-        param = _param(self.param)
         checks.number("seconds", self.seconds, lo=5, hi=MAX_SECONDS)
         checks.count("steps", self.steps, 1, 100_000)
         if self.lr is not None:
@@ -164,41 +153,7 @@ class DreamSettings:
             checks.number("max_change", self.max_change, lo=0, lo_open=True, hi=100)
         checks.count("griffin_lim_iters", self.griffin_lim_iters, 0, 100_000)
         checks.seed(self.seed)
-        from .dream.transforms import by_domain
-
-        by_domain(self.all_transforms(), param.has_audio)  # an audio transform needs audio
         return self
-
-    @property
-    def param_class(self) -> type:
-        """The parameterisation class ``param`` names."""
-        return _param(self.param)
-
-    @property
-    def lr_value(self) -> float:
-        """``lr``, or the parameterisation's default."""
-        return self.param_class.default_lr if self.lr is None else self.lr
-
-    def all_transforms(self) -> list:
-        """The parameterisation's jitter and noise, then the robustness transforms (names or objects)."""
-        from .dream.transforms import from_names
-
-        named = [t for t in self.transforms if isinstance(t, str)]
-        made = iter(from_names(named))
-        extra = [next(made) if isinstance(t, str) else t for t in self.transforms]
-        return self.param_class.default_transforms(self.jitter, self.noise) + extra
-
-    def penalty(self, bounded: bool = True):
-        """The penalty subtracted from every objective (:func:`~auralize.dream.objectives.regulariser`).
-
-        ``bounded``: the model knows its input's range (``input_bounds``); the L2 and out-of-range
-        terms read that input, so a model without it gets the total-variation terms only.
-        """
-        from .dream.objectives import regulariser
-
-        if not bounded:
-            return regulariser(0.0, self.tv_time, self.tv_freq, clamp=False)
-        return regulariser(self.l2, self.tv_time, self.tv_freq, self.clamp)
 
     def start(self):
         """``init`` as the render loop takes it: noise, silence or mono 4 kHz audio (a file, an array or a
@@ -229,7 +184,7 @@ class DreamSettings:
     def to_json(self) -> dict:
         """The settings as the dream JSON records them."""
         d = {k: v for k, v in asdict(self).items() if k not in ("init", "extra", "griffin_lim_iters")}
-        d["param"] = self.param_class.name
+        d["param"] = self.param if isinstance(self.param, str) else getattr(self.param, "name", repr(self.param))
         d["transforms"] = [t if isinstance(t, str) else repr(t) for t in self.transforms]
         d["iters"] = self.griffin_lim_iters  # Griffin-Lim's iterations shape the WAV too
         return {**d, **self.extra}

@@ -65,11 +65,15 @@ def test_item10_target_is_checked_in_the_library(field, value, needle):
     ("param", "pixels"), ("transforms", ("wobble",)),
 ])
 def test_item10_settings_are_checked_in_the_library(field, value):
-    from auralize.dream import DreamSettings
+    """Numbers by DreamSettings.check, names by check_settings (which render and make_audible call first)."""
+    from auralize.dream import DreamSettings, check_settings
 
     with pytest.raises(AuralizeError) as exc:
-        DreamSettings(**{field: value}).check()
+        check_settings(DreamSettings(**{field: value}))
     assert exc.value.param == field and str(exc.value).startswith(field + " ")
+    if field not in ("param", "transforms"):
+        with pytest.raises(AuralizeError):
+            DreamSettings(**{field: value}).check()
 
 
 def test_item10_render_checks_and_lr_zero_is_not_replaced(toy_checkpoint):

@@ -31,8 +31,8 @@ from ..audiomodel import label, origin, source
 from ..data import pick_genres
 from ..errors import AuralizeError
 from ..settings import DreamSettings, Target
-from .objectives import OBJECTIVE_KINDS, Objective, prior_match
-from .render import render, round_trip, to_audio
+from .objectives import OBJECTIVE_KINDS, Objective, check_target, prior_match
+from .render import check_settings, render, round_trip, to_audio
 
 
 def dream_stems(genres: Sequence[str], out: str | Path | None = None) -> list[Path]:
@@ -117,7 +117,7 @@ def genre_objective(model, genre: str, target: Target = Target(), report=None, p
     ``target.model_weight`` 0 leaves the model's objective out (the prior alone: the dream's control);
     the prior pulls towards ``target.prior_genre`` when given (the conflict test), else towards ``genre``.
     """
-    target.check()
+    check_target(target)
     terms = []
     if target.model_weight > 0:
         aim = OBJECTIVE_KINDS[target.objective](model, genre, target, report)
@@ -350,8 +350,8 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
     from ..io import refuse_overwriting
     from ..neurons import load_report
 
-    target.check()
-    settings.check()
+    check_target(target)
+    check_settings(settings)
     if model is None or isinstance(model, (str, Path)):
         from .. import DREAMING_MODEL, default_checkpoint
 

@@ -229,3 +229,15 @@ def _class_kind(model, genre: str, target, report) -> Objective:
 def _logit_kind(model, genre: str, target, report) -> Objective:
     """The genre's logit."""
     return class_logit(model.genres.index(genre), genre)
+
+
+def check_target(target):
+    """``target`` (a :class:`~auralize.settings.Target`), if every number is in range (:meth:`Target.check`), its
+    objective is registered and a unit or layer comes only with an objective that has neurons; else a
+    one-line error."""
+    target.check()
+    if OBJECTIVE_KINDS.canonical(target.objective) != "neuron" and (target.unit is not None or target.layer is not None):
+        # a unit given for the class objective would be ignored: say so rather than dream something else
+        raise AuralizeError(f"unit and layer choose a neuron, and the {target.objective} objective has none; "
+                            "add objective='neuron' (--objective neuron)", param="objective")
+    return target

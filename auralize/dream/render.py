@@ -27,8 +27,9 @@ from ..errors import AuralizeError
 from ..checks import MAX_SECONDS
 from ..settings import DreamSettings
 from . import budget
-from .objectives import Context, Objective
-from .transforms import Compose, by_domain, margin as margin_of
+from .objectives import Context, Objective, regulariser
+from .params import get_param
+from .transforms import Compose, by_domain, from_names, margin as margin_of
 
 
 def n_frames(seconds: float) -> int:
@@ -106,10 +107,40 @@ class Adam:
             p.addcdiv_(m, denom, value=-step_size)
 
 
+def transforms_of(settings: DreamSettings) -> list:
+    """The transforms of every step: the parameterisation's (from ``jitter`` and ``noise``), then ``transforms``
+    (names, made here, or transform objects)."""
+    named = [t for t in settings.transforms if isinstance(t, str)]
+    made = iter(from_names(named))
+    extra = [next(made) if isinstance(t, str) else t for t in settings.transforms]
+    return get_param(settings.param).default_transforms(settings.jitter, settings.noise) + extra
+
+
+def penalty_of(settings: DreamSettings, bounded: bool = True) -> Objective | None:
+    """The penalty subtracted from every objective (:func:`~auralize.dream.objectives.regulariser`).
+
+    ``bounded``: the model knows its input's range (``input_bounds``); the L2 and out-of-range terms read
+    that input, so a model without it gets the total-variation terms only.
+    """
+    if not bounded:
+        return regulariser(0.0, settings.tv_time, settings.tv_freq, clamp=False)
+    return regulariser(settings.l2, settings.tv_time, settings.tv_freq, settings.clamp)
+
+
+def check_settings(settings: DreamSettings) -> DreamSettings:
+    """``settings``, if every number is in range (:meth:`DreamSettings.check`) and every name is registered: the
+    parameterisation and the transforms, each in a domain the parameterisation has; else a one-line error."""
+    settings.check()
+    by_domain(transforms_of(settings), get_param(settings.param).has_audio)  # an audio transform needs audio
+    return settings
+
+
 @dataclass(frozen=True)
 class _Plan:
     """What every step of every dream of one render shares."""
 
+    param: type  # the parameterisation class
+    lr: float
     transforms: list
     on_audio: Compose
     on_input: Compose
@@ -123,8 +154,9 @@ class _Plan:
 
 def _plan(model, settings: DreamSettings) -> _Plan:
     """The transforms, lengths, windows per step, bounds and penalty of a render."""
-    transforms = settings.all_transforms()
-    on_audio, on_input = by_domain(transforms, settings.param_class.has_audio)
+    param = get_param(settings.param)
+    transforms = transforms_of(settings)
+    on_audio, on_input = by_domain(transforms, param.has_audio)
     if on_input and not frames_by_bins(model):
         raise AuralizeError(f"transforms {', '.join(getattr(t, 'name', repr(t)) for t in on_input.transforms)} act on a "
                             f"(frames, bins) model input, which this {label(model)} model does not have; use transforms "
@@ -135,8 +167,9 @@ def _plan(model, settings: DreamSettings) -> _Plan:
     clip_frames = 1 + (int(model.clip_samples) - F.N_FFT) // F.HOP
     count = 1 + max(0, frames - margin - clip_frames + settings.window_step - 1) // settings.window_step
     bounds = input_bounds(model)
-    return _Plan(transforms, on_audio, on_input, margin, frames, samples, count, bounds,
-                 settings.penalty(bounded=bounds is not None))
+    lr = param.default_lr if settings.lr is None else settings.lr
+    return _Plan(param, lr, transforms, on_audio, on_input, margin, frames, samples, count, bounds,
+                 penalty_of(settings, bounded=bounds is not None))
 
 
 def _check_dreamer(model, param: type) -> None:
@@ -196,14 +229,14 @@ def render(model, objectives: Objective | Sequence[Objective], settings: DreamSe
                             f"auralize.neuron(...)), got {objectives!r:.60}", param="objectives")
     if not isinstance(settings, DreamSettings):
         raise AuralizeError(f"settings must be a DreamSettings, got {type(settings).__name__}", param="settings")
-    settings.check()
-    _check_dreamer(model, settings.param_class)
+    check_settings(settings)
+    _check_dreamer(model, get_param(settings.param))
     plan = _plan(model, settings)
     if isinstance(model, nn.Module):
         model.eval()
         for p in model.parameters():
             p.requires_grad_(False)
-    budget.check(model, settings.param_class.has_audio, plan.count, settings.copies, settings.seconds,
+    budget.check(model, plan.param.has_audio, plan.count, settings.copies, settings.seconds,
                  plan.margin)  # before any work
     curve = np.zeros((settings.steps, len(objectives)))
     start = settings.start()
@@ -215,13 +248,13 @@ def render(model, objectives: Objective | Sequence[Objective], settings: DreamSe
     with torch.no_grad():
         audio = torch.cat([par.audio().detach() for par in pars]) if hasattr(pars[0], "audio") else None
         x = torch.cat([par().detach() for par in pars]) if audio is None or hasattr(model, "input_psd") else None
-    recorded = {"param": settings.param_class.name, "seconds": settings.seconds, "steps": settings.steps,
-                "lr": float(settings.lr_value), "init": start if isinstance(start, str) else "audio",
+    recorded = {"param": plan.param.name, "seconds": settings.seconds, "steps": settings.steps,
+                "lr": float(plan.lr), "init": start if isinstance(start, str) else "audio",
                 "window_step": settings.window_step, "windows_per_step": plan.count, "copies": settings.copies,
                 "max_change": settings.max_change, "seed": settings.seed,
                 "transforms": [repr(t) for t in plan.transforms],
                 "penalty": plan.penalty.description if plan.penalty is not None else None}
-    return DreamResult(x, audio, curve, [o.description for o in objectives], settings.param_class.name, recorded,
+    return DreamResult(x, audio, curve, [o.description for o in objectives], plan.param.name, recorded,
                        pars, model)
 
 
@@ -235,8 +268,8 @@ def _ascend(model, objective: Objective, plan: _Plan, settings: DreamSettings, s
     """One dream: Adam on its parameterisation from ``start``, with its own generator; fills ``curve``."""
     torch.manual_seed(settings.seed)
     generator = torch.Generator().manual_seed(settings.seed)  # each dream its own: batch-mates never matter
-    par = settings.param_class.initial(model, plan.frames, plan.samples, start, generator, clamp=settings.clamp)
-    opt = Adam(par.parameters(), lr=settings.lr_value)
+    par = plan.param.initial(model, plan.frames, plan.samples, start, generator, clamp=settings.clamp)
+    opt = Adam(par.parameters(), lr=plan.lr)
     starts = [p.detach().clone() for p in par.parameters()] if settings.max_change is not None else []
     lo, hi = plan.bounds if plan.bounds is not None else (None, None)
     for step in range(settings.steps):
