@@ -95,3 +95,16 @@ def test_dreams_with_it_and_their_controls(toy_checkpoint, gtzan_dir, tmp_path):
     assert same  # the prior alone knows no genre: one control serves every genre
     code, _, err = run_cli(["--genre", "jazz", *base, "--prior-genre", "metal", "-o", tmp_path / "x.wav"])
     one_line_error(code, err, "--prior-genre names a genre for the prior to pull to, but this prior is genre-blind")
+
+
+@pytest.mark.parametrize("sr,n_fft,n_mels,fmin", [(4000, 512, 48, 40.0), (22050, 2048, 128, 0.0), (4000, 1024, 64, 20.0)])
+def test_the_mel_filters_are_librosas(sr, n_fft, n_mels, fmin):
+    """auralize computes its mel filters itself (librosa's import costs a cold dream seconds); they must stay
+    librosa's, value for value, or the shipped priors and the dreaming model would read another front end."""
+    import librosa
+
+    from auralize.finemel import mel_filters
+
+    ours = mel_filters(sr, n_fft, n_mels, fmin)
+    assert ours.dtype == np.float32 and np.array_equal(ours, librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels,
+                                                                                  fmin=fmin))
