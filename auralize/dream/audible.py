@@ -194,16 +194,17 @@ class _Prefetch:
 
     def _work(self) -> None:
         try:
+            from ..panel.temporal import temporal_stats
             from ..plots import pyplot
 
             pyplot()
+            warm = np.full(F.CLIP_SAMPLES, 1e-3, np.float32)
+            F.spectrogram(warm)  # scipy.signal, for the dream's paper-grid spectrogram (.npy)
+            temporal_stats(warm)  # librosa's onset code, for the figure's temporal statistics
             if self._panel:
                 from ..panel.handmade import clip_features
-                from ..panel.temporal import temporal_stats
 
-                warm = np.full(F.CLIP_SAMPLES, 1e-3, np.float32)
                 clip_features(warm)  # librosa's features compile their numba code on first use
-                temporal_stats(warm)
         except Exception:  # noqa: BLE001 (the main thread meets any failure again, and reports it)
             pass
 
