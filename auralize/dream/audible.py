@@ -30,8 +30,9 @@ from .. import results
 from ..audiomodel import label, origin, source
 from ..data import pick_genres
 from ..errors import AuralizeError
+from ..finemel import LEVEL_RMS
 from ..settings import DreamSettings, Target
-from .objectives import OBJECTIVE_KINDS, Objective, check_target, prior_match
+from .objectives import OBJECTIVE_KINDS, Objective, check_target, prior_match, uses_neurons
 from .render import check_settings, render, round_trip, to_audio
 
 
@@ -86,10 +87,7 @@ def real_clips(data_dir: str | Path, genres: Sequence[str]) -> dict[str, np.ndar
     return real
 
 
-LISTENING_RMS = 0.05  # -26 dBFS: about the level of a GTZAN track
-
-
-def listening_level(audio: np.ndarray, rms: float = LISTENING_RMS) -> np.ndarray:
+def listening_level(audio: np.ndarray, rms: float = LEVEL_RMS) -> np.ndarray:
     """Each row of ``audio`` without its mean (a DC offset, which the ascent can leave at a tenth of
     the RMS: no speaker plays it and it eats headroom), scaled to ``rms`` (peaks kept <= 0.99): a
     dream's level is whatever the ascent left (the prior and the panel ignore level), often too quiet
@@ -230,7 +228,7 @@ def genre_from(target: Target, prior, prior_weight: float) -> str:
     model = target.model_weight > 0
     if prior is None or prior_weight <= 0:
         return "the model alone (no prior)"
-    if not getattr(prior, "genre_aware", True):
+    if not prior.genre_aware:
         return ("the model (the prior is genre-blind: it knows music, not genres)" if model else
                 "nothing: the genre-blind prior alone, without the model (a control)")
     whose = target.prior_genre or "the genre"
@@ -364,16 +362,21 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
                        + [f for stem in stems for f in results.dream_files(control_stem(stem)).values() if control],
                        {"init": settings.init if isinstance(settings.init, (str, Path)) else None,
                         "checkpoint": origin(model), "prior": target.prior})
-    if report is None and target.objective == "neuron" and target.unit is None and target.model_weight > 0:
+    if report is None and uses_neurons(target.objective) and target.unit is None and target.model_weight > 0:
         report = load_report(model, target.layer)
     weight, prior, covered = _prior_for(target, settings.param, names)
     if control and (prior is None or target.model_weight == 0):
         raise AuralizeError("control is the same dream without the model, so it needs a dream with both a model and a "
                             "prior (prior_weight > 0, model_weight > 0)", param="control")
     off = replace(target, model_weight=0.0)
-    targets = [target] + ([off] if control else [])
-    objectives = [genre_objective(model, g, t, report, prior, weight if g in covered else 0.0)
-                  for t in targets for g in names]
+    objectives = [genre_objective(model, g, target, report, prior, weight if g in covered else 0.0) for g in names]
+    # The prior alone pulls every genre a genre-blind prior serves to one place (and a genre prior to each
+    # genre's, or to prior_genre's): one control ascent per place, shared by the genres that pull there.
+    place = {g: (target.prior_genre or g) if control and prior.genre_aware else None for g in names}
+    places = list(dict.fromkeys(place.values())) if control else []
+    for p in places:
+        g = next(h for h in names if place[h] == p)
+        objectives.append(genre_objective(model, g, off, report, prior, weight if g in covered else 0.0))
     real = real_clips(data_dir, names) if data_dir else {}
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else (lambda m: None)  # no silent minute
     if panel:
@@ -387,19 +390,21 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
         judges = ready.judges()
         psd = result.psd()
         recorded = {**settings.to_json(), **result.settings, "prior_weight": weight, "caricature": target.caricature,
-                    "level_rms": LISTENING_RMS,
+                    "level_rms": LEVEL_RMS,
                     "prior": str(prior.meta.get("path", "")) if prior is not None else None,
                     **({} if target.model_weight == 1 and target.prior_genre is None else
                        {"model_weight": target.model_weight, "prior_genre": target.prior_genre})}
         init = settings.init_record()
         dreams = [_Dream(g, st, audio[b], psd[b], result.descriptions[b], result.curve[:, b])
-                  for b, (g, st) in enumerate([(g, st) for _ in targets for g, st in zip(names, stems)])]
+                  for b, (g, st) in enumerate(zip(names, stems))]
         summaries = []
         for b, genre in enumerate(names):
             extra = {"genre_from": genre_from(target, prior, weight if genre in covered else 0.0),
                      **({"init": init} if init is not None else {})}  # which song it started from: path and hash
             if control:
-                ctrl = replace(dreams[len(names) + b], stem=control_stem(stems[b]))
+                c = len(names) + places.index(place[genre])
+                ctrl = _Dream(genre, control_stem(stems[b]), audio[c], psd[c], result.descriptions[c],
+                              result.curve[:, c])
                 made = _write_dream(model, ctrl, {**recorded, "model_weight": 0.0}, real.get(genre), judges,
                                     {**extra, "role": "control", "genre_from": genre_from(off, prior, weight),
                                      "control_of": results.dream_files(stems[b])["json"].name})
