@@ -23,6 +23,7 @@ from torch import nn
 from .finemel import N_MELS, Frames, at_level
 from .modelkinds import Classifier, ModelConfig, ModelKind, register_model
 
+
 class MelFrontEnd(nn.Module):
     """Audio ``(B, samples)`` -> standardised log-mel ``(B, 48, frames)`` (see the module docstring)."""
 

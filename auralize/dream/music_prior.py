@@ -34,7 +34,7 @@ from .. import checks
 from ..errors import AuralizeError
 from ..io import atomic_save_npz
 from ..finemel import LEVEL_RMS, at_level, front_end_meta
-from .prior import STATISTICS, check_statistics, statistics
+from .prior import STATISTICS, check_statistics, finite_audio, statistics
 
 FORMAT = "auralize-music-prior-1"
 #: The weight of the prior in a dream unless the user gives one (docs/results/dream-study.md).
@@ -55,6 +55,7 @@ class MusicPrior:
     clips: int
     meta: dict = field(default_factory=dict)
 
+    file_format = FORMAT
     genre_aware = False
     default_weight = DEFAULT_WEIGHT
 
@@ -86,12 +87,7 @@ class MusicPrior:
 
     def distance(self, audio: torch.Tensor, genre: str | None = None, caricature: float = 0.0) -> torch.Tensor:
         """The energy of audio ``(B, samples)`` (read at the listening level), the same for any ``genre``."""
-        if not torch.is_tensor(audio):
-            audio = torch.as_tensor(np.asarray(audio, np.float32))
-        if not torch.isfinite(audio).all():
-            raise AuralizeError("audio holds NaN or infinity; its distance from real music means nothing",
-                                param="audio")
-        return self._energy_of(audio)
+        return self._energy_of(finite_audio(audio, "real music"))
 
     def _energy_of(self, audio: torch.Tensor) -> torch.Tensor:
         return self.energy(statistics(at_level(audio.float()), self.names))

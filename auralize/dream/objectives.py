@@ -192,12 +192,22 @@ _l2, _tv_time, _tv_freq = l2, tv_time, tv_freq  # regulariser's arguments shadow
 OBJECTIVE_KINDS: Registry[Callable] = Registry("objective", "objective")
 
 
-def register_objective(name: str):
-    """Decorator: make a builder ``(model, genre, target, report) -> Objective`` an objective kind."""
-    return lambda builder: OBJECTIVE_KINDS.register(builder, name)
+def register_objective(name: str, neurons: bool = False):
+    """Decorator: make a builder ``(model, genre, target, report) -> Objective`` an objective kind;
+    ``neurons``: it reads a neuron (``target.unit`` and ``target.layer``, else the saved statistics)."""
+    def register(builder: Callable) -> Callable:
+        builder.uses_neurons = neurons
+        return OBJECTIVE_KINDS.register(builder, name)
+
+    return register
 
 
-@register_objective("neuron")
+def uses_neurons(objective: str) -> bool:
+    """Whether objective kind ``objective`` reads a neuron (and so the model's neuron statistics)."""
+    return getattr(OBJECTIVE_KINDS[objective], "uses_neurons", False)
+
+
+@register_objective("neuron", neurons=True)
 def _neuron_kind(model, genre: str, target, report) -> Objective:
     """The paper's: the genre's most commonly active neuron (or ``target.unit`` of ``target.layer``),
     plus ``target.class_weight`` times the genre's log-probability."""
@@ -236,7 +246,7 @@ def check_target(target):
     objective is registered and a unit or layer comes only with an objective that has neurons; else a
     one-line error."""
     target.check()
-    if OBJECTIVE_KINDS.canonical(target.objective) != "neuron" and (target.unit is not None or target.layer is not None):
+    if not uses_neurons(target.objective) and (target.unit is not None or target.layer is not None):
         # a unit given for the class objective would be ignored: say so rather than dream something else
         raise AuralizeError(f"unit and layer choose a neuron, and the {target.objective} objective has none; "
                             "add objective='neuron' (--objective neuron)", param="objective")

@@ -137,6 +137,16 @@ def statistic_sizes(names: Sequence[str]) -> dict[str, int]:
     return {n: v.shape[1] for n, v in statistics(torch.zeros(1, F.CLIP_SAMPLES) + 1e-3, names).items()}
 
 
+def finite_audio(audio, whence: str) -> torch.Tensor:
+    """``audio`` as a tensor, refused in one line if it holds NaN or infinity (its distance from ``whence``
+    would mean nothing)."""
+    if not torch.is_tensor(audio):
+        audio = torch.as_tensor(np.asarray(audio, np.float32))
+    if not torch.isfinite(audio).all():
+        raise AuralizeError(f"audio holds NaN or infinity; its distance from {whence} means nothing", param="audio")
+    return audio
+
+
 def z_distance(stats: dict[str, torch.Tensor], target: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
     """Per item ``(B,)``: the sum over ``target``'s statistics of the mean squared z-score of ``stats``
     (``name -> (target, spread)``, as :meth:`GenrePrior.target_tensors` gives)."""
@@ -160,6 +170,7 @@ class GenrePrior:
     clips: np.ndarray
     meta: dict = field(default_factory=dict)
 
+    file_format = FORMAT
     genre_aware = True
     default_weight = 0.5  # issue 8's study (docs/results/dream-study.md)
 
@@ -214,10 +225,7 @@ class GenrePrior:
     def distance(self, audio: torch.Tensor, genre: str, caricature: float = 0.0) -> torch.Tensor:
         """How far audio ``(B, samples)`` is from :meth:`target`, per item ``(B,)``: the sum over
         statistics of the mean squared z-score (each statistic counts the same, whatever its size)."""
-        if not torch.is_tensor(audio):
-            audio = torch.as_tensor(np.asarray(audio, np.float32))
-        if not torch.isfinite(audio).all():
-            raise AuralizeError("audio holds NaN or infinity; its distance from a genre means nothing", param="audio")
+        audio = finite_audio(audio, "a genre")
         return z_distance(statistics(audio, self.names), self.target_tensors(genre, caricature))
 
     def save(self, path: str | Path) -> Path:
@@ -338,7 +346,7 @@ def nearest_genres(prior: GenrePrior, audio: np.ndarray, batch: int = 256) -> np
     return np.array([prior.genres.index(genres[k]) for k in near])
 
 
-def _train_genre(clips, meta: dict, names, rank: int, log):
+def train_genre(clips, meta: dict, names, rank: int, log):
     """The genre prior from the TRAIN clips and their labels, and its card."""
     x, y = clips.part("train")
     prior = fit_prior(x, y, clips.genres, meta, names=names)

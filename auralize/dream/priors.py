@@ -13,8 +13,8 @@ from typing import Callable, Sequence
 from ..arrays import read_npz
 from ..errors import AuralizeError
 from ..registry import Registry
-from .music_prior import FORMAT as MUSIC_FORMAT, MusicPrior, train_music
-from .prior import FORMAT as GENRE_FORMAT, GenrePrior, _train_genre, check_statistics
+from .music_prior import MusicPrior, train_music
+from .prior import GenrePrior, check_statistics, train_genre
 
 
 @dataclass(frozen=True)
@@ -22,12 +22,14 @@ class PriorKind:
     """A kind of prior a dream can name (``--prior NAME``) and ``auralize train-prior --kind NAME`` fits.
 
     ``train(clips, meta, names, rank, log)`` fits it on the TRAIN part of a :class:`~auralize.data.ClipSet`
-    and returns the prior and its card (Markdown); ``file`` is the shipped file's name in ``trained/``.
+    and returns the prior and its card (Markdown); ``file`` is the shipped file's name in ``trained/``;
+    ``cls`` reads a file of its ``file_format`` (``cls.from_arrays``).
     """
 
     name: str
     file: str
     train: Callable
+    cls: type
     help: str = ""
 
 
@@ -39,8 +41,6 @@ DEFAULT_PRIOR = "music"
 
 def prior_path(prior: str | Path | None = None) -> Path:
     """The file of a prior: a name of :data:`PRIORS`, a path, or ``None`` (``$AURALIZE_PRIOR``, else the default)."""
-    import os
-
     from .. import TRAINED_DIR
 
     if prior is None:
@@ -56,7 +56,7 @@ def default_prior_path(kind: str = DEFAULT_PRIOR) -> Path:
 
 
 def _formats() -> dict[str, type]:
-    return {GENRE_FORMAT: GenrePrior, MUSIC_FORMAT: MusicPrior}
+    return {kind.cls.file_format: kind.cls for kind in PRIORS.values()}
 
 
 def read_prior(path: str | Path):
@@ -132,7 +132,7 @@ def train_prior(data_dir: str | Path, out: str | Path | None = None, split_seed:
     return prior, out, atomic_write_text(card_path, card(out))
 
 
-PRIORS.register(PriorKind("music", "music-prior.npz", train_music,
+PRIORS.register(PriorKind("music", "music-prior.npz", train_music, MusicPrior,
                           "genre-blind: real music of every genre, learned without labels (the default)"))
-PRIORS.register(PriorKind("genre", "genre-prior.npz", _train_genre,
+PRIORS.register(PriorKind("genre", "genre-prior.npz", train_genre, GenrePrior,
                           "the texture of real clips of the dream's genre: a listener hears the prior's genre"))

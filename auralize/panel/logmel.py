@@ -18,6 +18,7 @@ from torch import nn
 
 from .. import features as F
 from ..errors import AuralizeError
+from ..finemel import mel_filters
 from ..io import atomic_torch_save
 from .base import Judge, as_clips
 
@@ -30,9 +31,7 @@ class LogMel(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        import librosa
-
-        mel = librosa.filters.mel(sr=F.SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=30.0, fmax=F.SAMPLE_RATE / 2)
+        mel = mel_filters(F.SAMPLE_RATE, N_FFT, N_MELS, fmin=30.0)  # librosa's Slaney filters, without its import
         self.register_buffer("mel", torch.as_tensor(mel, dtype=torch.float32), persistent=False)
         self.register_buffer("window", torch.hann_window(N_FFT), persistent=False)
 
