@@ -55,6 +55,7 @@ _PUBLIC = {
     "plots": ["pyplot"],
     "attribution": ["METHODS", "Explanation", "Method", "explain", "listened", "register_method", "save_explanation"],
     "panel": ["JUDGES", "PANEL", "Judge", "judge", "load_judge", "register_judge"],
+    "quiz": ["build_quiz", "read_answers", "read_key", "score_quiz"],
 }
 _WHERE = {name: module for module, names in _PUBLIC.items() for name in names}
 

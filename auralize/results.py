@@ -1,7 +1,7 @@
 """Result files: one schema for every JSON auralize writes, written and read only here.
 
 Every result is a JSON object whose first two keys are ``kind`` (``dream``, ``explanation``,
-``weights``, ``neurons``, ``examples``) and ``version`` (of that kind's schema). The library writes them with
+``weights``, ``neurons``, ``examples``; the listening quiz's ``quiz-key``, ``quiz-answers`` and ``quiz-score``) and ``version`` (of that kind's schema). The library writes them with
 :func:`write` (atomic, strict JSON: NaN or infinity is refused, never written); the gallery and
 the other readers use :func:`read`, so nothing guesses a file's kind from its keys. Both check
 the payload against its kind's schema (:data:`SCHEMAS`), so a hand-edited file (``round_trip`` a
@@ -32,7 +32,8 @@ class NotAResult(AuralizeError):
 
 
 #: Schema version of each kind of result file.
-KINDS = {"dream": 1, "explanation": 1, "weights": 1, "neurons": 1, "examples": 1}
+KINDS = {"dream": 1, "explanation": 1, "weights": 1, "neurons": 1, "examples": 1, "quiz-key": 1, "quiz-answers": 1,
+         "quiz-score": 1}
 
 
 def _check_finite(value, where: str = "") -> None:
@@ -116,6 +117,20 @@ SCHEMAS = {
         {name: [Fields({"track": str, "start": float, "value": float, "wav": str})]
          for name in ("neuron_top", "neuron_bottom", "class_top", "class_bottom")}, {"unit": int, "png": str}))},
         {"model": str, "checkpoint": str, "rule": str, "sample_rate": int}),
+    # The listening quiz (auralize.quiz): its key (never in the page), a listener's answers (written by
+    # the page) and the score of a set of answers.
+    "quiz-key": Fields({"quiz": str, "genres": [str], "page": str,
+                        "items": Each(Fields({"condition": str, "source": str, "media": str},
+                                             {"genre": str, "panel": str, "panel_p": Each(P)})),
+                        "pairs": Each(Fields({"question": str, "genre": str, "dream": str, "other": str},
+                                             {"panel": str}))},
+                       {"seed": int, "panel_judges": [str], "audio": str}),
+    "quiz-answers": Fields({"quiz": str, "listener": str, "checksum": str,
+                            "answers": [Fields({"item": str, "answer": str, "ms": Range(0, integer=True),
+                                                "plays": Range(0, integer=True)})]},
+                           {"started": str, "finished": str, "seconds": Range(0)}),
+    "quiz-score": Fields({"quiz": str, "listeners": [str], "conditions": Each(object), "pairs": Each(object)},
+                         {"per_listener": [object], "skipped": [str], "files": Each(str, nullable=True)}),
 }
 
 

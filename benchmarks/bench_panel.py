@@ -43,6 +43,7 @@ from auralize.io import atomic_write_text  # noqa: E402
 from auralize.data import ClipSet, load_clips  # noqa: E402
 from auralize.panel.registry import JUDGES, OUTSIDE_PANEL, PANEL  # noqa: E402
 from auralize.panel.scoring import build_reference, rows_table, score_row, temporal_table  # noqa: E402
+from auralize.references import mean_spectrum, shaped_noise, test_clips  # noqa: E402
 
 Rows = dict[str, list[tuple[str, np.ndarray]]]
 REAL = "real test clips"
@@ -78,18 +79,6 @@ def outside_note(scored: list[dict]) -> str:
     return " ".join(notes)
 
 
-def test_clips(clips: ClipSet, per_genre: int = 3) -> list[tuple[str, np.ndarray]]:
-    """One middle clip of each of the first ``per_genre`` test tracks of every genre."""
-    items = []
-    ids = clips.split["test"]
-    for g, genre in enumerate(clips.genres):
-        tracks = sorted({int(t) for t in clips.track[ids][clips.label[ids] == g]})[:per_genre]
-        for t in tracks:
-            mine = ids[clips.track[ids] == t]
-            items.append((genre, clips.audio[mine[len(mine) // 2]]))
-    return items
-
-
 def paper_grid_griffin_lim(audio: np.ndarray, seed: int = 0) -> np.ndarray:
     """A clip through the paper's 22x513 PSD and back by Griffin-Lim (100 iterations)."""
     from auralize.invert import psd_to_audio
@@ -97,28 +86,18 @@ def paper_grid_griffin_lim(audio: np.ndarray, seed: int = 0) -> np.ndarray:
     return np.asarray(psd_to_audio(F.audio_to_psd(audio)[0], n_iter=100, seed=seed), dtype=np.float32)
 
 
-def shaped_noise(amplitude: np.ndarray, seed: int, rms: float = 0.1) -> np.ndarray:
-    """5 s of Gaussian noise whose spectrum follows ``amplitude`` (on the 513 bins of 0-2 kHz)."""
-    rng = np.random.default_rng(seed)
-    spec = np.fft.rfft(rng.standard_normal(F.CLIP_SAMPLES))
-    spec *= np.interp(np.linspace(0, 1, spec.size), np.linspace(0, 1, amplitude.size), amplitude)
-    y = np.fft.irfft(spec, n=F.CLIP_SAMPLES)
-    return (rms * y / np.sqrt(np.mean(y**2))).astype(np.float32)
-
-
 def reference_rows(clips: ClipSet, per_genre: int = 3, seed: int = 0) -> Rows:
     """The four reference rows of issue 8."""
     real = test_clips(clips, per_genre)
     train = clips.split["train"]
-    mean_spectrum = {g: np.sqrt(clips.dataset.psd[train][clips.label[train] == i].mean(axis=(0, 1)))
-                     for i, g in enumerate(clips.genres) if np.any(clips.label[train] == i)}
+    spectra = {g: mean_spectrum(clips, g) for i, g in enumerate(clips.genres) if np.any(clips.label[train] == i)}
     flat = np.ones(F.N_BINS)
     return {
         REAL: real,
         "real -> paper-grid PSD -> Griffin-Lim": [(g, paper_grid_griffin_lim(a, seed)) for g, a in real],
         "white noise": [(g, shaped_noise(flat, seed + k)) for k, (g, _) in enumerate(real)],
-        "noise with the genre's mean spectrum": [(g, shaped_noise(mean_spectrum[g], seed + k))
-                                                 for k, (g, _) in enumerate(real) if g in mean_spectrum],
+        "noise with the genre's mean spectrum": [(g, shaped_noise(spectra[g], seed + k))
+                                                 for k, (g, _) in enumerate(real) if g in spectra],
     }
 
 

@@ -23,16 +23,14 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
-
-import bench_panel  # noqa: E402
 
 from auralize import DREAMING_MODEL, DreamSettings, default_checkpoint, load_model, make_audible, save_wav  # noqa: E402
 from auralize import features as F  # noqa: E402
 from auralize.io import atomic_write_text  # noqa: E402
 from auralize.panel import judge  # noqa: E402
 from auralize.data import load_clips  # noqa: E402
+from auralize.references import test_clips  # noqa: E402
 
 
 def main() -> None:
@@ -44,7 +42,7 @@ def main() -> None:
     ap.add_argument("-o", "--out", type=Path, default=ROOT / "docs" / "results" / "transfer.md")
     args = ap.parse_args()
     clips = load_clips(args.data)
-    sources = bench_panel.test_clips(clips, per_genre=1)
+    sources = test_clips(clips, per_genre=1)
     genres = [g for g, _ in sources]
     model = load_model(default_checkpoint(DREAMING_MODEL))
     rows, table = [], []

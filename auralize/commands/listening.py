@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..cli_options import (DATA, FORCE, NO_RANDOMNESS_SEED, QUIET, Finite, LazyChoice, echo_warnings)
+from ..cli_options import (DATA, FORCE, NO_RANDOMNESS_SEED, QUIET, SEED, Finite, LazyChoice, echo_warnings)
 
 
 @click.command("gallery")
@@ -126,3 +126,62 @@ def judge_cmd(wavs, judges, genre, as_json, max_seconds):
         return
     for v in verdicts:
         click.echo(v.summary())
+
+
+def _audio_names() -> list[str]:
+    from ..quiz import AUDIO_FORMATS
+
+    return list(AUDIO_FORMATS)
+
+
+@click.command("listen")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="DIR | --score [ANSWERS...]")
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
+              help="The quiz page (default DIR/quiz.html; its key goes beside it as <page>.key.json); with --score, "
+                   "the stem of the score files (default beside the key: <page>.score).")
+@click.option("--controls", is_flag=True, help="Also ask about the dreams' controls (prior-only, model-only) in DIR.")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+              help="A data folder for --real (its held-out test tracks, the shipped split) and --noise's spectrum.")
+@click.option("--real", type=click.IntRange(0, 1000), default=0, show_default=True,
+              help="Real test clips per genre of DIR (needs --data).")
+@click.option("--noise", is_flag=True, help="Also ask about white noise and noise with real music's mean spectrum.")
+@click.option("--audio", type=LazyChoice(_audio_names), default="flac", show_default=True,
+              help="How the page embeds audio (4 kHz): flac plays everywhere; vorbis is a third of the size.")
+@click.option("--no-panel", is_flag=True, help="Do not record the held-out panel's answers in the key.")
+@click.option("--title", default="Listening test", show_default=True, help="The page's title.")
+@click.option("--score", "scoring", is_flag=True,
+              help="Score answers files (PATHS) that listeners saved; with none, the panel's figures alone (needs --key).")
+@click.option("--key", type=click.Path(path_type=Path), default=None,
+              help="With --score: the quiz's key (default: the *.key.json beside the answers or here that they answer).")
+@FORCE
+@SEED
+def listen_cmd(paths, out, controls, data_dir, real, noise, audio, no_panel, title, scoring, key, force, seed):
+    """A blind listening quiz for people: 'auralize listen DIR' writes the page; '--score answers*.json' scores it."""
+    from ..errors import AuralizeError
+    from .. import quiz
+
+    with echo_warnings():
+        if scoring:
+            if not (paths or key):
+                raise AuralizeError("--score needs the answers files, or --key alone for the panel's figures", param="score")
+            key_path = key or quiz.find_key(paths)
+            the_key = quiz.read_key(key_path)
+            skipped = []
+
+            def warn(message: str) -> None:
+                skipped.append(message)
+                click.echo(f"warning: {message}", err=True)
+
+            answers = quiz.read_answers(paths, the_key, warn=warn) if paths else []
+            scored = quiz.score_quiz(the_key, answers)
+            stem = out or key_path.with_name(key_path.name[:-len(".key.json")] + ".score")
+            files = quiz.write_score(scored, the_key, stem, skipped)
+            click.echo("\n".join(quiz.score_lines(scored)))
+            click.echo(f"wrote {', '.join(str(f) for f in files.values())}")
+            return
+        if len(paths) != 1 or not paths[0].is_dir():
+            raise AuralizeError(f"give one folder of dreams to build a quiz from (got {len(paths)} path(s): "
+                                f"{paths[0] if paths else ''}), or --score with answers files", param="paths")
+        made = quiz.build_quiz(paths[0], out, controls=controls, data_dir=data_dir, real=real, noise=noise,
+                               seed=seed, panel=not no_panel, audio=audio, title=title, force=force)
+    click.echo(made.summary())

@@ -1,0 +1,59 @@
+"""What a dream is heard beside: real clips of the held-out test tracks, and noise.
+
+Every dream study measures its dreams against the same references, the same way: the panel
+benchmark (``benchmarks/bench_panel.py``) scores them as rows of its table and the listening quiz
+(:mod:`auralize.quiz`) plays them to people. Both take them from here, so a study's "real test
+clips" are the same clips wherever they are reported.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import features as F
+from .data import ClipSet
+
+
+def test_clips(clips: ClipSet, per_genre: int = 3, genres=None) -> list[tuple[str, np.ndarray]]:
+    """One middle clip of each of the first ``per_genre`` test tracks of every genre.
+
+    Parameters
+    ----------
+    clips : a :class:`~auralize.data.ClipSet` (its split's ``test`` part is used)
+    per_genre : tracks per genre (fewer where the genre has fewer test tracks)
+    genres : only these genres (default: all of ``clips``)
+
+    Returns
+    -------
+    list of (genre, audio)
+        Clips in the order of ``clips.genres``, then of track number.
+    """
+    items = []
+    ids = clips.split["test"]
+    for g, genre in enumerate(clips.genres):
+        if genres is not None and genre not in genres:
+            continue
+        tracks = sorted({int(t) for t in clips.track[ids][clips.label[ids] == g]})[:per_genre]
+        for t in tracks:
+            mine = ids[clips.track[ids] == t]
+            items.append((genre, clips.audio[mine[len(mine) // 2]]))
+    return items
+
+
+def mean_spectrum(clips: ClipSet, genre: str | None = None) -> np.ndarray:
+    """The mean amplitude spectrum (513 bins of 0-2 kHz) of the TRAIN clips of ``genre`` (``None``: of all)."""
+    train = clips.split["train"]
+    if genre is not None:
+        train = train[clips.label[train] == clips.genres.index(genre)]
+    return np.sqrt(clips.dataset.psd[train].mean(axis=(0, 1)))
+
+
+def shaped_noise(amplitude: np.ndarray, seed: int, rms: float = 0.1) -> np.ndarray:
+    """5 s of Gaussian noise whose spectrum follows ``amplitude`` (on the 513 bins of 0-2 kHz).
+
+    ``np.ones(513)`` gives white noise; :func:`mean_spectrum` noise with the spectrum of real music.
+    """
+    rng = np.random.default_rng(seed)
+    spec = np.fft.rfft(rng.standard_normal(F.CLIP_SAMPLES))
+    spec *= np.interp(np.linspace(0, 1, spec.size), np.linspace(0, 1, amplitude.size), amplitude)
+    y = np.fft.irfft(spec, n=F.CLIP_SAMPLES)
+    return (rms * y / np.sqrt(np.mean(y**2))).astype(np.float32)
