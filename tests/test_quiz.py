@@ -248,6 +248,12 @@ def test_scripted_listener_in_a_real_browser(built, tmp_path):
         b.js("document.getElementById('listener').value='scripted';document.getElementById('begin').click()")
         assert b.js(PLAY) == "playing"
         shot = b.screenshot(tmp_path / "quiz.png")
+        # On a phone's screen every button fits: nothing runs off to the side.
+        b.call("Emulation.setDeviceMetricsOverride", {"width": 360, "height": 740, "deviceScaleFactor": 2,
+                                                       "mobile": True})
+        assert b.js("document.documentElement.scrollWidth") <= 360
+        assert b.js("[].every.call(document.querySelectorAll('button'),function(x){var r=x.getBoundingClientRect();"
+                    "return r.right<=360})")
         state = f"JSON.parse(localStorage.getItem('auralize-quiz/{key['quiz']}/scripted'))"
         n = built.n_items + built.n_pairs
         for k in range(n):
