@@ -57,3 +57,24 @@ def shaped_noise(amplitude: np.ndarray, seed: int, rms: float = 0.1) -> np.ndarr
     spec *= np.interp(np.linspace(0, 1, spec.size), np.linspace(0, 1, amplitude.size), amplitude)
     y = np.fft.irfft(spec, n=F.CLIP_SAMPLES)
     return (rms * y / np.sqrt(np.mean(y**2))).astype(np.float32)
+
+
+def resynthesised(audio: np.ndarray, n_iter: int = 100, seed: int = 0) -> np.ndarray:
+    """A clip as a dream's audio is made: its magnitude on the fine 512/128 STFT grid, the phase thrown
+    away and rebuilt by ``n_iter`` Griffin-Lim updates from a seeded random phase.
+
+    What this loses is what no dream on that grid can have, so a listener's (or the panel's) accuracy
+    on it bounds what the dreams could reach.
+    """
+    import torch
+
+    from .invert import fine_istft, fine_stft
+
+    x = torch.as_tensor(np.asarray(audio, np.float32))[None]
+    magnitude = fine_stft(x).abs()
+    generator = torch.Generator().manual_seed(seed)
+    phase = torch.exp(2j * np.pi * torch.rand(magnitude.shape, generator=generator))
+    for _ in range(n_iter):
+        spec = fine_stft(fine_istft(magnitude * phase, x.shape[1]))
+        phase = spec / spec.abs().clamp(min=1e-12)
+    return fine_istft(magnitude * phase, x.shape[1])[0].numpy().astype(np.float32)

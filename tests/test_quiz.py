@@ -37,7 +37,7 @@ def dreams(tmp_path_factory):
 @pytest.fixture(scope="module")
 def built(dreams, gtzan_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("quiz") / "quiz.html"
-    return quiz.build_quiz(dreams, out, controls=True, data_dir=gtzan_dir, real=1, noise=True, seed=3)
+    return quiz.build_quiz(dreams, out, controls=True, data_dir=gtzan_dir, real=1, resynth=True, noise=True, seed=3)
 
 
 def page_data(page):
@@ -47,10 +47,11 @@ def page_data(page):
 
 
 def test_quiz_holds_what_was_asked(built):
-    assert built.counts == {"dream": 3, "control": 3, "real": 3, "white noise": 1, "mean-spectrum noise": 1}
-    assert (built.n_items, built.n_pairs) == (11, 6)  # each dream against its control and a real clip
+    assert built.counts == {"dream": 3, "control": 3, "real": 3, "resynthesised": 3, "white noise": 1,
+                            "mean-spectrum noise": 1}
+    assert (built.n_items, built.n_pairs) == (14, 6)  # each dream against its control and a real clip
     key = quiz.read_key(built.key)
-    assert key["genres"] == list(GENRES) and len(key["items"]) == 11
+    assert key["genres"] == list(GENRES) and len(key["items"]) == 14
     _, data = page_data(built.page)
     assert {i["id"] for i in data["items"]} == set(key["items"]) and {p["id"] for p in data["pairs"]} == set(key["pairs"])
     for pid, pair in key["pairs"].items():  # a pair plays a dream and the control or real clip of its genre
@@ -92,8 +93,8 @@ def test_page_gives_nothing_away(built, dreams):
 
 
 def test_same_seed_same_files(built, dreams, gtzan_dir, tmp_path):
-    again = quiz.build_quiz(dreams, tmp_path / "quiz.html", controls=True, data_dir=gtzan_dir, real=1, noise=True,
-                            seed=3)
+    again = quiz.build_quiz(dreams, tmp_path / "quiz.html", controls=True, data_dir=gtzan_dir, real=1, resynth=True,
+                            noise=True, seed=3)
     assert again.page.read_bytes() == built.page.read_bytes()
     assert json.loads(again.key.read_text())["items"] == json.loads(built.key.read_text())["items"]
     other = quiz.build_quiz(dreams, tmp_path / "other.html", seed=4, panel=False)
@@ -138,7 +139,8 @@ def test_listener_who_answers_as_the_panel_scores_the_panels_figures(built, tmp_
     # A listener who always names the item's genre, and prefers the dream, scores 1 where a genre is asked.
     both = quiz.score_quiz(key, quiz.read_answers(paths, key))
     right = next(e for e in both["per_listener"] if e["listener"] == "right")
-    assert right["dream"] == right["real"] == right["control"] == 1.0 and right["dream vs control"] == 1.0
+    assert right["dream"] == right["real"] == right["control"] == right["resynthesised"] == 1.0
+    assert right["dream vs control"] == 1.0
     assert both["conditions"]["dream"]["people"]["n"] == 6 and both["listeners"] == ["panel-1", "right"]
     files = quiz.write_score(both, key, tmp_path / "score")
     assert R.read(files["json"], "quiz-score")["listeners"] == ["panel-1", "right"]
@@ -187,7 +189,7 @@ def test_bad_answer_files_are_skipped_with_a_reason(built, tmp_path):
 def test_cli_builds_and_scores(built, dreams, tmp_path):
     code, out, err = run_cli(["listen", dreams, "-o", tmp_path / "q.html", "--no-panel", "--seed", "1"])
     assert code == 0, err
-    assert "3 items (3 dream)" in out and (tmp_path / "q.key.json").is_file()
+    assert "3 items (dream: 3)" in out and (tmp_path / "q.key.json").is_file()
     key = quiz.read_key(built.key)
     answers = answers_file(tmp_path / "answers-ana.json", key, "ana", panel_pick)
     code, out, err = run_cli(["listen", "--score", answers, tmp_path / "foreign.json", "--key", built.key])
@@ -200,6 +202,7 @@ def test_cli_builds_and_scores(built, dreams, tmp_path):
 def test_cli_bad_input(dreams, built, tmp_path):
     one_line_error(*run_cli(["listen", tmp_path / "missing"])[::2], "one folder of dreams")
     one_line_error(*run_cli(["listen", dreams, "--real", "2"])[::2], "--data DIR --real K")
+    one_line_error(*run_cli(["listen", dreams, "--resynth"])[::2], "--resynth", "--real K")
     (tmp_path / "empty").mkdir()
     one_line_error(*run_cli(["listen", tmp_path / "empty"])[::2], "no dreams in")
     one_line_error(*run_cli(["listen", dreams, "-o", tmp_path / "quiz.txt", "--no-panel"])[::2], ".html")

@@ -144,6 +144,8 @@ def _audio_names() -> list[str]:
               help="A data folder for --real (its held-out test tracks, the shipped split) and --noise's spectrum.")
 @click.option("--real", type=click.IntRange(0, 1000), default=0, show_default=True,
               help="Real test clips per genre of DIR (needs --data).")
+@click.option("--resynth", is_flag=True,
+              help="Also ask about the real clips made as a dream's audio is (fine-grid magnitude, Griffin-Lim phase).")
 @click.option("--noise", is_flag=True, help="Also ask about white noise and noise with real music's mean spectrum.")
 @click.option("--audio", type=LazyChoice(_audio_names), default="flac", show_default=True,
               help="How the page embeds audio (4 kHz): flac plays everywhere; vorbis is a third of the size.")
@@ -155,7 +157,7 @@ def _audio_names() -> list[str]:
               help="With --score: the quiz's key (default: the *.key.json beside the answers or here that they answer).")
 @FORCE
 @SEED
-def listen_cmd(paths, out, controls, data_dir, real, noise, audio, no_panel, title, scoring, key, force, seed):
+def listen_cmd(paths, out, controls, data_dir, real, resynth, noise, audio, no_panel, title, scoring, key, force, seed):
     """A blind listening quiz for people: 'auralize listen DIR' writes the page; '--score answers*.json' scores it."""
     from ..errors import AuralizeError
     from .. import quiz
@@ -182,6 +184,6 @@ def listen_cmd(paths, out, controls, data_dir, real, noise, audio, no_panel, tit
         if len(paths) != 1 or not paths[0].is_dir():
             raise AuralizeError(f"give one folder of dreams to build a quiz from (got {len(paths)} path(s): "
                                 f"{paths[0] if paths else ''}), or --score with answers files", param="paths")
-        made = quiz.build_quiz(paths[0], out, controls=controls, data_dir=data_dir, real=real, noise=noise,
-                               seed=seed, panel=not no_panel, audio=audio, title=title, force=force)
+        made = quiz.build_quiz(paths[0], out, controls=controls, data_dir=data_dir, real=real, resynth=resynth,
+                               noise=noise, seed=seed, panel=not no_panel, audio=audio, title=title, force=force)
     click.echo(made.summary())

@@ -13,7 +13,8 @@ from .. import features as F
 from .. import results
 from ..errors import AuralizeError
 from ..io import atomic_write_text
-from .items import CANT_TELL, CONDITIONS, Item, folder_items, noise_items, pairs_of, real_items
+from .items import (CANT_TELL, CONDITIONS, Item, folder_items, noise_items, pairs_of, real_items,
+                    resynthesised_items)
 from .page import render
 
 #: How the page embeds audio: name -> (soundfile format, subtype, MIME type). FLAC plays in every
@@ -34,7 +35,7 @@ class Quiz:
 
     def summary(self) -> str:
         """One line: the page, its size and what it asks."""
-        parts = ", ".join(f"{n} {c}" for c, n in self.counts.items())
+        parts = "; ".join(f"{c}: {n}" for c, n in self.counts.items())
         return (f"wrote {self.page} ({self.page_bytes / 2**20:.2f} MB: {self.n_items} items ({parts}), "
                 f"{self.n_pairs} A/B pairs) and its answer key {self.key} (keep it: never send it with the page)")
 
@@ -61,7 +62,8 @@ def _panel_answers(items: list[Item], genres: list[str], judges) -> list[tuple[s
 
 
 def build_quiz(folder: str | Path, out: str | Path | None = None, *, controls: bool = False,
-               data_dir: str | Path | None = None, real: int = 0, noise: bool = False, seed: int = 0,
+               data_dir: str | Path | None = None, real: int = 0, resynth: bool = False, noise: bool = False,
+               seed: int = 0,
                panel: bool = True, judges=None, audio: str = "flac", title: str = "Listening test",
                force: bool = False) -> Quiz:
     """Write a blind listening quiz of the dreams in ``folder``, and its answer key beside it.
@@ -73,6 +75,8 @@ def build_quiz(folder: str | Path, out: str | Path | None = None, *, controls: b
     controls : also ask about the dreams' controls (prior-only and model-only dreams in the folder)
     data_dir, real : also ask about ``real`` real clips per genre of the held-out test tracks of
         ``data_dir`` (the shipped checkpoints' split)
+    resynth : also ask about the same real clips made as a dream's audio is (fine-grid magnitude,
+        Griffin-Lim phase): what any dream on that grid must lose
     noise : also ask about white noise and noise with the mean spectrum of real music
     seed : the order of the items in the page and their ids (each listener's order is drawn in
         the page from their listener id)
@@ -99,8 +103,11 @@ def build_quiz(folder: str | Path, out: str | Path | None = None, *, controls: b
         raise AuralizeError("real clips need a data folder and a count >= 1: --data DIR --real K", param="real")
     items = folder_items(folder, controls)
     genres = sorted({i.genre for i in items if i.genre is not None})
+    if resynth and not real:
+        raise AuralizeError("resynth remakes the real clips: ask for them too (--data DIR --real K)", param="resynth")
     if real:
-        items += real_items(data_dir, genres, real)
+        reals = real_items(data_dir, genres, real)
+        items += reals + (resynthesised_items(reals, seed) if resynth else [])
     if noise:
         items += noise_items(seed, data_dir, [i for i in items if i.condition == "dream"])
     pairs = pairs_of(items)

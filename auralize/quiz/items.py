@@ -22,6 +22,7 @@ CONDITIONS = {
     "control": "prior-only controls (the same dream, the model switched off)",
     "model-only": "model-only dreams (no prior)",
     "real": "real clips of the held-out test tracks",
+    "resynthesised": "the same real clips made as a dream's audio is (fine-grid magnitude, Griffin-Lim phase)",
     "white noise": "white noise",
     "mean-spectrum noise": "noise with the mean spectrum of real music",
 }
@@ -135,6 +136,14 @@ def real_items(data_dir: str | Path, genres, per_genre: int) -> list[Item]:
         if level is not None:
             items.append(Item("real", genre, level, name))
     return items
+
+
+def resynthesised_items(reals: list[Item], seed: int) -> list[Item]:
+    """The real clips as a dream's audio is made (:func:`auralize.references.resynthesised`)."""
+    from ..references import resynthesised
+
+    return [Item("resynthesised", r.genre, _clip(resynthesised(r.audio, seed=seed), r.source),
+                 f"{r.source}, resynthesised") for r in reals]
 
 
 def noise_items(seed: int, data_dir: str | Path | None = None, dreams: list[Item] | None = None) -> list[Item]:
