@@ -28,6 +28,8 @@ CONDITIONS = {
 }
 #: The A/B questions: name -> the condition a dream is paired with.
 PAIRS = {"dream vs control": "control", "dream vs real": "real"}
+#: The largest WAV read (a 10-minute dream at 4 kHz is 4.6 MB); only its first 5 s are played.
+MAX_WAV_BYTES = 32 * 2**20
 #: The answer of a listener who cannot tell (and of a split panel).
 CANT_TELL = "can't tell"
 
@@ -92,6 +94,9 @@ def folder_items(folder: str | Path, controls: bool = False) -> list[Item]:
         wav = results.dream_files(results.dream_stem(path))["wav"]
         if not wav.is_file() or not wav.resolve().is_relative_to(real_root):
             warnings.warn(f"skipped {path}: its WAV {wav.name} is not beside it", stacklevel=2)
+            continue
+        if wav.stat().st_size > MAX_WAV_BYTES:
+            warnings.warn(f"skipped {wav}: {wav.stat().st_size / 2**20:.0f} MB is more than a dream's WAV", stacklevel=2)
             continue
         try:
             audio = _clip(F.load_audio(wav), str(wav))
