@@ -91,7 +91,8 @@ class Dataset:
         new_index = {old: new for new, old in enumerate(keep_tracks)}
         clips = np.flatnonzero(np.isin(self.track, keep_tracks))
         remap = np.array([genres.index(g) if g in genres else -1 for g in self.genres])
-        return Dataset(None if self.psd is None else self.psd[clips], remap[self.label[clips]], np.array([new_index[t] for t in self.track[clips]]),
+        psd = None if self.psd is None else self.psd.subset(clips) if hasattr(self.psd, "subset") else self.psd[clips]
+        return Dataset(psd, remap[self.label[clips]], np.array([new_index[t] for t in self.track[clips]]),
                        self.clip_index[clips], [self.tracks[i] for i in keep_tracks], tuple(genres), self.skipped,
                        self.root)
 
@@ -122,24 +123,34 @@ def pick_genres(genre: str | Sequence[str], genres: Sequence[str], param: str = 
                         param=param)
 
 
-def discover(root: str | Path) -> tuple[list[Track], tuple[str, ...]]:
-    """Find the audio tracks below ``root``; the genre of a file is its folder's name.
+def discover(root: str | Path, labels: str | Path | None = None) -> tuple[list[Track], tuple[str, ...]]:
+    """Find the audio tracks below ``root``; the genre of a file is its folder's name, or its row of ``labels``.
 
     Returns the tracks (sorted by genre and name) and the genre vocabulary: the ten GTZAN
-    genres in their canonical order when every folder is a GTZAN genre, else the sorted folder
-    names.
+    genres in their canonical order when every genre is a GTZAN genre, else the sorted names.
+
+    Parameters
+    ----------
+    root : str or Path
+        The data folder.
+    labels : str or Path, optional
+        A CSV table of path and genre (:func:`read_labels`), as FMA ships its metadata; without it,
+        genre folders.
 
     Raises
     ------
     AuralizeError
-        If ``root`` is missing or holds no audio files in genre folders.
+        If ``root`` is missing or holds no audio files in genre folders (or none the table names).
     """
     root = Path(root).expanduser()
     if not root.exists():
         raise AuralizeError(f"data directory not found: {root}; give a folder of genre folders", param="data_dir")
     if not root.is_dir():
         raise AuralizeError(f"{root} is not a directory; give a folder of genre folders", param="data_dir")
-    tracks = [Track(path, path.parent.name.lower()) for path in _audio_files(root)]
+    if labels is not None:
+        tracks = read_labels(labels, root)
+    else:
+        tracks = [Track(path, path.parent.name.lower()) for path in _audio_files(root)]
     if not tracks:
         raise AuralizeError(
             f"no audio tracks found under {root}; expected <genre>/<file>.wav|au|flac|... "
@@ -151,6 +162,62 @@ def discover(root: str | Path) -> tuple[list[Track], tuple[str, ...]]:
     for t in sorted(tracks, key=lambda t: (genres.index(t.genre), t.stem, str(t.path))):
         unique.setdefault((t.genre, t.stem), t)
     return list(unique.values()), genres
+
+
+#: Column names a labels table may give its file paths and its genres under (FMA's ``tracks.csv`` flattened:
+#: ``genre_top``).
+PATH_COLUMNS = ("path", "file", "filename", "filepath")
+GENRE_COLUMNS = ("genre", "genre_top", "label")
+
+
+def read_labels(table: str | Path, root: str | Path) -> list[Track]:
+    """The tracks a CSV table names: a header row with a path column (:data:`PATH_COLUMNS`, relative to
+    ``root`` or absolute) and a genre column (:data:`GENRE_COLUMNS`).
+
+    Rows whose file is missing, or whose genre is empty (FMA leaves ``genre_top`` empty for tracks of
+    several genres), are skipped with one warning that counts them.
+
+    Raises
+    ------
+    AuralizeError
+        If the table cannot be read or has no path or no genre column.
+    """
+    import csv
+
+    table, root = Path(table).expanduser(), Path(root).expanduser()
+    try:
+        with open(table, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise AuralizeError(f"cannot read the labels table {table} ({exc}); give a CSV of path,genre",
+                            param="labels") from None
+    header = [h.strip().lower() for h in rows[0]] if rows else []
+    where = {name: next((header.index(c) for c in names if c in header), None)
+             for name, names in (("path", PATH_COLUMNS), ("genre", GENRE_COLUMNS))}
+    for name, names in (("genre", GENRE_COLUMNS), ("path", PATH_COLUMNS)):
+        if where[name] is None:
+            raise AuralizeError(f"the labels table {table} has no {name} column (its header: "
+                                f"{', '.join(header) or 'empty'}); name one of {', '.join(names)}", param="labels")
+    tracks, missing, unlabelled = [], [], 0
+    for row in rows[1:]:
+        if len(row) <= max(where.values()) or not row[where["path"]].strip():
+            continue
+        genre = row[where["genre"]].strip().lower()
+        if not genre:
+            unlabelled += 1
+            continue
+        path = Path(row[where["path"]].strip())
+        path = path if path.is_absolute() else root / path
+        if not path.is_file():
+            missing.append(str(path))
+            continue
+        tracks.append(Track(path, genre))
+    if missing:
+        warnings.warn(f"{len(missing)} files the labels table {table.name} names are missing (e.g. {missing[0]}); "
+                      "skipped", stacklevel=3)
+    if unlabelled:
+        warnings.warn(f"{unlabelled} rows of {table.name} have no genre; skipped", stacklevel=3)
+    return tracks
 
 
 #: Folders walked below a data root before giving up: a data set has a few dozen; ``--data /`` has millions.
@@ -336,18 +403,29 @@ def track_psd(path: Path, cache: FeatureCache | str | Path | None = None) -> np.
 
 
 def load_dataset(root: str | Path, cache_dir: str | Path | None = None, progress: bool = True,
-                 use_cache: bool = True) -> Dataset:
-    """Discover, decode and cut every track under ``root`` into clip PSDs.
+                 use_cache: bool = True, labels: str | Path | None = None) -> Dataset:
+    """Discover, decode and cut every track under ``root`` into clip PSDs; or open a feature store.
 
     Unreadable or too-short files are skipped with a warning naming them (counted in
     :meth:`Dataset.summary`).  Features are cached on disk, keyed by the front-end settings and
-    each file's path, size and modification time, so a second run skips decoding.
+    each file's path, size and modification time, so a second run skips decoding. ``labels`` is a
+    CSV of path and genre (:func:`read_labels`) instead of genre folders.
+
+    When ``root`` is a feature store (:func:`auralize.store.build_store`, ``auralize cache``), the
+    data set holds only its index and reads its PSDs lazily (:class:`auralize.shards.StoreRows`):
+    what training, evaluation and the neuron statistics stream from.
     """
     from .progress import bar as tqdm  # a bar that suits a notebook too
+    from .shards import is_store
 
-    tracks, genres = discover(root)
+    if is_store(root):
+        if labels is not None:
+            raise AuralizeError(f"{root} is a feature store, which holds its labels; give labels when building it "
+                                "('auralize cache --labels')", param="labels")
+        return _open_store(Path(root).expanduser())
+    tracks, genres = discover(root, labels)
     cache = FeatureCache((Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None)
-    kept, skipped, psds, labels, track_ids, clip_ids = [], [], [], [], [], []
+    kept, skipped, psds, genre_ids, track_ids, clip_ids = [], [], [], [], [], []
     for track in tqdm(tracks, desc="reading audio", unit="track", disable=not progress, leave=False):
         try:
             psd = track_psd(track.path, cache)
@@ -356,15 +434,49 @@ def load_dataset(root: str | Path, cache_dir: str | Path | None = None, progress
             skipped.append((track.path, str(exc)))
             continue
         psds.append(psd)
-        labels.append(np.full(len(psd), genres.index(track.genre)))
+        genre_ids.append(np.full(len(psd), genres.index(track.genre)))
         track_ids.append(np.full(len(psd), len(kept)))
         clip_ids.append(np.arange(len(psd)))
         kept.append(track)
     if not kept:
         raise AuralizeError(f"none of the {len(tracks)} audio files under {root} could be read")
-    return Dataset(np.concatenate(psds), np.concatenate(labels).astype(np.int64),
+    return Dataset(np.concatenate(psds), np.concatenate(genre_ids).astype(np.int64),
                    np.concatenate(track_ids).astype(np.int64), np.concatenate(clip_ids).astype(np.int64),
                    kept, genres, skipped, Path(root))
+
+
+def _open_store(folder: Path) -> Dataset:
+    """The :class:`~auralize.data.Dataset` of a feature store: its index in memory, its PSDs read lazily
+    (:class:`~auralize.shards.StoreRows`).
+
+    Raises
+    ------
+    AuralizeError
+        If the store is damaged, or was written by another version or for another front end.
+    """
+    from .shards import StoreRows, read_index
+
+    index = read_index(folder, frontend_key())
+    try:
+        genres = tuple(index["genres"])
+        tracks, labels, track_ids, clip_ids = [], [], [], []
+        for shard in index["shards"]:
+            if sum(n for _, _, n in shard["tracks"]) != shard["clips"]:
+                raise ValueError(f"{shard['file']} lists other clips than it holds")
+            for path, genre, n in shard["tracks"]:
+                labels.append(np.full(n, genres.index(genre)))
+                track_ids.append(np.full(n, len(tracks)))
+                clip_ids.append(np.arange(n))
+                tracks.append(Track(Path(path), genre))
+        skipped = [(Path(p), str(why)) for p, why in index.get("skipped", [])]
+        root = Path(index["root"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AuralizeError(f"the feature store {folder} has a damaged index ({exc}); rerun 'auralize cache'") from None
+    if not tracks:
+        raise AuralizeError(f"the feature store {folder} holds no readable track; rerun 'auralize cache'")
+    cat = lambda parts: np.concatenate(parts).astype(np.int64)  # noqa: E731
+    return Dataset(StoreRows(folder, index["shards"]), cat(labels), cat(track_ids), cat(clip_ids), tracks, genres,
+                   skipped, root)
 
 
 @dataclass

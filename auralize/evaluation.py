@@ -22,9 +22,20 @@ def predict_logits(model, x: np.ndarray | torch.Tensor, batch: int = 512) -> tor
     """Logits of model inputs ``(n, ...)`` in eval mode, batched."""
     if isinstance(model, nn.Module):
         model.eval()
-    x = torch.as_tensor(x, dtype=torch.float32)
-    logits = lambda xb: model.forward_with_states(xb)[0]  # noqa: E731 (any AudioModel, not only a module's forward)
-    return torch.cat([logits(x[i:i + batch]) for i in range(0, len(x), batch)]) if len(x) else torch.zeros(0, len(model.genres))
+    device = model_device(model)
+    x = torch.as_tensor(x, dtype=torch.float32) if isinstance(x, np.ndarray) else x  # else rows read per batch
+
+    def logits(i: int) -> torch.Tensor:  # any AudioModel, not only a module's forward
+        xb = torch.as_tensor(x[i:i + batch], dtype=torch.float32).to(device)
+        return model.forward_with_states(xb)[0].cpu()
+
+    return torch.cat([logits(i) for i in range(0, len(x), batch)]) if len(x) else torch.zeros(0, len(model.genres))
+
+
+def model_device(model) -> torch.device:
+    """Where a model's weights are (the CPU for a model without any); its inputs go there."""
+    params = next(iter(model.parameters()), None) if isinstance(model, nn.Module) else None
+    return params.device if params is not None else torch.device("cpu")
 
 
 def probabilities(model: nn.Module, x: np.ndarray | torch.Tensor, name: str = "the input") -> np.ndarray:
@@ -156,7 +167,9 @@ def predict(model, audio: str | Path | np.ndarray | torch.Tensor, sr: int = F.SA
 
 def data_inputs(model, data: Dataset | ClipSet, ids: np.ndarray | None = None, batch: int = 256) -> torch.Tensor:
     """Model inputs of a data set's clips ``ids`` (default all): from its cached paper-grid PSDs for a model
-    that reads them (``from_psd``), else through the model's front end from the clips' audio.
+    that reads them (``from_psd``), else through the model's front end from the clips' audio. For a data
+    set opened from a feature store, rows that read and scale the clips as they are asked for
+    (:class:`auralize.shards.MappedRows`), which :func:`predict_logits` and the neuron statistics stream.
 
     Raises
     ------
@@ -167,6 +180,10 @@ def data_inputs(model, data: Dataset | ClipSet, ids: np.ndarray | None = None, b
     dataset = data.dataset if isinstance(data, ClipSet) else data
     ids = np.arange(len(dataset.label)) if ids is None else ids
     if hasattr(model, "from_psd") and dataset.psd is not None:
+        if not isinstance(dataset.psd, np.ndarray):  # a feature store: read and scaled batch by batch
+            from .shards import MappedRows
+
+            return MappedRows(dataset.psd.subset(ids), model.from_psd)
         return torch.from_numpy(model.from_psd(dataset.psd[ids]))
     if not isinstance(data, ClipSet):
         raise AuralizeError(f"a {audiomodel.label(model)} model reads audio through its own front end: give the "
