@@ -153,9 +153,9 @@ def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
 
 def _register() -> None:
     """Put every subcommand on the group (their modules import nothing heavy until they run)."""
-    from .commands import analysis, listening, models
+    from .commands import analysis, data, listening, models
 
-    for module in (models, analysis, listening):
+    for module in (models, analysis, listening, data):
         for command in vars(module).values():
             if isinstance(command, click.Command):
                 cli.add_command(command)

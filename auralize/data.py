@@ -518,13 +518,14 @@ class ClipSet:
 
 def load_clips(root: str | Path, split_seed: int = SHIPPED_SPLIT_SEED, progress: bool = False,
                sample_rate: int = F.SAMPLE_RATE, clip_samples: int = F.CLIP_SAMPLES,
-               split: str = SHIPPED_SPLIT) -> ClipSet:
+               split: str = SHIPPED_SPLIT, labels: str | Path | None = None) -> ClipSet:
     """Read every track under ``root`` as clips of audio, and split it (default: the shipped checkpoints' split).
 
     At the paper's clips (5 s at 4 kHz) the PSDs come from the feature cache (as for ``auralize
     train``) and the audio is decoded again, cut into as many clips as the cache holds; for other
     clips (a model with its own front end) every track is decoded at ``sample_rate`` and cut into
-    ``clip_samples``; unreadable or too short tracks are skipped with a warning.
+    ``clip_samples``; unreadable or too short tracks are skipped with a warning. ``labels``: a CSV of
+    path and genre (:func:`read_labels`) instead of genre folders.
 
     Examples
     --------
@@ -533,7 +534,12 @@ def load_clips(root: str | Path, split_seed: int = SHIPPED_SPLIT_SEED, progress:
     ((2988, 20000), 'track')
     """
     if (sample_rate, clip_samples) == (F.SAMPLE_RATE, F.CLIP_SAMPLES):
-        data = load_dataset(root, progress=progress)
+        from .shards import is_store
+
+        if is_store(root):
+            raise AuralizeError(f"{root} is a feature store, which holds PSDs, not audio; give the data folder it was "
+                                "made from", param="data_dir")
+        data = load_dataset(root, progress=progress, labels=labels)
         audio = np.empty((len(data.psd), F.CLIP_SAMPLES), dtype=np.float32)
         for number, track in enumerate(data.tracks):
             ids = np.flatnonzero(data.track == number)
@@ -543,16 +549,16 @@ def load_clips(root: str | Path, split_seed: int = SHIPPED_SPLIT_SEED, progress:
                                     f"{len(ids)}; clear the cache ($AURALIZE_CACHE) and retry")
             audio[ids] = clips[data.clip_index[ids]]
     else:
-        data, audio = _decode_clips(root, sample_rate, clip_samples, progress)
+        data, audio = _decode_clips(root, sample_rate, clip_samples, progress, labels)
     return ClipSet(audio, data, make_split(data, split, seed=split_seed), sample_rate)
 
 
-def _decode_clips(root, sample_rate: int, clip_samples: int, progress: bool) -> tuple[Dataset, np.ndarray]:
+def _decode_clips(root, sample_rate: int, clip_samples: int, progress: bool, labels=None) -> tuple[Dataset, np.ndarray]:
     """Every track under ``root`` decoded at ``sample_rate`` and cut into ``clip_samples`` (no feature cache)."""
     from tqdm import tqdm
 
-    tracks, genres = discover(root)
-    kept, skipped, parts, labels, track_ids, clip_ids = [], [], [], [], [], []
+    tracks, genres = discover(root, labels)
+    kept, skipped, parts, genre_ids, track_ids, clip_ids = [], [], [], [], [], []
     for track in tqdm(tracks, desc="reading audio", unit="track", disable=not progress, leave=False):
         try:
             clips = F.split_clips(F.load_audio(track.path, sr=sample_rate), str(track.path), clip_samples, sample_rate)
@@ -561,13 +567,13 @@ def _decode_clips(root, sample_rate: int, clip_samples: int, progress: bool) -> 
             skipped.append((track.path, str(exc)))
             continue
         parts.append(clips)
-        labels.append(np.full(len(clips), genres.index(track.genre)))
+        genre_ids.append(np.full(len(clips), genres.index(track.genre)))
         track_ids.append(np.full(len(clips), len(kept)))
         clip_ids.append(np.arange(len(clips)))
         kept.append(track)
     if not kept:
         raise AuralizeError(f"none of the {len(tracks)} audio files under {root} could be read")
-    data = Dataset(None, np.concatenate(labels).astype(np.int64), np.concatenate(track_ids).astype(np.int64),
+    data = Dataset(None, np.concatenate(genre_ids).astype(np.int64), np.concatenate(track_ids).astype(np.int64),
                    np.concatenate(clip_ids).astype(np.int64), kept, genres, skipped, Path(root))
     return data, np.concatenate(parts)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -165,6 +166,83 @@ def predict(model, audio: str | Path | np.ndarray | torch.Tensor, sr: int = F.SA
     return Prediction(probabilities(model, model_input(model, audio, name), name), tuple(model.genres))
 
 
+def predict_many(model, songs: Sequence[str | Path], max_seconds: float | None = READ_SECONDS, jobs: int = 1,
+                 device: str = "cpu") -> Iterator[Prediction | AuralizeError]:
+    """Classify many songs, in their order: each one's :class:`Prediction`, or the error that kept it from one.
+
+    Parameters
+    ----------
+    model : AudioModel
+        The classifier; with ``jobs`` above 1 it must come from a file (a checkpoint or
+        ``my_model.py:build``), which each worker loads.
+    songs : sequence of str or Path
+        Audio files.
+    max_seconds : float, optional
+        Only the first this many seconds of each are heard.
+    jobs : int
+        Worker processes (one thread each); the verdicts do not depend on it.
+    device : str
+        ``cpu``, ``cuda`` or ``auto`` (:func:`auralize.distributed.pick_device`).
+
+    Yields
+    ------
+    Prediction or AuralizeError
+        One per song, in the order given; a worker's warnings are re-issued here.
+    """
+    from . import checks
+    from .distributed import pick_device
+
+    jobs = checks.count("jobs", jobs, 1, 256)
+    if jobs == 1 or len(songs) < 2:
+        if isinstance(model, nn.Module):
+            model.to(pick_device(device))
+        for song in songs:
+            try:
+                yield predict(model, song, max_seconds=max_seconds)
+            except AuralizeError as exc:
+                yield exc
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    where = audiomodel.source(model)
+    if not where:
+        raise AuralizeError("jobs above 1 need a model that came from a file (each worker loads it); save it, or use "
+                            "jobs=1", param="jobs")
+    with ProcessPoolExecutor(min(jobs, len(songs)), mp_context=get_context("spawn"), initializer=_predict_worker,
+                             initargs=(where, device)) as pool:
+        for verdict, caught in pool.map(_predict_one, [(str(s), max_seconds) for s in songs]):
+            for message in caught:
+                warnings.warn(message, stacklevel=2)
+            yield verdict
+
+
+_worker_model = None
+
+
+def _predict_worker(where: str, device: str) -> None:
+    """A prediction worker: one thread, its own copy of the model."""
+    global _worker_model
+    from .checkpoint import load_model
+    from .distributed import pick_device
+
+    torch.set_num_threads(1)
+    _worker_model = load_model(where)
+    if isinstance(_worker_model, nn.Module):
+        _worker_model.to(pick_device(device))
+
+
+def _predict_one(task: tuple[str, float | None]) -> tuple[Prediction | AuralizeError, list[str]]:
+    song, max_seconds = task
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            verdict = predict(_worker_model, song, max_seconds=max_seconds)
+        except AuralizeError as exc:
+            verdict = exc
+    return verdict, [str(w.message) for w in caught]
+
+
 def data_inputs(model, data: Dataset | ClipSet, ids: np.ndarray | None = None, batch: int = 256) -> torch.Tensor:
     """Model inputs of a data set's clips ``ids`` (default all): from its cached paper-grid PSDs for a model
     that reads them (``from_psd``), else through the model's front end from the clips' audio. For a data
@@ -196,14 +274,17 @@ def data_inputs(model, data: Dataset | ClipSet, ids: np.ndarray | None = None, b
         if len(ids) else torch.zeros(0)
 
 
-def load_data_for(model, root: str | Path, progress: bool = False, audio: bool = False) -> Dataset | ClipSet:
+def load_data_for(model, root: str | Path, progress: bool = False, audio: bool = False,
+                  labels: str | Path | None = None) -> Dataset | ClipSet:
     """What ``model`` evaluates on: the cached paper-grid PSDs for a model that reads them (unless ``audio``
-    is asked for too), else the clips' audio at the model's rate and clip length (:func:`~auralize.data.load_clips`)."""
+    is asked for too; ``root`` may be a feature store), else the clips' audio at the model's rate and clip
+    length (:func:`~auralize.data.load_clips`). ``labels``: a CSV of path and genre instead of genre folders."""
     from .data import load_clips, load_dataset
 
     if hasattr(model, "from_psd") and not audio:
-        return load_dataset(root, progress=progress)
-    return load_clips(root, progress=progress, sample_rate=int(model.sample_rate), clip_samples=int(model.clip_samples))
+        return load_dataset(root, progress=progress, labels=labels)
+    return load_clips(root, progress=progress, sample_rate=int(model.sample_rate), clip_samples=int(model.clip_samples),
+                      labels=labels)
 
 
 @dataclass

@@ -75,10 +75,13 @@ GENERAL_DEFAULTS = {"batch_size": 128, "clip_norm": 5.0, "patience": 20, "weight
 def check_out(out: str | Path) -> Path:
     """``out`` as a Path if a checkpoint can be written there; checked before any training, so
     a bad path fails at once, not after the first epoch."""
+    from .distributed import world
+
     out = Path(out)
     if out.is_dir():
         raise AuralizeError(f"out is a directory ({out}); give a checkpoint file path", param="out")
-    ensure_writable(out.parent)
+    if world().main:  # under torchrun rank 0 alone writes (the ranks' probes would race)
+        ensure_writable(out.parent)
     return out
 
 
