@@ -23,7 +23,7 @@ def predict_logits(model, x: np.ndarray | torch.Tensor, batch: int = 512) -> tor
     """Logits of model inputs ``(n, ...)`` in eval mode, batched."""
     if isinstance(model, nn.Module):
         model.eval()
-    device = model_device(model)
+    device = audiomodel.model_device(model)
     x = torch.as_tensor(x, dtype=torch.float32) if isinstance(x, np.ndarray) else x  # else rows read per batch
 
     def logits(i: int) -> torch.Tensor:  # any AudioModel, not only a module's forward
@@ -32,11 +32,6 @@ def predict_logits(model, x: np.ndarray | torch.Tensor, batch: int = 512) -> tor
 
     return torch.cat([logits(i) for i in range(0, len(x), batch)]) if len(x) else torch.zeros(0, len(model.genres))
 
-
-def model_device(model) -> torch.device:
-    """Where a model's weights are (the CPU for a model without any); its inputs go there."""
-    params = next(iter(model.parameters()), None) if isinstance(model, nn.Module) else None
-    return params.device if params is not None else torch.device("cpu")
 
 
 def probabilities(model: nn.Module, x: np.ndarray | torch.Tensor, name: str = "the input") -> np.ndarray:

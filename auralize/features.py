@@ -168,7 +168,7 @@ class InputScaler:
         self.mean, self.std, self.lo, self.hi = (np.asarray(a, np.float32) for a in (self.mean, self.std, self.lo, self.hi))
         return self
 
-    def fit_rows(self, rows, chunk: int = 512) -> "InputScaler":
+    def fit_rows(self, rows, chunk: int = 128) -> "InputScaler":
         """:meth:`fit` over PSD rows read ``chunk`` clips at a time (a feature store's, which need not fit in
         memory): the same statistics up to float rounding, from two passes (mean and variance merged
         chunk by chunk, then the range); returns self."""

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from . import checks, results
-from .audiomodel import check_layer, default_layer, file_stem, fingerprint, origin, source
+from .audiomodel import check_layer, default_layer, file_stem, fingerprint, model_device, origin, source
 from .errors import AuralizeError
 from .registry import Registry
 
@@ -61,8 +61,6 @@ def activation_batches(model, x, layer: str, rule: str = "mean", batch: int = 25
     ``x`` is model input: an array, or rows read as they are asked for (a feature store's,
     :func:`auralize.evaluation.data_inputs`), so that no more than a batch of it is in memory.
     """
-    from .evaluation import model_device
-
     check_layer(model, layer)
     if isinstance(model, nn.Module):
         model.eval()
