@@ -49,11 +49,13 @@ class Track:
 class Dataset:
     """The clips of a collection: ``label[i]`` and the PSD ``psd[i]`` of clip ``clip_index[i]`` of track ``track[i]``.
 
-    ``psd`` holds the paper's front end of 5-s clips at 4 kHz (cached on disk); a data set cut
-    into other clips for a model with its own front end (:func:`load_clips`) has none.
+    ``psd`` holds the paper's front end of 5-s clips at 4 kHz (cached on disk): an array, or for a data
+    set opened from a feature store the rows it reads as they are asked for
+    (:class:`auralize.shards.StoreRows`); a data set cut into other clips for a model with its own
+    front end (:func:`load_clips`) has none.
     """
 
-    psd: np.ndarray | None  # (n_clips, 22, 513) float32
+    psd: np.ndarray | None  # (n_clips, 22, 513) float32 (or a store's StoreRows)
     label: np.ndarray  # (n_clips,) int64, index into genres
     track: np.ndarray  # (n_clips,) int64, index into tracks
     clip_index: np.ndarray  # (n_clips,) position of the clip within its track

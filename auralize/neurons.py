@@ -111,7 +111,7 @@ class _Spill:
         width = max(1, budget // max(1, 4 * self.rows))
         parts = []
         for first in range(0, self.units, width):
-            cols = np.concatenate([block[:, first:first + width] for block in self.row_blocks()])
+            cols = np.concatenate([block[:, first:first + width].copy() for block in self.row_blocks()])  # not views
             parts.append(np.quantile(cols, q, axis=0))
         return np.concatenate(parts)
 

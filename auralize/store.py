@@ -47,14 +47,12 @@ class _Job:
 def _build_shard(job: _Job) -> dict:
     """Compute (or take from the feature cache) the PSDs of a shard's tracks and write the shard and its
     record; runs in a worker process. Unreadable tracks are recorded as skipped."""
-    import warnings as w
-
     from .data import FeatureCache
 
     cache = FeatureCache(job.cache_dir)
     psds, kept, skipped = [], [], []
-    with w.catch_warnings():
-        w.simplefilter("ignore")  # a damaged cache entry is recomputed; the store is what this builds
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a damaged cache entry is recomputed; the store is what this builds
         for path, genre, ident in job.tracks:
             try:
                 psd = cache.load(Path(path), ident)
@@ -169,6 +167,8 @@ def build_store(data_dir: str | Path, store: str | Path | None = None, *, labels
         try:
             for job, record in zip(missing, done):
                 records[job.number] = record
+                for path, why in record["skipped"]:
+                    warnings.warn(f"skipping {path}: {why}", stacklevel=2)
                 shown.update(1)
         finally:
             if pool is not None:

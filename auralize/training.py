@@ -246,10 +246,10 @@ def train(kind: str, data: Dataset | ClipSet, split: str | Split = "filtered", *
             "train_tracks": part_genre_counts(dataset, split["train"]),
             "train_tracks_list": track_keys(dataset, split["train"]),  # what evaluate checks another split against
             "settings": asdict(settings), "compression": compression, "per_bin": per_bin}
-    if not entry.neural:
+    if not entry.neural:  # fitted by each rank alike; rank 0 writes it
         return _fit_baseline(_paper_inputs(dataset, split, config, InputScaler(compression=compression,
                                                                                per_bin=per_bin), meta, settings),
-                             dataset.genres, settings, seed, out, log)
+                             dataset.genres, settings, seed, out if distributed.world().main else None, log)
     model = build_model(config)
     if entry.front_end == "paper":
         inputs = _paper_inputs(dataset, split, config, InputScaler(compression=compression, per_bin=per_bin), meta,
@@ -310,7 +310,8 @@ def _fit_baseline(inputs: _Inputs, genres, settings: TrainSettings, seed: int, o
     started = time.time()
     log(f"{inputs.config.kind}: fitting on {len(inputs.x_train)} training clips with scikit-learn; it shows no "
         "progress while it fits (the SVM on all of GTZAN takes about 10 minutes)")
-    model = fit_baseline(inputs.config, inputs.x_train, inputs.y_train, seed=seed, c=settings.c)
+    x_train = inputs.x_train if isinstance(inputs.x_train, np.ndarray) else inputs.x_train[:]  # scikit-learn: in memory
+    model = fit_baseline(inputs.config, x_train, inputs.y_train, seed=seed, c=settings.c)
     meta = inputs.meta
     attach(model, inputs.scaler, genres, meta)
     valid, valid_loss = _score(model, inputs.x_valid, inputs.y_valid)

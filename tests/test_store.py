@@ -129,13 +129,17 @@ def test_a_foreign_store_is_refused(gtzan_dir, store, tmp_path, field, value, ne
 
 def test_cache_command_and_labels_table(gtzan_dir, tmp_path):
     rows = ["file,genre_top"] + [f"{p.relative_to(gtzan_dir)},{p.parent.name}" for p in sorted(gtzan_dir.rglob("*.wav"))]
-    rows += ["metal/missing.00001.wav,metal", "classical/classical.00000.wav,"]  # a missing file, no genre
+    (tmp_path / "noise.wav").write_bytes(b"not audio")
+    rows += ["metal/missing.00001.wav,metal", "classical/classical.00000.wav,",  # a missing file, no genre,
+             f"{tmp_path / 'noise.wav'},metal"]  # an unreadable one (an absolute path)
     table = tmp_path / "tracks.csv"
     table.write_text("\n".join(rows) + "\n")
     code, out, err = run_cli(["cache", "--data", gtzan_dir, "--labels", table, "--store", tmp_path / "s", "--quiet"])
     assert code == 0, err
     assert "1 files the labels table tracks.csv names are missing" in err and "1 rows of tracks.csv have no genre" in err
-    assert "found 21 tracks (42 clips)" in out and f"--data {tmp_path / 's'}" in out
+    assert f"warning: skipping {tmp_path / 'noise.wav'}" in err
+    assert "found 21 tracks (42 clips)" in out and "skipped 1 unreadable: noise.wav" in out
+    assert f"--data {tmp_path / 's'}" in out
     table.write_text("path,style\nmetal/x.wav,metal\n")
     one_line_error(*run_cli(["cache", "--data", gtzan_dir, "--labels", table])[::2], "has no genre column",
                    "genre_top")
