@@ -70,10 +70,12 @@ def main() -> None:
     finally:
         if busy is not None:
             busy.kill()
+    load = os.getloadavg()[1]  # the machine may be shared: what else ran shapes every figure
     median = {name: statistics.median(t) for name, t in times.items()}
     clips = int(0.7 * args.tracks) * 6
     print(f"LSTM 2x{args.hidden}, about {clips} training clips, global batch 128, {os.cpu_count()} cores"
-          f"{', one core kept busy' if args.busy else ''}; epoch seconds (median of {args.repeats}):")
+          f"{', one core kept busy' if args.busy else ''}, load average {load:.1f} over the last 5 minutes; "
+          f"epoch seconds (median of {args.repeats}):")
     for name, t in median.items():
         print(f"  {name:34s} {t:6.2f} s  ({', '.join(f'{x:.2f}' for x in times[name])})")
     one, two = median["1 process x 1 thread"], median["torchrun 2 processes x 1 thread"]
