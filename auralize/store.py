@@ -180,6 +180,10 @@ def build_store(data_dir: str | Path, store: str | Path | None = None, *, labels
                          "tracks": [[t["path"], t["genre"], t["clips"]] for t in r["tracks"]]} for r in shards],
              "skipped": [s for r in shards for s in r["skipped"]]}
     atomic_write_text(folder / INDEX, json.dumps(index))
+    listed = {shard_name(n) for n in range(len(todo))}
+    for stale in folder.glob("shard-*.*"):  # shards of tracks that are gone (the data shrank)
+        if stale.stem not in listed and stale.suffix in (".npy", ".json"):
+            stale.unlink()
     return folder
 
 

@@ -98,6 +98,10 @@ def test_a_build_resumes_and_rebuilds_a_damaged_shard(gtzan_dir, tmp_path, monke
         S.build_store(gtzan_dir, folder, progress=False, log=said.append)
     assert said == ["resuming: 3 of 5 shards are complete and checked; building 2"]
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == first
+    monkeypatch.setattr(S, "TRACKS_PER_SHARD", 11)  # other shards: all rebuilt, the stale ones gone
+    S.build_store(gtzan_dir, folder, progress=False)
+    assert sorted(p.name for p in folder.glob("shard-*.npy")) == ["shard-00000.npy", "shard-00001.npy"]
+    np.testing.assert_array_equal(D.load_dataset(folder).psd[:], D.load_dataset(gtzan_dir, progress=False).psd)
 
 
 def test_reading_a_damaged_shard_is_a_one_line_error(gtzan_dir, tmp_path):
