@@ -176,3 +176,10 @@ def test_device_cuda_without_a_gpu_is_a_one_line_error(gtzan_dir, tmp_path):
         pytest.skip("this machine has a GPU")
     one_line_error(*run_cli(["train", "--model", "mlp", "--data", gtzan_dir, "--device", "cuda",
                              "-o", tmp_path / "m.pt"])[::2], "--device cuda", "no CUDA GPU")
+
+
+def test_a_model_that_reads_audio_is_told_a_store_holds_none(store):
+    import auralize
+
+    code, _, err = run_cli(["evaluate", auralize.default_checkpoint("cnn-mel"), "--data", store, "--quiet"])
+    one_line_error(code, err, "is a feature store, which holds PSDs, not audio", "the data folder it was made from")
