@@ -108,3 +108,20 @@ def test_jobs_give_the_output_of_one_process(gtzan_dir, ckpt, tmp_path):
     one, two = (S.build_store(gtzan_dir, tmp_path / f"store{n}", jobs=n, progress=False) for n in (1, 2))
     assert sorted(p.name for p in one.iterdir()) == sorted(p.name for p in two.iterdir())
     assert all((one / p.name).read_bytes() == p.read_bytes() for p in two.iterdir() if p.suffix == ".npy")
+
+
+@pytest.mark.slow
+def test_dreams_in_workers_are_the_dreams_of_one_process(tmp_path):
+    args = ["--genre", "jazz,metal,blues", "--steps", "3", "--iters", "1", "--no-panel", "--control", "--quiet"]
+    outs = []
+    for jobs in (1, 2):
+        code, out, err = run_cli([*args, "--jobs", jobs, "-o", tmp_path / f"j{jobs}/"])
+        assert code == 0, err
+        outs.append(out.splitlines()[:-1])  # the last line says how long it took
+    assert outs[0] == [line.replace("/j2/", "/j1/") for line in outs[1]]
+    one, two = tmp_path / "j1", tmp_path / "j2"
+    names = sorted(p.name for p in one.iterdir())
+    assert names == sorted(p.name for p in two.iterdir()) and len(names) == 30  # 3 dreams, 3 controls, 5 files each
+    for name in names:
+        a, b = (one / name).read_bytes(), (two / name).read_bytes()
+        assert a == (b.replace(b"/j2/", b"/j1/") if name.endswith(".json") else b), name
