@@ -182,7 +182,8 @@ def predict_many(model, songs: Sequence[str | Path], max_seconds: float | None =
     Yields
     ------
     Prediction or AuralizeError
-        One per song, in the order given; a worker's warnings are re-issued here.
+        One per song, in the order given (:func:`auralize.workers.in_workers`: a worker's warnings are
+        raised again here).
     """
     from . import checks
     from .distributed import pick_device
@@ -197,45 +198,35 @@ def predict_many(model, songs: Sequence[str | Path], max_seconds: float | None =
             except AuralizeError as exc:
                 yield exc
         return
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
+    from .workers import in_workers
 
     where = audiomodel.source(model)
     if not where:
         raise AuralizeError("jobs above 1 need a model that came from a file (each worker loads it); save it, or use "
                             "jobs=1", param="jobs")
-    with ProcessPoolExecutor(min(jobs, len(songs)), mp_context=get_context("spawn"), initializer=_predict_worker,
-                             initargs=(where, device)) as pool:
-        for verdict, caught in pool.map(_predict_one, [(str(s), max_seconds) for s in songs]):
-            for message in caught:
-                warnings.warn(message, stacklevel=2)
-            yield verdict
+    yield from in_workers(_predict_one, [(str(s), max_seconds) for s in songs], jobs, _predict_worker, (where, device))
 
 
 _worker_model = None
 
 
 def _predict_worker(where: str, device: str) -> None:
-    """A prediction worker: one thread, its own copy of the model."""
+    """A prediction worker's own copy of the model."""
     global _worker_model
     from .checkpoint import load_model
     from .distributed import pick_device
 
-    torch.set_num_threads(1)
     _worker_model = load_model(where)
     if isinstance(_worker_model, nn.Module):
         _worker_model.to(pick_device(device))
 
 
-def _predict_one(task: tuple[str, float | None]) -> tuple[Prediction | AuralizeError, list[str]]:
+def _predict_one(task: tuple[str, float | None]) -> Prediction | AuralizeError:
     song, max_seconds = task
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            verdict = predict(_worker_model, song, max_seconds=max_seconds)
-        except AuralizeError as exc:
-            verdict = exc
-    return verdict, [str(w.message) for w in caught]
+    try:
+        return predict(_worker_model, song, max_seconds=max_seconds)
+    except AuralizeError as exc:
+        return exc
 
 
 def data_inputs(model, data: Dataset | ClipSet, ids: np.ndarray | None = None, batch: int = 256) -> torch.Tensor:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,10 +123,8 @@ def build_store(data_dir: str | Path, store: str | Path | None = None, *, labels
         If the data has no tracks, the folder cannot be written, or it holds a store of another
         version or front end.
     """
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
     from . import checks
+    from .workers import in_workers
     from .data import FeatureCache, default_cache_dir, discover, frontend_key
     from .progress import bar
 
@@ -158,21 +155,12 @@ def build_store(data_dir: str | Path, store: str | Path | None = None, *, labels
         log(f"resuming: {len(records)} of {len(todo)} shards are complete and checked; building {len(missing)}")
     with bar(total=len(todo), initial=len(records), desc="feature store", unit="shard", disable=not progress,
              leave=False) as shown:
-        if jobs == 1:
-            done = map(_build_shard, missing)
-            pool = None
-        else:
-            pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_quiet_worker)
-            done = pool.map(_build_shard, missing)
-        try:
-            for job, record in zip(missing, done):
-                records[job.number] = record
-                for path, why in record["skipped"]:
-                    warnings.warn(f"skipping {path}: {why}", stacklevel=2)
-                shown.update(1)
-        finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
+        done = map(_build_shard, missing) if jobs == 1 or len(missing) < 2 else in_workers(_build_shard, missing, jobs)
+        for job, record in zip(missing, done):
+            records[job.number] = record
+            for path, why in record["skipped"]:
+                warnings.warn(f"skipping {path}: {why}", stacklevel=2)
+            shown.update(1)
     shards = [records[n] for n in range(len(todo))]
     index = {"format": FORMAT, "frontend": frontend_key(), "genres": list(genres),
              "root": str(Path(data_dir).expanduser().resolve()),
@@ -185,13 +173,3 @@ def build_store(data_dir: str | Path, store: str | Path | None = None, *, labels
         if stale.stem not in listed and stale.suffix in (".npy", ".json"):
             stale.unlink()
     return folder
-
-
-def _quiet_worker() -> None:
-    """A store worker computes on one thread (the workers are the parallelism)."""
-    import torch
-
-    os.environ["OMP_NUM_THREADS"] = "1"
-    torch.set_num_threads(1)
-
-

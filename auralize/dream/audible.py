@@ -303,10 +303,9 @@ def control_stem(stem: Path) -> Path:
 
 
 def _in_workers(model, names: list[str], stems: list[Path], jobs: int, progress: bool, options: dict) -> list[dict]:
-    """:func:`make_audible` of the genres in contiguous shares, one worker process each (spawned, one thread);
-    the summaries in the genres' order, the workers' warnings issued again here."""
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
+    """:func:`make_audible` of the genres in contiguous shares, one worker process each
+    (:func:`auralize.workers.in_workers`); the summaries in the genres' order."""
+    from ..workers import in_workers
 
     where = source(model)
     if not where:
@@ -318,23 +317,12 @@ def _in_workers(model, names: list[str], stems: list[Path], jobs: int, progress:
               options) for ids in shares]
     if progress:
         print(f"dreaming {len(names)} genres in {len(tasks)} worker processes...", file=sys.stderr, flush=True)
-    with ProcessPoolExecutor(len(tasks), mp_context=get_context("spawn")) as pool:
-        done = list(pool.map(_dream_share, tasks))
-    for _, caught in done:
-        for message in caught:
-            warnings.warn(message, stacklevel=3)
-    return [summary for summaries, _ in done for summary in summaries]
+    return [summary for summaries in in_workers(_dream_share, tasks, len(tasks)) for summary in summaries]
 
 
-def _dream_share(task) -> tuple[list[dict], list[str]]:
-    import torch
-
+def _dream_share(task) -> list[dict]:
     where, genres, out, options = task
-    torch.set_num_threads(1)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        summaries = make_audible(where, genres, out, **options)
-    return summaries, [str(w.message) for w in caught]
+    return make_audible(where, genres, out, **options)
 
 
 def make_audible(model, genres: str | Sequence[str], out: str | Path | None = None, *,
