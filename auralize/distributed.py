@@ -116,6 +116,9 @@ def agree(what: str, description: str, remedy: str) -> None:
         raise AuralizeError(f"the torchrun ranks disagree on the {what}: rank {odd[0]} has {everyone[odd[0]][1]!r}, "
                             f"rank 0 has {everyone[0][1]!r} ({len(odd)} of {here.size} ranks differ from rank 0: "
                             f"{', '.join(map(str, odd))}); {remedy}")
+    import time
+
+    time.sleep(2)  # let rank 0 say which first: torchrun stops every rank as soon as one has failed
     raise AuralizeError(f"the torchrun ranks disagree on the {what} (rank 0 says which); {remedy}")
 
 

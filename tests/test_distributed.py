@@ -92,9 +92,11 @@ def test_ranks_that_disagree_on_the_data_are_told_which(tmp_path):
     proc = torchrun(script)
     assert proc.returncode != 0
     lines = sorted(line for line in proc.stdout.splitlines() if line.startswith("rank "))
-    assert lines[0].startswith("rank 0 the torchrun ranks disagree on the data: rank 1 has 'found 22 tracks', "
-                               "rank 0 has 'found 21 tracks'"), proc.stdout
-    assert lines[1] == "rank 1 the torchrun ranks disagree on the data (rank 0 says which); give every rank the same --data"
+    assert lines and lines[0].startswith("rank 0 the torchrun ranks disagree on the data: rank 1 has 'found 22 tracks', "
+                                         "rank 0 has 'found 21 tracks'"), proc.stdout + proc.stderr
+    # rank 1 waits for rank 0 to speak; torchrun may stop it before it says its own line
+    assert lines[1:] in ([], ["rank 1 the torchrun ranks disagree on the data (rank 0 says which); give every rank "
+                              "the same --data"]), proc.stdout
 
 
 @pytest.mark.slow
