@@ -178,6 +178,12 @@ def source(model) -> str:
     return str(_where(model) or "")
 
 
+def model_device(model) -> torch.device:
+    """Where a model's weights are (the CPU for a model without any); its inputs go there."""
+    params = next(iter(model.parameters()), None) if isinstance(model, nn.Module) else None
+    return params.device if params is not None else torch.device("cpu")
+
+
 def model_input(model, clips: np.ndarray, name: str = "audio") -> torch.Tensor:
     """Model input of numpy clips ``(n, clip_samples)``: the model's own exact path if it has one
     (``model_input``), else ``features`` without gradients."""

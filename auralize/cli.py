@@ -87,6 +87,8 @@ def _objective_names() -> list[str]:
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
               help="Optional data folder: a real clip of the genre is drawn beside the dream.")
 @click.option("--no-panel", is_flag=True, help="Do not judge the dreams with the held-out listening panel.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Worker processes that share the genres of --genre all (or a list); the same files whatever N.")
 @click.option("--threads", type=click.IntRange(1, 256), default=None,
               help="Threads for every command (default: 1 for the dream loop, Griffin-Lim and per-clip inference, "
                    "torch's own elsewhere; AURALIZE_THREADS or OMP_NUM_THREADS set it too).")
@@ -133,7 +135,7 @@ def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
                              seed=seed)
     with echo_warnings():
         summaries = make_audible(checkpoint, genre, out, target=target, settings=settings, data_dir=data_dir,
-                                 panel=not o["no_panel"], control=o["control"], progress=not quiet)
+                                 panel=not o["no_panel"], control=o["control"], progress=not quiet, jobs=o["jobs"])
     for s in summaries:
         trip = s["round_trip"]
         click.echo(f"{s['genre']}: {s['files']['wav']}  objective {s['objective']}: "
@@ -153,9 +155,9 @@ def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
 
 def _register() -> None:
     """Put every subcommand on the group (their modules import nothing heavy until they run)."""
-    from .commands import analysis, listening, models
+    from .commands import analysis, data, listening, models
 
-    for module in (models, analysis, listening):
+    for module in (models, analysis, listening, data):
         for command in vars(module).values():
             if isinstance(command, click.Command):
                 cli.add_command(command)

@@ -50,7 +50,14 @@ SEED_TYPE = click.IntRange(0, 2**32 - 1)
 
 SEED = click.option("--seed", type=SEED_TYPE, default=0, show_default=True, help="Random seed; same seed, same output.")
 DATA = click.option("--data", "data_dir", type=click.Path(path_type=Path), required=True,
-                    help="Folder of genre folders (GTZAN's genres/, Kaggle's genres_original/, or <genre>/*.flac).")
+                    help="Folder of genre folders (GTZAN's genres/, Kaggle's genres_original/, or <genre>/*.flac), "
+                         "any folder with --labels, or a feature store ('auralize cache'), read lazily.")
+LABELS = click.option("--labels", type=click.Path(path_type=Path), default=None,
+                      help="CSV of path,genre (FMA style; path relative to --data) instead of genre folders.")
+DEVICE = click.option("--device", type=click.Choice(("cpu", "cuda", "auto")), default="cpu", show_default=True,
+                      help="Where the model computes (auto: cuda if torch sees a GPU).")
+JOBS = click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
+                    help="Worker processes; the output does not depend on it.")
 SPLIT = click.option("--split", type=click.Choice(SPLITS), default="filtered", show_default=True,
                      help="filtered: artist-disjoint fault-filtered lists; clip: the paper's leaky clip shuffle; "
                           "track: song-level stratified.")
@@ -154,12 +161,13 @@ def _fail(message: str) -> None:
 
 
 def load_data(data_dir: Path, quiet: bool, genres: str | None = None, model=None, audio: bool = False,
-              check: Callable | None = None):
+              check: Callable | None = None, labels: Path | None = None):
     """Load a data set for a command: its warnings on stderr as they happen, then what was found.
 
     For a ``model``, what it reads (:func:`auralize.evaluation.load_data_for`: the cached paper-grid PSDs,
     or clips of audio at its rate; with ``audio``, the clips' audio in any case). ``check`` is called on
     the data first, so that an option the data cannot serve fails in one line before anything is said.
+    ``labels``: a CSV of path and genre instead of genre folders.
     """
     from .data import load_clips, load_dataset
     from .evaluation import load_data_for
@@ -171,12 +179,15 @@ def load_data(data_dir: Path, quiet: bool, genres: str | None = None, model=None
             raise click.BadParameter(f"{genres!r} names no genre; give comma-separated names", param_hint="'--genres'")
     with echo_warnings():
         if model is not None:
-            data = load_data_for(model, data_dir, not quiet, audio)
+            data = load_data_for(model, data_dir, not quiet, audio, labels)
         else:
-            data = (load_clips if audio else load_dataset)(data_dir, progress=not quiet)
+            data = (load_clips if audio else load_dataset)(data_dir, progress=not quiet, labels=labels)
     if wanted:
         data = data.only(wanted)
     if check is not None:
         check(data)
-    click.echo((data.dataset if hasattr(data, "dataset") else data).summary(), err=True)
+    from .distributed import world
+
+    if world().main:  # under torchrun, once
+        click.echo((data.dataset if hasattr(data, "dataset") else data).summary(), err=True)
     return data

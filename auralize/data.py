@@ -49,11 +49,13 @@ class Track:
 class Dataset:
     """The clips of a collection: ``label[i]`` and the PSD ``psd[i]`` of clip ``clip_index[i]`` of track ``track[i]``.
 
-    ``psd`` holds the paper's front end of 5-s clips at 4 kHz (cached on disk); a data set cut
-    into other clips for a model with its own front end (:func:`load_clips`) has none.
+    ``psd`` holds the paper's front end of 5-s clips at 4 kHz (cached on disk): an array, or for a data
+    set opened from a feature store the rows it reads as they are asked for
+    (:class:`auralize.shards.StoreRows`); a data set cut into other clips for a model with its own
+    front end (:func:`load_clips`) has none.
     """
 
-    psd: np.ndarray | None  # (n_clips, 22, 513) float32
+    psd: np.ndarray | None  # (n_clips, 22, 513) float32 (or a store's StoreRows)
     label: np.ndarray  # (n_clips,) int64, index into genres
     track: np.ndarray  # (n_clips,) int64, index into tracks
     clip_index: np.ndarray  # (n_clips,) position of the clip within its track
@@ -91,7 +93,8 @@ class Dataset:
         new_index = {old: new for new, old in enumerate(keep_tracks)}
         clips = np.flatnonzero(np.isin(self.track, keep_tracks))
         remap = np.array([genres.index(g) if g in genres else -1 for g in self.genres])
-        return Dataset(None if self.psd is None else self.psd[clips], remap[self.label[clips]], np.array([new_index[t] for t in self.track[clips]]),
+        psd = None if self.psd is None else self.psd.subset(clips) if hasattr(self.psd, "subset") else self.psd[clips]
+        return Dataset(psd, remap[self.label[clips]], np.array([new_index[t] for t in self.track[clips]]),
                        self.clip_index[clips], [self.tracks[i] for i in keep_tracks], tuple(genres), self.skipped,
                        self.root)
 
@@ -122,24 +125,34 @@ def pick_genres(genre: str | Sequence[str], genres: Sequence[str], param: str = 
                         param=param)
 
 
-def discover(root: str | Path) -> tuple[list[Track], tuple[str, ...]]:
-    """Find the audio tracks below ``root``; the genre of a file is its folder's name.
+def discover(root: str | Path, labels: str | Path | None = None) -> tuple[list[Track], tuple[str, ...]]:
+    """Find the audio tracks below ``root``; the genre of a file is its folder's name, or its row of ``labels``.
 
     Returns the tracks (sorted by genre and name) and the genre vocabulary: the ten GTZAN
-    genres in their canonical order when every folder is a GTZAN genre, else the sorted folder
-    names.
+    genres in their canonical order when every genre is a GTZAN genre, else the sorted names.
+
+    Parameters
+    ----------
+    root : str or Path
+        The data folder.
+    labels : str or Path, optional
+        A CSV table of path and genre (:func:`read_labels`), as FMA ships its metadata; without it,
+        genre folders.
 
     Raises
     ------
     AuralizeError
-        If ``root`` is missing or holds no audio files in genre folders.
+        If ``root`` is missing or holds no audio files in genre folders (or none the table names).
     """
     root = Path(root).expanduser()
     if not root.exists():
         raise AuralizeError(f"data directory not found: {root}; give a folder of genre folders", param="data_dir")
     if not root.is_dir():
         raise AuralizeError(f"{root} is not a directory; give a folder of genre folders", param="data_dir")
-    tracks = [Track(path, path.parent.name.lower()) for path in _audio_files(root)]
+    if labels is not None:
+        tracks = read_labels(labels, root)
+    else:
+        tracks = [Track(path, path.parent.name.lower()) for path in _audio_files(root)]
     if not tracks:
         raise AuralizeError(
             f"no audio tracks found under {root}; expected <genre>/<file>.wav|au|flac|... "
@@ -151,6 +164,62 @@ def discover(root: str | Path) -> tuple[list[Track], tuple[str, ...]]:
     for t in sorted(tracks, key=lambda t: (genres.index(t.genre), t.stem, str(t.path))):
         unique.setdefault((t.genre, t.stem), t)
     return list(unique.values()), genres
+
+
+#: Column names a labels table may give its file paths and its genres under (FMA's ``tracks.csv`` flattened:
+#: ``genre_top``).
+PATH_COLUMNS = ("path", "file", "filename", "filepath")
+GENRE_COLUMNS = ("genre", "genre_top", "label")
+
+
+def read_labels(table: str | Path, root: str | Path) -> list[Track]:
+    """The tracks a CSV table names: a header row with a path column (:data:`PATH_COLUMNS`, relative to
+    ``root`` or absolute) and a genre column (:data:`GENRE_COLUMNS`).
+
+    Rows whose file is missing, or whose genre is empty (FMA leaves ``genre_top`` empty for tracks of
+    several genres), are skipped with one warning that counts them.
+
+    Raises
+    ------
+    AuralizeError
+        If the table cannot be read or has no path or no genre column.
+    """
+    import csv
+
+    table, root = Path(table).expanduser(), Path(root).expanduser()
+    try:
+        with open(table, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise AuralizeError(f"cannot read the labels table {table} ({exc}); give a CSV of path,genre",
+                            param="labels") from None
+    header = [h.strip().lower() for h in rows[0]] if rows else []
+    where = {name: next((header.index(c) for c in names if c in header), None)
+             for name, names in (("path", PATH_COLUMNS), ("genre", GENRE_COLUMNS))}
+    for name, names in (("genre", GENRE_COLUMNS), ("path", PATH_COLUMNS)):
+        if where[name] is None:
+            raise AuralizeError(f"the labels table {table} has no {name} column (its header: "
+                                f"{', '.join(header) or 'empty'}); name one of {', '.join(names)}", param="labels")
+    tracks, missing, unlabelled = [], [], 0
+    for row in rows[1:]:
+        if len(row) <= max(where.values()) or not row[where["path"]].strip():
+            continue
+        genre = row[where["genre"]].strip().lower()
+        if not genre:
+            unlabelled += 1
+            continue
+        path = Path(row[where["path"]].strip())
+        path = path if path.is_absolute() else root / path
+        if not path.is_file():
+            missing.append(str(path))
+            continue
+        tracks.append(Track(path, genre))
+    if missing:
+        warnings.warn(f"{len(missing)} files the labels table {table.name} names are missing (e.g. {missing[0]}); "
+                      "skipped", stacklevel=3)
+    if unlabelled:
+        warnings.warn(f"{unlabelled} rows of {table.name} have no genre; skipped", stacklevel=3)
+    return tracks
 
 
 #: Folders walked below a data root before giving up: a data set has a few dozen; ``--data /`` has millions.
@@ -336,18 +405,29 @@ def track_psd(path: Path, cache: FeatureCache | str | Path | None = None) -> np.
 
 
 def load_dataset(root: str | Path, cache_dir: str | Path | None = None, progress: bool = True,
-                 use_cache: bool = True) -> Dataset:
-    """Discover, decode and cut every track under ``root`` into clip PSDs.
+                 use_cache: bool = True, labels: str | Path | None = None) -> Dataset:
+    """Discover, decode and cut every track under ``root`` into clip PSDs; or open a feature store.
 
     Unreadable or too-short files are skipped with a warning naming them (counted in
     :meth:`Dataset.summary`).  Features are cached on disk, keyed by the front-end settings and
-    each file's path, size and modification time, so a second run skips decoding.
+    each file's path, size and modification time, so a second run skips decoding. ``labels`` is a
+    CSV of path and genre (:func:`read_labels`) instead of genre folders.
+
+    When ``root`` is a feature store (:func:`auralize.store.build_store`, ``auralize cache``), the
+    data set holds only its index and reads its PSDs lazily (:class:`auralize.shards.StoreRows`):
+    what training, evaluation and the neuron statistics stream from.
     """
     from .progress import bar as tqdm  # a bar that suits a notebook too
+    from .shards import is_store
 
-    tracks, genres = discover(root)
+    if is_store(root):
+        if labels is not None:
+            raise AuralizeError(f"{root} is a feature store, which holds its labels; give labels when building it "
+                                "('auralize cache --labels')", param="labels")
+        return _open_store(Path(root).expanduser())
+    tracks, genres = discover(root, labels)
     cache = FeatureCache((Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None)
-    kept, skipped, psds, labels, track_ids, clip_ids = [], [], [], [], [], []
+    kept, skipped, psds, genre_ids, track_ids, clip_ids = [], [], [], [], [], []
     for track in tqdm(tracks, desc="reading audio", unit="track", disable=not progress, leave=False):
         try:
             psd = track_psd(track.path, cache)
@@ -356,15 +436,49 @@ def load_dataset(root: str | Path, cache_dir: str | Path | None = None, progress
             skipped.append((track.path, str(exc)))
             continue
         psds.append(psd)
-        labels.append(np.full(len(psd), genres.index(track.genre)))
+        genre_ids.append(np.full(len(psd), genres.index(track.genre)))
         track_ids.append(np.full(len(psd), len(kept)))
         clip_ids.append(np.arange(len(psd)))
         kept.append(track)
     if not kept:
         raise AuralizeError(f"none of the {len(tracks)} audio files under {root} could be read")
-    return Dataset(np.concatenate(psds), np.concatenate(labels).astype(np.int64),
+    return Dataset(np.concatenate(psds), np.concatenate(genre_ids).astype(np.int64),
                    np.concatenate(track_ids).astype(np.int64), np.concatenate(clip_ids).astype(np.int64),
                    kept, genres, skipped, Path(root))
+
+
+def _open_store(folder: Path) -> Dataset:
+    """The :class:`~auralize.data.Dataset` of a feature store: its index in memory, its PSDs read lazily
+    (:class:`~auralize.shards.StoreRows`).
+
+    Raises
+    ------
+    AuralizeError
+        If the store is damaged, or was written by another version or for another front end.
+    """
+    from .shards import StoreRows, read_index
+
+    index = read_index(folder, frontend_key())
+    try:
+        genres = tuple(index["genres"])
+        tracks, labels, track_ids, clip_ids = [], [], [], []
+        for shard in index["shards"]:
+            if sum(n for _, _, n in shard["tracks"]) != shard["clips"]:
+                raise ValueError(f"{shard['file']} lists other clips than it holds")
+            for path, genre, n in shard["tracks"]:
+                labels.append(np.full(n, genres.index(genre)))
+                track_ids.append(np.full(n, len(tracks)))
+                clip_ids.append(np.arange(n))
+                tracks.append(Track(Path(path), genre))
+        skipped = [(Path(p), str(why)) for p, why in index.get("skipped", [])]
+        root = Path(index["root"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AuralizeError(f"the feature store {folder} has a damaged index ({exc}); rerun 'auralize cache'") from None
+    if not tracks:
+        raise AuralizeError(f"the feature store {folder} holds no readable track; rerun 'auralize cache'")
+    cat = lambda parts: np.concatenate(parts).astype(np.int64)  # noqa: E731
+    return Dataset(StoreRows(folder, index["shards"]), cat(labels), cat(track_ids), cat(clip_ids), tracks, genres,
+                   skipped, root)
 
 
 @dataclass
@@ -406,13 +520,14 @@ class ClipSet:
 
 def load_clips(root: str | Path, split_seed: int = SHIPPED_SPLIT_SEED, progress: bool = False,
                sample_rate: int = F.SAMPLE_RATE, clip_samples: int = F.CLIP_SAMPLES,
-               split: str = SHIPPED_SPLIT) -> ClipSet:
+               split: str = SHIPPED_SPLIT, labels: str | Path | None = None) -> ClipSet:
     """Read every track under ``root`` as clips of audio, and split it (default: the shipped checkpoints' split).
 
     At the paper's clips (5 s at 4 kHz) the PSDs come from the feature cache (as for ``auralize
     train``) and the audio is decoded again, cut into as many clips as the cache holds; for other
     clips (a model with its own front end) every track is decoded at ``sample_rate`` and cut into
-    ``clip_samples``; unreadable or too short tracks are skipped with a warning.
+    ``clip_samples``; unreadable or too short tracks are skipped with a warning. ``labels``: a CSV of
+    path and genre (:func:`read_labels`) instead of genre folders.
 
     Examples
     --------
@@ -421,7 +536,12 @@ def load_clips(root: str | Path, split_seed: int = SHIPPED_SPLIT_SEED, progress:
     ((2988, 20000), 'track')
     """
     if (sample_rate, clip_samples) == (F.SAMPLE_RATE, F.CLIP_SAMPLES):
-        data = load_dataset(root, progress=progress)
+        from .shards import is_store
+
+        if is_store(root):
+            raise AuralizeError(f"{root} is a feature store, which holds PSDs, not audio; give the data folder it was "
+                                "made from", param="data_dir")
+        data = load_dataset(root, progress=progress, labels=labels)
         audio = np.empty((len(data.psd), F.CLIP_SAMPLES), dtype=np.float32)
         for number, track in enumerate(data.tracks):
             ids = np.flatnonzero(data.track == number)
@@ -431,16 +551,16 @@ def load_clips(root: str | Path, split_seed: int = SHIPPED_SPLIT_SEED, progress:
                                     f"{len(ids)}; clear the cache ($AURALIZE_CACHE) and retry")
             audio[ids] = clips[data.clip_index[ids]]
     else:
-        data, audio = _decode_clips(root, sample_rate, clip_samples, progress)
+        data, audio = _decode_clips(root, sample_rate, clip_samples, progress, labels)
     return ClipSet(audio, data, make_split(data, split, seed=split_seed), sample_rate)
 
 
-def _decode_clips(root, sample_rate: int, clip_samples: int, progress: bool) -> tuple[Dataset, np.ndarray]:
+def _decode_clips(root, sample_rate: int, clip_samples: int, progress: bool, labels=None) -> tuple[Dataset, np.ndarray]:
     """Every track under ``root`` decoded at ``sample_rate`` and cut into ``clip_samples`` (no feature cache)."""
     from tqdm import tqdm
 
-    tracks, genres = discover(root)
-    kept, skipped, parts, labels, track_ids, clip_ids = [], [], [], [], [], []
+    tracks, genres = discover(root, labels)
+    kept, skipped, parts, genre_ids, track_ids, clip_ids = [], [], [], [], [], []
     for track in tqdm(tracks, desc="reading audio", unit="track", disable=not progress, leave=False):
         try:
             clips = F.split_clips(F.load_audio(track.path, sr=sample_rate), str(track.path), clip_samples, sample_rate)
@@ -449,13 +569,13 @@ def _decode_clips(root, sample_rate: int, clip_samples: int, progress: bool) -> 
             skipped.append((track.path, str(exc)))
             continue
         parts.append(clips)
-        labels.append(np.full(len(clips), genres.index(track.genre)))
+        genre_ids.append(np.full(len(clips), genres.index(track.genre)))
         track_ids.append(np.full(len(clips), len(kept)))
         clip_ids.append(np.arange(len(clips)))
         kept.append(track)
     if not kept:
         raise AuralizeError(f"none of the {len(tracks)} audio files under {root} could be read")
-    data = Dataset(None, np.concatenate(labels).astype(np.int64), np.concatenate(track_ids).astype(np.int64),
+    data = Dataset(None, np.concatenate(genre_ids).astype(np.int64), np.concatenate(track_ids).astype(np.int64),
                    np.concatenate(clip_ids).astype(np.int64), kept, genres, skipped, Path(root))
     return data, np.concatenate(parts)
 

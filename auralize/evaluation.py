@@ -4,6 +4,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -22,9 +23,15 @@ def predict_logits(model, x: np.ndarray | torch.Tensor, batch: int = 512) -> tor
     """Logits of model inputs ``(n, ...)`` in eval mode, batched."""
     if isinstance(model, nn.Module):
         model.eval()
-    x = torch.as_tensor(x, dtype=torch.float32)
-    logits = lambda xb: model.forward_with_states(xb)[0]  # noqa: E731 (any AudioModel, not only a module's forward)
-    return torch.cat([logits(x[i:i + batch]) for i in range(0, len(x), batch)]) if len(x) else torch.zeros(0, len(model.genres))
+    device = audiomodel.model_device(model)
+    x = torch.as_tensor(x, dtype=torch.float32) if isinstance(x, np.ndarray) else x  # else rows read per batch
+
+    def logits(i: int) -> torch.Tensor:  # any AudioModel, not only a module's forward
+        xb = torch.as_tensor(x[i:i + batch], dtype=torch.float32).to(device)
+        return model.forward_with_states(xb)[0].cpu()
+
+    return torch.cat([logits(i) for i in range(0, len(x), batch)]) if len(x) else torch.zeros(0, len(model.genres))
+
 
 
 def probabilities(model: nn.Module, x: np.ndarray | torch.Tensor, name: str = "the input") -> np.ndarray:
@@ -154,9 +161,79 @@ def predict(model, audio: str | Path | np.ndarray | torch.Tensor, sr: int = F.SA
     return Prediction(probabilities(model, model_input(model, audio, name), name), tuple(model.genres))
 
 
+def predict_many(model, songs: Sequence[str | Path], max_seconds: float | None = READ_SECONDS, jobs: int = 1,
+                 device: str = "cpu") -> Iterator[Prediction | AuralizeError]:
+    """Classify many songs, in their order: each one's :class:`Prediction`, or the error that kept it from one.
+
+    Parameters
+    ----------
+    model : AudioModel
+        The classifier; with ``jobs`` above 1 it must come from a file (a checkpoint or
+        ``my_model.py:build``), which each worker loads.
+    songs : sequence of str or Path
+        Audio files.
+    max_seconds : float, optional
+        Only the first this many seconds of each are heard.
+    jobs : int
+        Worker processes (one thread each); the verdicts do not depend on it.
+    device : str
+        ``cpu``, ``cuda`` or ``auto`` (:func:`auralize.distributed.pick_device`).
+
+    Yields
+    ------
+    Prediction or AuralizeError
+        One per song, in the order given (:func:`auralize.workers.in_workers`: a worker's warnings are
+        raised again here).
+    """
+    from . import checks
+    from .distributed import pick_device
+
+    jobs = checks.count("jobs", jobs, 1, 256)
+    if jobs == 1 or len(songs) < 2:
+        if isinstance(model, nn.Module):
+            model.to(pick_device(device))
+        for song in songs:
+            try:
+                yield predict(model, song, max_seconds=max_seconds)
+            except AuralizeError as exc:
+                yield exc
+        return
+    from .workers import in_workers
+
+    where = audiomodel.source(model)
+    if not where:
+        raise AuralizeError("jobs above 1 need a model that came from a file (each worker loads it); save it, or use "
+                            "jobs=1", param="jobs")
+    yield from in_workers(_predict_one, [(str(s), max_seconds) for s in songs], jobs, _predict_worker, (where, device))
+
+
+_worker_model = None
+
+
+def _predict_worker(where: str, device: str) -> None:
+    """A prediction worker's own copy of the model."""
+    global _worker_model
+    from .checkpoint import load_model
+    from .distributed import pick_device
+
+    _worker_model = load_model(where)
+    if isinstance(_worker_model, nn.Module):
+        _worker_model.to(pick_device(device))
+
+
+def _predict_one(task: tuple[str, float | None]) -> Prediction | AuralizeError:
+    song, max_seconds = task
+    try:
+        return predict(_worker_model, song, max_seconds=max_seconds)
+    except AuralizeError as exc:
+        return exc
+
+
 def data_inputs(model, data: Dataset | ClipSet, ids: np.ndarray | None = None, batch: int = 256) -> torch.Tensor:
     """Model inputs of a data set's clips ``ids`` (default all): from its cached paper-grid PSDs for a model
-    that reads them (``from_psd``), else through the model's front end from the clips' audio.
+    that reads them (``from_psd``), else through the model's front end from the clips' audio. For a data
+    set opened from a feature store, rows that read and scale the clips as they are asked for
+    (:class:`auralize.shards.MappedRows`), which :func:`predict_logits` and the neuron statistics stream.
 
     Raises
     ------
@@ -167,6 +244,10 @@ def data_inputs(model, data: Dataset | ClipSet, ids: np.ndarray | None = None, b
     dataset = data.dataset if isinstance(data, ClipSet) else data
     ids = np.arange(len(dataset.label)) if ids is None else ids
     if hasattr(model, "from_psd") and dataset.psd is not None:
+        if not isinstance(dataset.psd, np.ndarray):  # a feature store: read and scaled batch by batch
+            from .shards import MappedRows
+
+            return MappedRows(dataset.psd.subset(ids), model.from_psd)
         return torch.from_numpy(model.from_psd(dataset.psd[ids]))
     if not isinstance(data, ClipSet):
         raise AuralizeError(f"a {audiomodel.label(model)} model reads audio through its own front end: give the "
@@ -179,14 +260,17 @@ def data_inputs(model, data: Dataset | ClipSet, ids: np.ndarray | None = None, b
         if len(ids) else torch.zeros(0)
 
 
-def load_data_for(model, root: str | Path, progress: bool = False, audio: bool = False) -> Dataset | ClipSet:
+def load_data_for(model, root: str | Path, progress: bool = False, audio: bool = False,
+                  labels: str | Path | None = None) -> Dataset | ClipSet:
     """What ``model`` evaluates on: the cached paper-grid PSDs for a model that reads them (unless ``audio``
-    is asked for too), else the clips' audio at the model's rate and clip length (:func:`~auralize.data.load_clips`)."""
+    is asked for too; ``root`` may be a feature store), else the clips' audio at the model's rate and clip
+    length (:func:`~auralize.data.load_clips`). ``labels``: a CSV of path and genre instead of genre folders."""
     from .data import load_clips, load_dataset
 
     if hasattr(model, "from_psd") and not audio:
-        return load_dataset(root, progress=progress)
-    return load_clips(root, progress=progress, sample_rate=int(model.sample_rate), clip_samples=int(model.clip_samples))
+        return load_dataset(root, progress=progress, labels=labels)
+    return load_clips(root, progress=progress, sample_rate=int(model.sample_rate), clip_samples=int(model.clip_samples),
+                      labels=labels)
 
 
 @dataclass

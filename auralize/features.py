@@ -168,6 +168,33 @@ class InputScaler:
         self.mean, self.std, self.lo, self.hi = (np.asarray(a, np.float32) for a in (self.mean, self.std, self.lo, self.hi))
         return self
 
+    def fit_rows(self, rows, chunk: int = 128) -> "InputScaler":
+        """:meth:`fit` over PSD rows read ``chunk`` clips at a time (a feature store's, which need not fit in
+        memory): the same statistics up to float rounding, from two passes (mean and variance merged
+        chunk by chunk, then the range); returns self."""
+        count, mean, m2 = 0, np.zeros(rows.shape[-1]), np.zeros(rows.shape[-1])
+        for i in range(0, len(rows), chunk):
+            z = self.compress(np.asarray(rows[i:i + chunk], dtype=np.float64)).reshape(-1, rows.shape[-1])
+            n, m = len(z), z.mean(0)  # Chan et al.'s merge of two parts' means and squared deviations
+            delta = m - mean
+            mean = mean + delta * n / (count + n)
+            m2 = m2 + ((z - m) ** 2).sum(0) + delta ** 2 * count * n / (count + n)
+            count += n
+        if self.per_bin:
+            std = np.sqrt(m2 / count)
+            self.mean, self.std = mean, np.maximum(std, 0.1 * np.median(std)) + 1e-8
+        else:
+            overall = mean.mean()
+            var = (m2.sum() + count * ((mean - overall) ** 2).sum()) / (count * len(mean))
+            self.mean, self.std = np.full(len(mean), overall), np.full(len(mean), np.sqrt(var) + 1e-8)
+        lo, hi = np.full(len(mean), np.inf), np.full(len(mean), -np.inf)
+        for i in range(0, len(rows), chunk):
+            z = self.compress(np.asarray(rows[i:i + chunk], dtype=np.float64)).reshape(-1, rows.shape[-1])
+            x = (z - self.mean) / self.std
+            lo, hi = np.minimum(lo, x.min(0)), np.maximum(hi, x.max(0))
+        self.mean, self.std, self.lo, self.hi = (np.asarray(a, np.float32) for a in (self.mean, self.std, lo, hi))
+        return self
+
     def _stats(self, like):
         if isinstance(like, np.ndarray):
             return np.asarray(self.mean, like.dtype), np.asarray(self.std, like.dtype)

@@ -20,16 +20,19 @@ import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
 from torch import nn
 
 from . import checks, results
-from .audiomodel import check_layer, default_layer, file_stem, fingerprint, origin, source
+from .audiomodel import check_layer, default_layer, file_stem, fingerprint, model_device, origin, source
 from .errors import AuralizeError
 from .registry import Registry
+
+#: How the thresholds of a streamed data set are found: exactly, not from a sketch (see :func:`top_neurons`).
+QUANTILE_METHOD = "exact (one model pass; activations spilled to a temporary file, quantiles per block of units)"
 
 #: Timestep rules: name -> function reducing a state ``(N, T, H)`` over its frames to ``(N, H)``.
 RULES: Registry[Callable[[torch.Tensor], torch.Tensor]] = Registry("timestep rule", "rule")
@@ -52,22 +55,90 @@ def reduce_time(state: torch.Tensor, rule: str) -> torch.Tensor:
 
 
 @torch.no_grad()
+def activation_batches(model, x, layer: str, rule: str = "mean", batch: int = 256) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Per-clip activations ``(b, units)`` of ``layer`` and predicted classes ``(b,)``, ``batch`` clips at a time.
+
+    ``x`` is model input: an array, or rows read as they are asked for (a feature store's,
+    :func:`auralize.evaluation.data_inputs`), so that no more than a batch of it is in memory.
+    """
+    check_layer(model, layer)
+    if isinstance(model, nn.Module):
+        model.eval()
+    x = torch.as_tensor(x, dtype=torch.float32) if isinstance(x, np.ndarray) else x
+    device = model_device(model)
+    for i in range(0, len(x), batch):
+        logits, states = model.forward_with_states(torch.as_tensor(x[i:i + batch], dtype=torch.float32).to(device))
+        # attention.alpha (N, T): its units are frames
+        yield reduce_time(states[layer], rule).cpu().numpy(), logits.argmax(1).cpu().numpy()
+
+
 def activations(model, x: np.ndarray | torch.Tensor, layer: str, rule: str = "mean",
                 batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Per-clip activations ``(n, units)`` of ``layer`` and the model's predicted class ``(n,)``.
 
     ``x`` is model input (:func:`auralize.audiomodel.model_input` of the clips).
     """
-    check_layer(model, layer)
-    if isinstance(model, nn.Module):
-        model.eval()
-    x = torch.as_tensor(x, dtype=torch.float32)
-    acts, preds = [], []
-    for i in range(0, len(x), batch):
-        logits, states = model.forward_with_states(x[i:i + batch])
-        acts.append(reduce_time(states[layer], rule))  # attention.alpha (N, T): its units are frames
-        preds.append(logits.argmax(1))
-    return torch.cat(acts).numpy(), torch.cat(preds).numpy()
+    parts = list(activation_batches(model, x, layer, rule, batch))
+    if not parts:
+        return np.zeros((0, 0), np.float32), np.zeros(0, np.int64)
+    return np.concatenate([a for a, _ in parts]), np.concatenate([p for _, p in parts])
+
+
+class _Spill:
+    """Activations written to a temporary file as they come, read back a block of rows or of units at a time:
+    the statistics of a data set larger than memory hold only a block in memory (plain reads, not a
+    memory map, whose touched pages would count as this process's)."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.file = tempfile.TemporaryFile()
+        self.rows, self.units = 0, 0
+
+    def append(self, acts: np.ndarray) -> None:
+        self.units = acts.shape[1]
+        self.file.write(np.ascontiguousarray(acts, dtype=np.float32).tobytes())
+        self.rows += len(acts)
+
+    def row_blocks(self, rows: int = 4096) -> Iterator[np.ndarray]:
+        self.file.seek(0)
+        for start in range(0, self.rows, rows):
+            n = min(rows, self.rows - start)
+            yield np.frombuffer(self.file.read(n * self.units * 4), np.float32).reshape(n, self.units)
+
+    def quantile(self, q: float, budget: int = 64 << 20) -> np.ndarray:
+        """Each unit's exact ``q`` quantile (NumPy's), from blocks of units of at most ``budget`` bytes."""
+        width = max(1, budget // max(1, 4 * self.rows))
+        parts = []
+        for first in range(0, self.units, width):
+            cols = np.concatenate([block[:, first:first + width].copy() for block in self.row_blocks()])  # not views
+            parts.append(np.quantile(cols, q, axis=0))
+        return np.concatenate(parts)
+
+
+def _genre_statistics(blocks, pred: np.ndarray, thresholds: np.ndarray, n_genres: int,
+                      units: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per genre, the share of its clips with each unit active, and the units' mean activation, from blocks of
+    rows (a data set in memory is one block: NumPy's float32 means, the figures of earlier versions byte for
+    byte; several blocks are summed in float64)."""
+    active = np.zeros((n_genres, units), np.int64)
+    sums = np.zeros((n_genres, units))
+    start, single = 0, None
+    for number, acts in enumerate(blocks):
+        p = pred[start:start + len(acts)]
+        start += len(acts)
+        above = acts > thresholds
+        single = acts if number == 0 else None
+        for g in np.unique(p):
+            rows = p == g
+            active[g] += above[rows].sum(0)
+            sums[g] += acts[rows].sum(0, dtype=np.float64)
+    counts = np.bincount(pred, minlength=n_genres)
+    rate, mean = np.zeros((n_genres, units)), np.zeros((n_genres, units))
+    for g in np.flatnonzero(counts):
+        rate[g] = active[g].astype(np.float64) / counts[g]
+        mean[g] = single[pred == g].mean(0) if single is not None else sums[g] / counts[g]
+    return rate, mean
 
 
 @dataclass
@@ -141,23 +212,32 @@ def top_neurons(model: nn.Module, x: np.ndarray | torch.Tensor, layer: str | Non
     rule : ``last``, ``mean`` or ``max`` over the frames
     quantile : a unit is active above this quantile of its own activations over all clips
     k : how many neurons :meth:`NeuronReport.top` lists by default
+
+    ``x`` may be rows read as they are asked for (a feature store's, :func:`auralize.evaluation.data_inputs`):
+    the model then runs once over them, batch by batch, and its activations are spilled to a temporary
+    file (clips x units x 4 bytes), from which each unit's quantile is exact (NumPy's, read a block of
+    units at a time: :data:`QUANTILE_METHOD`) and the per-genre rates are summed a block of clips at a time.
     """
     checks.number("quantile", quantile, lo=0, hi=1, lo_open=True, hi_open=True)
     k = checks.count("k", k)
     layer = layer or default_layer(model)
-    acts, pred = activations(model, x, layer, rule)
-    thresholds = np.quantile(acts, quantile, axis=0)
-    active = acts > thresholds
     n_genres = len(model.genres)
-    rate = np.zeros((n_genres, acts.shape[1]))
-    mean = np.zeros((n_genres, acts.shape[1]))
-    counts = np.bincount(pred, minlength=n_genres)
-    for g in range(n_genres):
-        rows = pred == g
-        if rows.any():
-            rate[g] = active[rows].mean(0)
-            mean[g] = acts[rows].mean(0)
-    return NeuronReport(layer, rule, quantile, tuple(model.genres), thresholds, rate, mean, counts, k)
+    if isinstance(x, (np.ndarray, torch.Tensor)):  # in memory: the activations too
+        acts, pred = activations(model, x, layer, rule)
+        thresholds = np.quantile(acts, quantile, axis=0)
+        rate, mean = _genre_statistics([acts], pred, thresholds, n_genres, acts.shape[1])
+        return NeuronReport(layer, rule, quantile, tuple(model.genres), thresholds, rate, mean,
+                            np.bincount(pred, minlength=n_genres), k)
+    spill, preds = _Spill(), []  # streamed: one pass of the model, the activations spilled to disk
+    with spill.file:
+        for acts, pred in activation_batches(model, x, layer, rule):
+            spill.append(acts)
+            preds.append(pred)
+        pred = np.concatenate(preds)
+        thresholds = spill.quantile(quantile)
+        rate, mean = _genre_statistics(spill.row_blocks(), pred, thresholds, n_genres, spill.units)
+    return NeuronReport(layer, rule, quantile, tuple(model.genres), thresholds, rate, mean,
+                        np.bincount(pred, minlength=n_genres), k)
 
 
 def neurons_path(model) -> Path | None:

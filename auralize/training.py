@@ -75,10 +75,13 @@ GENERAL_DEFAULTS = {"batch_size": 128, "clip_norm": 5.0, "patience": 20, "weight
 def check_out(out: str | Path) -> Path:
     """``out`` as a Path if a checkpoint can be written there; checked before any training, so
     a bad path fails at once, not after the first epoch."""
+    from .distributed import world
+
     out = Path(out)
     if out.is_dir():
         raise AuralizeError(f"out is a directory ({out}); give a checkpoint file path", param="out")
-    ensure_writable(out.parent)
+    if world().main:  # under torchrun rank 0 alone writes (the ranks' probes would race)
+        ensure_writable(out.parent)
     return out
 
 
@@ -124,7 +127,7 @@ def _batches(n: int, batch: int, generator: torch.Generator) -> list[torch.Tenso
     return list(torch.randperm(n, generator=generator).split(batch))
 
 
-def _score(model: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def _score(model: nn.Module, x, y: np.ndarray) -> tuple[float, float]:
     """(clip accuracy, mean cross-entropy) of model inputs ``x`` with labels ``y``."""
     if len(y) == 0:
         return float("nan"), float("nan")
@@ -153,7 +156,7 @@ def train(kind: str, data: Dataset | ClipSet, split: str | Split = "filtered", *
           input_norm: str = "level",
           settings: TrainSettings | None = None, seed: int = 0, split_seed: int | None = None,
           out: str | Path | None = None, resume: bool = False, progress: bool = True,
-          log: Callable[[str], None] = print, meta: dict | None = None) -> TrainResult:
+          log: Callable[[str], None] = print, meta: dict | None = None, device: str = "cpu") -> TrainResult:
     """Train a model of a registered kind (:data:`auralize.models.MODELS`) on a data set.
 
     The front end is fitted on the training part only and stored with the model (the paper's kinds:
@@ -162,6 +165,15 @@ def train(kind: str, data: Dataset | ClipSet, split: str | Split = "filtered", *
     accuracy), stop after ``patience`` epochs without improvement, and write the best checkpoint
     atomically to ``out`` whenever it improves. With ``resume=True`` an interrupted run continues from
     ``<out>.resume.pt``, which is removed once training finishes.
+
+    Data opened from a feature store (:func:`auralize.store.build_store`) is streamed: the front end
+    is fitted in two passes over the training clips and each batch is read when it is needed.
+    Inside a ``torch.distributed`` process group (``torchrun``) the run is data-parallel
+    (DistributedDataParallel): every rank draws the same global batches of ``batch_size`` clips and
+    learns from every ``size``-th clip of each, the gradients are averaged, and rank 0 alone writes
+    the checkpoint and the resume file and shows progress. With the same seed it gives one process's
+    weights, up to float rounding, for models without dropout and without ``robust`` training (each rank
+    draws its own dropout masks and perturbations).
 
     Parameters
     ----------
@@ -185,6 +197,8 @@ def train(kind: str, data: Dataset | ClipSet, split: str | Split = "filtered", *
         Checkpoint path.
     resume, progress, log, meta : continue from ``<out>.resume.pt``; show a bar; where messages go;
         metadata to store.
+    device : str
+        ``cpu``, ``cuda`` or ``auto`` (:func:`auralize.distributed.pick_device`).
 
     Returns
     -------
@@ -197,7 +211,12 @@ def train(kind: str, data: Dataset | ClipSet, split: str | Split = "filtered", *
     >>> auralize.train("lstm", data, "track", out="runs/lstm.pt").best_valid  # doctest: +SKIP
     0.758
     """
+    from . import distributed
+
     entry = model_kind(kind)
+    device = distributed.pick_device(device)
+    if not distributed.world().main:
+        log, progress = (lambda m: None), False  # rank 0 speaks for the run
     settings = replace(settings or TrainSettings())  # a copy: the caller's settings stay as given
     for key, value in defaults(kind).items():
         if getattr(settings, key) is None:
@@ -216,6 +235,8 @@ def train(kind: str, data: Dataset | ClipSet, split: str | Split = "filtered", *
         split = make_split(dataset, split, seed=split_seed)
     if len(split["train"]) == 0:
         raise AuralizeError(f"the training part of the {split.name} split is empty; use another split", param="split")
+    distributed.agree("data", f"{dataset.summary()}; {split.coverage}; {len(dataset.label)} clips",
+                      "give every rank the same --data (and --genres, --split, --seed)")
     torch.manual_seed(seed)
     np.random.seed(seed)
     config = ModelConfig(kind=kind, n_classes=len(dataset.genres), hidden=hidden, layers=layers,
@@ -225,10 +246,10 @@ def train(kind: str, data: Dataset | ClipSet, split: str | Split = "filtered", *
             "train_tracks": part_genre_counts(dataset, split["train"]),
             "train_tracks_list": track_keys(dataset, split["train"]),  # what evaluate checks another split against
             "settings": asdict(settings), "compression": compression, "per_bin": per_bin}
-    if not entry.neural:
+    if not entry.neural:  # fitted by each rank alike; rank 0 writes it
         return _fit_baseline(_paper_inputs(dataset, split, config, InputScaler(compression=compression,
                                                                                per_bin=per_bin), meta, settings),
-                             dataset.genres, settings, seed, out, log)
+                             dataset.genres, settings, seed, out if distributed.world().main else None, log)
     model = build_model(config)
     if entry.front_end == "paper":
         inputs = _paper_inputs(dataset, split, config, InputScaler(compression=compression, per_bin=per_bin), meta,
@@ -237,7 +258,7 @@ def train(kind: str, data: Dataset | ClipSet, split: str | Split = "filtered", *
     else:
         inputs = _own_inputs(model, data, split, config, meta, settings)
         model.genres, model.meta = tuple(dataset.genres), meta
-    return _fit_neural(model, inputs, settings, seed, out, resume, progress, log)
+    return _fit_neural(model.to(device), inputs, settings, seed, out, resume, progress, log)
 
 
 
@@ -245,12 +266,19 @@ def _paper_inputs(data: Dataset, split: Split, config: ModelConfig, scaler: Inpu
                   settings: TrainSettings) -> _Inputs:
     """The paper's front end: fit the scaler on the training PSDs only, scale both parts; batches are augmented."""
     train_ids, valid_ids = split["train"], split["valid"]
-    scaler.fit(data.psd[train_ids])
+    if isinstance(data.psd, np.ndarray):
+        scaler.fit(data.psd[train_ids])
+        x_train, x_valid = (scaler.transform(data.psd[ids]).astype(np.float32) for ids in (train_ids, valid_ids))
+    else:  # a feature store: fitted in two streamed passes, each batch scaled when it is read
+        from .shards import MappedRows
+
+        scaler.fit_rows(data.psd.subset(train_ids))
+        x_train, x_valid = (MappedRows(data.psd.subset(ids), lambda p: scaler.transform(p).astype(np.float32))
+                            for ids in (train_ids, valid_ids))
     inv_std = torch.as_tensor(1.0 / np.asarray(scaler.std), dtype=torch.float32) if scaler.compression == "log" \
         else torch.zeros(1)
     batch = (lambda xb, gen: augment_batch(xb, inv_std, gen)) if settings.augment else (lambda xb, gen: xb)
-    return _Inputs(config, scaler.transform(data.psd[train_ids]).astype(np.float32), data.label[train_ids],
-                   scaler.transform(data.psd[valid_ids]).astype(np.float32), data.label[valid_ids], meta, batch, scaler)
+    return _Inputs(config, x_train, data.label[train_ids], x_valid, data.label[valid_ids], meta, batch, scaler)
 
 
 def _own_inputs(model: nn.Module, clips: ClipSet, split: Split, config: ModelConfig, meta: dict,
@@ -282,7 +310,8 @@ def _fit_baseline(inputs: _Inputs, genres, settings: TrainSettings, seed: int, o
     started = time.time()
     log(f"{inputs.config.kind}: fitting on {len(inputs.x_train)} training clips with scikit-learn; it shows no "
         "progress while it fits (the SVM on all of GTZAN takes about 10 minutes)")
-    model = fit_baseline(inputs.config, inputs.x_train, inputs.y_train, seed=seed, c=settings.c)
+    x_train = inputs.x_train if isinstance(inputs.x_train, np.ndarray) else inputs.x_train[:]  # scikit-learn: in memory
+    model = fit_baseline(inputs.config, x_train, inputs.y_train, seed=seed, c=settings.c)
     meta = inputs.meta
     attach(model, inputs.scaler, genres, meta)
     valid, valid_loss = _score(model, inputs.x_valid, inputs.y_valid)
@@ -317,12 +346,17 @@ def _fresh_state() -> dict:
 
 def _load_resume(path: Path | None, model: nn.Module, opt, sched, config: ModelConfig, seed: int, log) -> dict:
     """The loop's state from ``path`` (model, optimiser, schedule and random state restored in place)."""
-    if path is None or not path.exists():
+    import io
+
+    from .distributed import read_on_main
+
+    blob = read_on_main(path)  # under torchrun, rank 0's file, on every rank
+    if blob is None:
         raise AuralizeError(f"nothing to resume: {path} not found; run without resume", param="resume")
     damaged = lambda exc: AuralizeError(f"{path} is damaged ({type(exc).__name__}); delete it and run "  # noqa: E731
                                         "without resume")
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
+        saved = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
         same = json.loads(saved["config"]) == config.to_dict() and saved["seed"] == seed
     except Exception as exc:  # a truncated or foreign file: torch raises many types
         raise damaged(exc) from None
@@ -350,25 +384,58 @@ def _save_resume(path: Path, model: nn.Module, opt, sched, config: ModelConfig, 
     atomic_torch_save(path, payload)
 
 
-def _epoch(model: nn.Module, params, opt, loss_fn: nn.Module, inputs: _Inputs, xt: torch.Tensor, yt: torch.Tensor,
-           settings: TrainSettings, generator: torch.Generator) -> float:
-    """One pass over the training clips (augmented or cropped, perturbed if robust); returns the mean loss."""
-    from . import robust
+def _epoch(model: nn.Module, params, opt, loss_fn: nn.Module, inputs: _Inputs, xt, yt: torch.Tensor,
+           settings: TrainSettings, generator: torch.Generator, step: nn.Module | None = None) -> float:
+    """One pass over the training clips (augmented or cropped, perturbed if robust); returns the mean loss.
+
+    ``step`` is the module the batches go through: ``model`` itself, or its DistributedDataParallel
+    wrapper, in which case this rank learns from its share of each global batch (:func:`_share`).
+    """
+    from . import distributed, robust
 
     model.train()
+    step = step or model
+    device = next(model.parameters()).device
+    here = distributed.world()
     total, count = 0.0, 0
     for ids in _batches(len(xt), settings.batch_size, generator):
         opt.zero_grad()
-        xb = inputs.batch(xt[ids], generator)
-        xb = robust.perturb_batch(model, xb, yt[ids], settings.robust, settings.robust_eps, generator)
-        loss = loss_fn(model(xb), yt[ids])
+        xb, yb = inputs.batch(torch.as_tensor(xt[ids]), generator), yt[ids]
+        scale = None
+        if here.size > 1:
+            xb, yb, scale = _share(xb, yb, loss_fn, here)
+        xb = robust.perturb_batch(model, xb, yb, settings.robust, settings.robust_eps, generator)
+        out, yb = step(xb.to(device)), yb.to(device)
+        loss = loss_fn(out, yb) if scale is None else _summed(loss_fn, out, yb) * scale
         loss.backward()
         if settings.clip_norm:
             nn.utils.clip_grad_norm_(params, settings.clip_norm)
         opt.step()
-        total += loss.item() * len(ids)
+        total += loss.item() * len(ids) / (1 if scale is None else here.size)
         count += len(ids)
-    return total / count
+    return distributed.total(total) / count
+
+
+def _share(xb: torch.Tensor, yb: torch.Tensor, loss_fn: nn.Module, here) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """This rank's clips of a global batch (every ``size``-th, from its rank on) and the factor that makes the
+    ranks' averaged gradients those of the global batch's mean loss, however unevenly it divides.
+
+    A rank left without a clip (a last batch smaller than the ranks) learns from a clip with weight 0, so
+    that it still joins the gradients' all-reduce.
+    """
+    weight = loss_fn.weight
+    denominator = float(len(yb) if weight is None else weight.cpu()[yb].sum())
+    mine = slice(here.rank, None, here.size)
+    if len(yb[mine]) == 0:
+        return xb[:1], yb[:1], 0.0
+    return xb[mine], yb[mine], here.size / denominator
+
+
+def _summed(loss_fn: nn.Module, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``loss_fn``'s loss summed over the clips rather than averaged (a rank's share of a global mean)."""
+    weight = None if loss_fn.weight is None else loss_fn.weight.to(out.device)
+    return nn.functional.cross_entropy(out, target, weight=weight, label_smoothing=loss_fn.label_smoothing,
+                                       reduction="sum")
 
 
 def _fit_neural(model: nn.Module, inputs: _Inputs, settings: TrainSettings, seed: int, out: Path | None,
@@ -381,11 +448,17 @@ def _fit_neural(model: nn.Module, inputs: _Inputs, settings: TrainSettings, seed
         robust.warm_start(model, settings.init_from)
     params, opt = _optimizer(model, settings)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, settings.epochs) if settings.schedule == "cosine" else None
-    loss_fn = _loss(settings, inputs.y_train, inputs.config.n_classes)
+    loss_fn = _loss(settings, inputs.y_train, inputs.config.n_classes).to(next(model.parameters()).device)
     resume_path = out.with_suffix(".resume.pt") if out else None
     state = _load_resume(resume_path, model, opt, sched, inputs.config, seed, log) if resume else _fresh_state()
-    xt, yt = torch.from_numpy(inputs.x_train), torch.from_numpy(inputs.y_train)
+    xt = torch.from_numpy(inputs.x_train) if isinstance(inputs.x_train, np.ndarray) else inputs.x_train
+    yt = torch.from_numpy(inputs.y_train)
+    from . import distributed
     from .progress import bar as tqdm  # a bar that suits a notebook too
+
+    main = distributed.world().main
+    step = _parallel(model)
+    out = out if main else None  # rank 0 alone writes
 
     bar = tqdm(total=settings.epochs, initial=state["epoch"], desc=f"train {inputs.config.kind}", unit="epoch",
                disable=not progress, leave=False)
@@ -393,7 +466,7 @@ def _fit_neural(model: nn.Module, inputs: _Inputs, settings: TrainSettings, seed
         epoch = state["epoch"] + 1
         started = time.time()
         loss = _epoch(model, params, opt, loss_fn, inputs, xt, yt, settings,
-                      torch.Generator().manual_seed(seed * 100003 + epoch))
+                      torch.Generator().manual_seed(seed * 100003 + epoch), step)
         if sched is not None:
             sched.step()
         has_valid = len(inputs.y_valid) > 0
@@ -402,7 +475,7 @@ def _fit_neural(model: nn.Module, inputs: _Inputs, settings: TrainSettings, seed
         record = {"epoch": epoch, "loss": loss, "valid_acc": valid, "valid_loss": valid_loss,
                   "seconds": time.time() - started}
         _keep_best(state, record, model, out, inputs.meta)
-        if resume_path is not None:
+        if resume_path is not None and main:
             _save_resume(resume_path, model, opt, sched, inputs.config, seed, state)
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.3f}", valid=f"{valid:.3f}", best=f"{state['best_valid']:.3f}")
@@ -419,6 +492,19 @@ def _fit_neural(model: nn.Module, inputs: _Inputs, settings: TrainSettings, seed
     log(f"{inputs.config.kind}: best valid clip accuracy {state['best_valid']:.3f} at epoch {state['best_epoch']} "
         f"of {state['epoch']}")
     return TrainResult(model.eval(), state["history"], state["best_epoch"], state["best_valid"], out)
+
+
+def _parallel(model: nn.Module) -> nn.Module:
+    """The module training steps go through: inside a process group, ``model`` wrapped in
+    DistributedDataParallel (which averages the ranks' gradients in the backward pass), else ``model``."""
+    from . import distributed
+
+    if distributed.world().size == 1:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    device = next(model.parameters()).device
+    return DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
 
 
 def _keep_best(state: dict, record: dict, model: nn.Module, out: Path | None, meta: dict) -> None:

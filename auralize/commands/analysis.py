@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
-from ..cli_options import (CHECKPOINT, CHECKPOINT_HELP, DATA, QUIET, SEED, Finite, LazyChoice, echo_warnings, load_data,
-                           out_option, rule_names)
+from ..cli_options import (CHECKPOINT, CHECKPOINT_HELP, DATA, DEVICE, LABELS, QUIET, SEED, Finite, LazyChoice,
+                           echo_warnings, load_data, out_option, rule_names)
 from ..errors import AuralizeError
 from ..settings import GATES
 
@@ -14,6 +14,7 @@ from ..settings import GATES
 @click.command("neurons")
 @CHECKPOINT
 @DATA
+@LABELS
 @click.option("--layer", "layers", multiple=True,
               help="State to analyse (repeatable; default: the top layer and the first layer).")
 @click.option("--rule", type=LazyChoice(rule_names), default="mean", show_default=True,
@@ -27,9 +28,10 @@ from ..settings import GATES
 @click.option("--bottom", type=click.IntRange(min=0), default=2, show_default=True,
               help="With --examples: how many least-driving clips per list.")
 @out_option("Folder for the heatmap PNG and the examples (default: beside the checkpoint).")
+@DEVICE
 @SEED
 @QUIET
-def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, examples, bottom, out, seed, quiet):
+def neurons_cmd(checkpoint, data_dir, labels, layers, rule, quantile, k, examples, bottom, out, seed, device, quiet):
     """Per genre, the neurons most commonly active on the clips the model predicts as that genre.
 
     Saves <checkpoint>.neurons.json (read by 'auralize --genre' and 'auralize weights') and a
@@ -38,12 +40,14 @@ def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, examples, botto
     """
     from ..audiomodel import check_layer, default_layer, file_stem, origin
     from ..checkpoint import load_model
+    from ..distributed import pick_device
     from ..evaluation import data_inputs
     from ..io import ensure_writable
-    from ..neurons import save_reports, top_neurons
+    from ..neurons import QUANTILE_METHOD, save_reports, top_neurons
     from ..plots import heatmap
 
     model = load_model(checkpoint)
+    device = pick_device(device)
     layers = list(layers) or [n for n in dict.fromkeys([default_layer(model), getattr(model, "input_layer", None)])
                               if n]
     for layer in layers:
@@ -52,9 +56,11 @@ def neurons_cmd(checkpoint, data_dir, layers, rule, quantile, k, examples, botto
     from ..exemplars import check_counts
 
     data = load_data(data_dir, quiet, model=model, audio=examples is not None,
-                     check=None if examples is None else lambda d: check_counts(examples, bottom, d))
+                     check=None if examples is None else lambda d: check_counts(examples, bottom, d), labels=labels)
     x = data_inputs(model, data)
-    reports = [top_neurons(model, x, layer, rule, quantile, k) for layer in layers]
+    if not hasattr(x, "shape"):  # a feature store's rows, streamed
+        click.echo(f"streaming the clips from the feature store; quantiles: {QUANTILE_METHOD}", err=True)
+    reports = [top_neurons(model.to(device), x, layer, rule, quantile, k) for layer in layers]
     path = save_reports(model, reports)
     for r in reports:
         png = heatmap(r, out / f"{file_stem(model)}.neurons-{r.layer}.png")

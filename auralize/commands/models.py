@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..cli_options import (CHECKPOINT, CHECKPOINT_HELP, DATA, FORCE, GENRES_OPT, NO_RANDOMNESS_SEED, QUIET, SEED,
-                           SEED_TYPE, SPLIT, Finite, LazyChoice, echo_warnings, load_data, out_option)
+from ..cli_options import (CHECKPOINT, CHECKPOINT_HELP, DATA, DEVICE, FORCE, GENRES_OPT, JOBS, LABELS, NO_RANDOMNESS_SEED,
+                           QUIET, SEED, SEED_TYPE, SPLIT, Finite, LazyChoice, echo_warnings, load_data, out_option)
 from ..settings import COMPRESSIONS, INPUT_NORMS, NORMS, OPTIMIZERS, PARTS, ROBUST_KINDS, SPLITS, VARIANTS
 
 
@@ -19,6 +19,7 @@ def _model_names() -> list[str]:
 @click.command("train")
 @click.option("--model", "kind", type=LazyChoice(_model_names), required=True, help="Which model kind (the model registry).")
 @DATA
+@LABELS
 @SPLIT
 @click.option("--hidden", type=click.IntRange(1, 4096), default=None,
               help="Hidden units (default: the paper's best for the model).")
@@ -29,7 +30,8 @@ def _model_names() -> list[str]:
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default=None, help="adam (default) or sgd (the paper's, with --lr 1.0).")
 @click.option("--lr", type=Finite(lo=0, lo_open=True), default=None, help="Learning rate (default 1e-3 for adam).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
-              help="Clips per batch (default: the kind's; 128 for the paper's models).")
+              help="Clips per batch (default: the kind's; 128 for the paper's models); under torchrun the global "
+                   "batch, shared by the processes.")
 @click.option("--dropout", type=Finite(lo=0, hi=1, hi_open=True), default=None,
               help="Dropout (default: the kind's; 0.2 for the paper's models).")
 @click.option("--weight-decay", type=Finite(lo=0), default=None,
@@ -55,11 +57,30 @@ def _model_names() -> list[str]:
 @SEED
 @click.option("--split-seed", type=SEED_TYPE, default=None,
               help="Seed of the track split (default: --seed), to train other initialisations on one split.")
+@DEVICE
 @QUIET
-def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer, lr, batch_size, dropout,
+def train_cmd(kind, data_dir, labels, split, hidden, layers, epochs, patience, optimizer, lr, batch_size, dropout,
               weight_decay, compression, input_norm, norm, variant, no_augment, robust, robust_eps, init_from, genres,
-              out, resume, seed, split_seed, quiet):
-    """Train one model and save its best checkpoint."""
+              out, resume, seed, split_seed, device, quiet):
+    """Train one model and save its best checkpoint.
+
+    Under 'torchrun --nproc-per-node N -m auralize train ...' the N processes train one model
+    data-parallel (DistributedDataParallel; gloo on the CPU, NCCL on GPUs); rank 0 writes and reports.
+    """
+    from .. import distributed
+
+    here = distributed.start(distributed.pick_device(device))
+    try:
+        _train(kind, data_dir, labels, split, hidden, layers, epochs, patience, optimizer, lr, batch_size, dropout,
+               weight_decay, compression, input_norm, norm, variant, no_augment, robust, robust_eps, init_from, genres,
+               out, resume, seed, split_seed, device, quiet or not here.main, here.main)
+    finally:
+        distributed.stop()
+
+
+def _train(kind, data_dir, labels, split, hidden, layers, epochs, patience, optimizer, lr, batch_size, dropout,
+           weight_decay, compression, input_norm, norm, variant, no_augment, robust, robust_eps, init_from, genres,
+           out, resume, seed, split_seed, device, quiet, main):
     from ..checkpoint import load_model
     from ..training import TrainSettings, check_out, train
 
@@ -68,7 +89,7 @@ def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer
         load_model(init_from)  # a damaged checkpoint is refused before any data is read
     from ..models import model_kind
 
-    data = load_data(data_dir, quiet, genres, audio=model_kind(kind).front_end != "paper")
+    data = load_data(data_dir, quiet, genres, audio=model_kind(kind).front_end != "paper", labels=labels)
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, patience=patience,
                              weight_decay=weight_decay, augment=not no_augment, robust=robust,
                              robust_eps=robust_eps if robust != "none" else 0.0,
@@ -79,20 +100,24 @@ def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer
         result = train(kind, data, split, hidden=hidden or 0, layers=layers or 0, variant=variant, dropout=dropout,
                        compression=compression, per_bin=norm == "bin", input_norm=input_norm, settings=settings,
                        seed=seed, split_seed=split_seed, out=out, resume=resume,
-                       progress=not quiet, log=lambda m: click.echo(m, err=True), meta={"command": command})
+                       progress=not quiet, log=lambda m: click.echo(m, err=True), meta={"command": command},
+                       device=device)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (signals.Terminated)
         from ..signals import Terminated
 
         saved = out.with_suffix(".resume.pt")
         hint = (f"rerun the same command with --resume to continue from {saved}" if saved.exists()
                 else "no epoch had finished, nothing to resume")
-        click.echo(f"auralize: interrupted; {hint}", err=True)
+        if main:
+            click.echo(f"auralize: interrupted; {hint}", err=True)
         sys.exit(143 if isinstance(exc, Terminated) else 130)
-    click.echo(f"saved {result.path} (coverage: {result.model.meta['coverage']})")
+    if main:
+        click.echo(f"saved {result.path} (coverage: {result.model.meta['coverage']})")
 
 @click.command("evaluate")
 @CHECKPOINT
 @DATA
+@LABELS
 @click.option("--split", type=click.Choice(SPLITS), default=None,
               help="Split to evaluate on (default: the one the checkpoint was trained on, so its test part is "
                    "held out; another split whose test tracks it was trained on is marked as inflated).")
@@ -100,8 +125,9 @@ def train_cmd(kind, data_dir, split, hidden, layers, epochs, patience, optimizer
 @out_option("Folder for the confusion-matrix PNG and JSON (default: beside the checkpoint).")
 @click.option("--seed", type=SEED_TYPE, default=None,
               help="Seed of the track split (default: the one the checkpoint was trained with).")
+@DEVICE
 @QUIET
-def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
+def evaluate_cmd(checkpoint, data_dir, labels, split, part, out, seed, device, quiet):
     """Clip and track accuracy, per genre, and a confusion matrix of a checkpoint."""
     from ..audiomodel import file_stem, origin
     from ..checkpoint import load_model
@@ -110,9 +136,13 @@ def evaluate_cmd(checkpoint, data_dir, split, part, out, seed, quiet):
 
     from ..io import ensure_writable
 
+    from ..distributed import pick_device
+
     model = load_model(checkpoint)
     out = ensure_writable(out or origin(model).parent)  # before the work
-    data = load_data(data_dir, quiet, ",".join(model.genres) if set(model.genres) != set(GENRES) else None, model)
+    model.to(pick_device(device))
+    data = load_data(data_dir, quiet, ",".join(model.genres) if set(model.genres) != set(GENRES) else None, model,
+                     labels=labels)
     with echo_warnings():
         ev = evaluate(model, data, split, part, seed=seed)
     leak = ev.training_overlap
@@ -191,8 +221,10 @@ def info_cmd(checkpoint):
 @click.option("--max-seconds", type=Finite(lo=5, hi=86_400), default=600, show_default=True,
               help="Hear only the first this many seconds of a long song (a warning says so).")
 @out_option("Also write the table: .json or .csv (one row per song, with its clips' genres).")
+@JOBS
+@DEVICE
 @NO_RANDOMNESS_SEED
-def predict_cmd(songs, checkpoint, clips, max_seconds, out):
+def predict_cmd(songs, checkpoint, clips, max_seconds, out, jobs, device):
     """Classify songs: the genre of each (a vote of its 5-s clips) and its probability.
 
     A song that cannot be classified (unreadable, too short, silent) is skipped with a warning; the
@@ -201,7 +233,7 @@ def predict_cmd(songs, checkpoint, clips, max_seconds, out):
     from .. import default_checkpoint
     from ..checkpoint import load_model
     from ..errors import AuralizeError
-    from ..evaluation import predict, prediction_format, save_predictions
+    from ..evaluation import predict_many, prediction_format, save_predictions
     from ..io import ensure_writable
 
     if out is not None:
@@ -209,21 +241,19 @@ def predict_cmd(songs, checkpoint, clips, max_seconds, out):
         ensure_writable(out.parent)
     model = load_model(checkpoint or default_checkpoint("lstm"))
     predictions = []
-    for song in songs:
-        try:
-            with echo_warnings():
-                pred = predict(model, song, max_seconds=max_seconds)
-        except AuralizeError as exc:
-            if len(songs) == 1:
-                raise
-            click.echo(f"warning: skipping {song}: {exc}", err=True)
-            continue
-        predictions.append((song, pred))
-        click.echo(f"{song}: {pred.genre} (mean p {pred.probability:.3f} over {len(pred.probabilities)} clips)")
-        if clips:
-            for i, p in enumerate(pred.probabilities):
-                top = int(p.argmax())
-                click.echo(f"  clip {i + 1:3d} ({i * 5:4d}-{i * 5 + 5:4d} s): {model.genres[top]:10s} {p[top]:.3f}")
+    with echo_warnings():  # each song's warnings before its line
+        for song, pred in zip(songs, predict_many(model, songs, max_seconds=max_seconds, jobs=jobs, device=device)):
+            if isinstance(pred, AuralizeError):
+                if len(songs) == 1:
+                    raise pred
+                click.echo(f"warning: skipping {song}: {pred}", err=True)
+                continue
+            predictions.append((song, pred))
+            click.echo(f"{song}: {pred.genre} (mean p {pred.probability:.3f} over {len(pred.probabilities)} clips)")
+            if clips:
+                for i, p in enumerate(pred.probabilities):
+                    top = int(p.argmax())
+                    click.echo(f"  clip {i + 1:3d} ({i * 5:4d}-{i * 5 + 5:4d} s): {model.genres[top]:10s} {p[top]:.3f}")
     if not predictions:
         raise AuralizeError(f"none of the {len(songs)} songs could be classified (see the warnings)")
     if out is not None:

@@ -24,7 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import signals
+from .. import checks, signals
 from .. import features as F
 from .. import results
 from ..audiomodel import label, origin, source
@@ -302,10 +302,33 @@ def control_stem(stem: Path) -> Path:
     return stem.with_name(stem.name + "-control")
 
 
+def _in_workers(model, names: list[str], stems: list[Path], jobs: int, progress: bool, options: dict) -> list[dict]:
+    """:func:`make_audible` of the genres in contiguous shares, one worker process each
+    (:func:`auralize.workers.in_workers`); the summaries in the genres' order."""
+    from ..workers import in_workers
+
+    where = source(model)
+    if not where:
+        raise AuralizeError("jobs above 1 need a model that came from a file (each worker loads it); save it, or use "
+                            "jobs=1", param="jobs")
+    shares = [list(ids) for ids in np.array_split(np.arange(len(names)), min(jobs, len(names)))]
+    # a share of one genre names its WAV; of several, the folder they all go into
+    tasks = [(where, [names[i] for i in ids], str(stems[ids[0]]) + ".wav" if len(ids) == 1 else str(stems[0].parent),
+              options) for ids in shares]
+    if progress:
+        print(f"dreaming {len(names)} genres in {len(tasks)} worker processes...", file=sys.stderr, flush=True)
+    return [summary for summaries in in_workers(_dream_share, tasks, len(tasks)) for summary in summaries]
+
+
+def _dream_share(task) -> list[dict]:
+    where, genres, out, options = task
+    return make_audible(where, genres, out, **options)
+
+
 def make_audible(model, genres: str | Sequence[str], out: str | Path | None = None, *,
                  target: Target = Target(), settings: DreamSettings = DreamSettings(), report=None,
                  data_dir: str | Path | None = None, panel: bool = True, control: bool = False,
-                 progress: bool = False) -> list[dict]:
+                 progress: bool = False, jobs: int = 1) -> list[dict]:
     """Dream genres and write each one's files; returns one summary (the JSON's content) per genre.
 
     Parameters
@@ -332,6 +355,9 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
         p(genre) of the dream minus that of its control.
     progress : bool
         Show a progress bar.
+    jobs : int
+        Worker processes that share the genres (each dream is its own ascent with its own generator,
+        so the files are those of one process); the model must then come from a file.
 
     Returns
     -------
@@ -364,6 +390,9 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
                         "checkpoint": origin(model), "prior": target.prior})
     if report is None and uses_neurons(target.objective) and target.unit is None and target.model_weight > 0:
         report = load_report(model, target.layer)
+    if checks.count("jobs", jobs, 1, 256) > 1 and len(names) > 1:
+        return _in_workers(model, names, stems, jobs, progress, dict(target=target, settings=settings, report=report,
+                                                                    data_dir=data_dir, panel=panel, control=control))
     weight, prior, covered = _prior_for(target, settings.param, names)
     if control and (prior is None or target.model_weight == 0):
         raise AuralizeError("control is the same dream without the model, so it needs a dream with both a model and a "
