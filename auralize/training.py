@@ -37,7 +37,7 @@ class TrainSettings:
     weight_decay: float | None = None
     c: float = 1.0  # SVM / softmax regularisation
     augment: bool = True  # random gain and time/frequency masks on training inputs (the paper's neural models)
-    robust: str = "none"  # "noise" or "pgd": perturb each batch's input (see auralize.robust)
+    robust: str = "none"  # "noise", "pgd" or "trades": a robust recipe (auralize.robust.ROBUST)
     robust_eps: float = 0.0  # RMS size of that perturbation per input element
     init_from: str | None = None  # checkpoint whose weights start the run (fine-tuning)
     schedule: str | None = None  # "cosine": the learning rate falls to 0 over the epochs
@@ -360,8 +360,7 @@ def _epoch(model: nn.Module, params, opt, loss_fn: nn.Module, inputs: _Inputs, x
     for ids in _batches(len(xt), settings.batch_size, generator):
         opt.zero_grad()
         xb = inputs.batch(xt[ids], generator)
-        xb = robust.perturb_batch(model, xb, yt[ids], settings.robust, settings.robust_eps, generator)
-        loss = loss_fn(model(xb), yt[ids])
+        loss = robust.training_loss(model, xb, yt[ids], loss_fn, settings.robust, settings.robust_eps, generator)
         loss.backward()
         if settings.clip_norm:
             nn.utils.clip_grad_norm_(params, settings.clip_norm)
