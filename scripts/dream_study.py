@@ -55,6 +55,8 @@ CANDIDATES = {
     "cnn-seed2": ("the same recipe, training seed 2", ["--checkpoint", f"{WORK}/cnn-mel-seed2.pt"]),
     "trades": ("the same CNN trained with TRADES (clean loss + 6 x KL to the L2 PGD point, eps 0.15) instead of "
                "PGD at eps 0.1", ["--checkpoint", f"{WORK}/cnn-mel-trades0.15.pt"]),
+    "ens-default-trades": ("the mean of the log-probabilities of the default model and the TRADES one",
+                           ["--checkpoint", "scripts/ensemble_default_trades.py:build"]),
     "neuron": ("the defaults with the paper's objective (top neuron + class)", ["--objective", "neuron"]),
     "no-prior": ("the defaults without any prior (--prior-weight 0): the robust CNN alone", ["--prior-weight", "0"]),
     "prior-x3": ("the music prior at three times its weight", ["--prior-weight", "0.3"]),
