@@ -64,6 +64,9 @@ def _objective_names() -> list[str]:
               help="Weight of the model's objective; 0 is the prior alone, the dream's control.")
 @click.option("--prior-genre", default=None,
               help="Pull the prior towards this genre instead of the dream's (the conflict test: model G, prior G2).")
+@click.option("--prior-sample", is_flag=True,
+              help="Pull the genre-blind prior towards a random music texture drawn from it (by --seed) instead "
+                   "of its centre, so the prior alone sounds different on every seed.")
 @click.option("--control", is_flag=True,
               help="Also make each dream's prior-only control (same seed and settings, model off) and record the "
                    "model's share: the panel's p(genre) of the dream minus that of its control.")
@@ -126,7 +129,7 @@ def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
     started = time.time()
     target = Target(o["objective"], o["layer"], o["unit"], o["rule"], o["class_weight"], o["prior_weight"],
                     o["prior_path"], o["caricature"], o["model_weight"],
-                    o["prior_genre"].lower() if o["prior_genre"] else None)
+                    o["prior_genre"].lower() if o["prior_genre"] else None, o["prior_sample"])
     settings = DreamSettings(param=o["param"], seconds=o["seconds"], steps=o["steps"], lr=o["lr"], init=o["init"],
                              l2=o["l2"], tv_time=o["tv_time"], tv_freq=o["tv_freq"], clamp=not o["no_clamp"],
                              jitter=o["jitter"], noise=o["noise"],

@@ -31,8 +31,6 @@ OPTIMIZERS = ("adam", "sgd", "adamw")
 #: Learning-rate schedules and class weightings of training (auralize.training.TrainSettings).
 SCHEDULES = ("none", "cosine")
 CLASS_WEIGHTS = ("none", "sqrt")
-#: Robust training: none, Gaussian noise or an L2 PGD adversary on each batch (:mod:`auralize.robust`).
-ROBUST_KINDS = ("none", "noise", "pgd")
 #: The gates of an LSTM layer, in the order its weights stack them.
 GATES = ("i", "f", "o", "g")
 
@@ -61,7 +59,10 @@ class Target:
     statistics of real clips of ``prior_genre`` (default: the dream's genre) exaggerated away from the
     other genres' by ``caricature``: the genre's texture, which a listener then hears whatever the model
     asks for. ``prior_weight`` ``None`` is the prior's own default for a parameterisation that holds audio
-    and 0 for the spectrogram one (the prior reads audio); 0 turns it off.
+    and 0 for the spectrogram one (the prior reads audio); 0 turns it off. ``prior_sample`` centres the
+    genre-blind prior on a random draw from it (seeded by the dream's seed,
+    :meth:`~auralize.dream.music_prior.MusicPrior.drawn`) instead of its mode, so its pull, and the prior
+    alone, differ from seed to seed.
     """
 
     objective: str = "class"
@@ -74,6 +75,7 @@ class Target:
     caricature: float = CARICATURE
     model_weight: float = 1.0
     prior_genre: str | None = None
+    prior_sample: bool = False
 
     def check(self) -> "Target":
         """Self, if every number is in range and the rule is registered; else a one-line error (the objective's
@@ -90,6 +92,8 @@ class Target:
         checks.number("model_weight", self.model_weight, lo=0, hi=1e3)
         if self.prior_genre is not None and (not isinstance(self.prior_genre, str) or not self.prior_genre):
             raise AuralizeError(f"prior_genre must name a genre, got {self.prior_genre!r}", param="prior_genre")
+        if not isinstance(self.prior_sample, bool):
+            raise AuralizeError(f"prior_sample must be True or False, got {self.prior_sample!r}", param="prior_sample")
         return self
 
 

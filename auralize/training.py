@@ -37,7 +37,7 @@ class TrainSettings:
     weight_decay: float | None = None
     c: float = 1.0  # SVM / softmax regularisation
     augment: bool = True  # random gain and time/frequency masks on training inputs (the paper's neural models)
-    robust: str = "none"  # "noise" or "pgd": perturb each batch's input (see auralize.robust)
+    robust: str = "none"  # "noise", "pgd" or "trades": a robust recipe (auralize.robust.ROBUST)
     robust_eps: float = 0.0  # RMS size of that perturbation per input element
     init_from: str | None = None  # checkpoint whose weights start the run (fine-tuning)
     schedule: str | None = None  # "cosine": the learning rate falls to 0 over the epochs
@@ -404,9 +404,9 @@ def _epoch(model: nn.Module, params, opt, loss_fn: nn.Module, inputs: _Inputs, x
         scale = None
         if here.size > 1:
             xb, yb, scale = _share(xb, yb, loss_fn, here)
-        xb = robust.perturb_batch(model, xb, yb, settings.robust, settings.robust_eps, generator)
-        out, yb = step(xb.to(device)), yb.to(device)
-        loss = loss_fn(out, yb) if scale is None else _summed(loss_fn, out, yb) * scale
+        rank_loss = loss_fn if scale is None else (lambda out, target: _summed(loss_fn, out, target) * scale)
+        loss = robust.training_loss(model, xb.to(device), yb.to(device), rank_loss, settings.robust,
+                                    settings.robust_eps, generator, forward=step)
         loss.backward()
         if settings.clip_norm:
             nn.utils.clip_grad_norm_(params, settings.clip_norm)

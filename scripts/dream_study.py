@@ -45,6 +45,7 @@ MADE = {
     f"{WORK}/cnn-mel-noise.pt": [*RECIPE, "--seed", "0", "--robust", "noise", "--robust-eps", "0.5"],
     f"{WORK}/cnn-mel-seed1.pt": [*RECIPE, "--seed", "1", "--robust", "pgd", "--robust-eps", "0.1"],
     f"{WORK}/cnn-mel-seed2.pt": [*RECIPE, "--seed", "2", "--robust", "pgd", "--robust-eps", "0.1"],
+    f"{WORK}/cnn-mel-trades0.15.pt": [*RECIPE, "--seed", "0", "--robust", "trades", "--robust-eps", "0.15"],
 }
 #: name -> (description, options of ``auralize --genre all``).
 CANDIDATES = {
@@ -52,6 +53,10 @@ CANDIDATES = {
                 "genre-blind music prior (weight 0.1), fine grid, 200 steps", []),
     "cnn-seed1": ("the same recipe, training seed 1", ["--checkpoint", f"{WORK}/cnn-mel-seed1.pt"]),
     "cnn-seed2": ("the same recipe, training seed 2", ["--checkpoint", f"{WORK}/cnn-mel-seed2.pt"]),
+    "trades": ("the same CNN trained with TRADES (clean loss + 6 x KL to the L2 PGD point, eps 0.15) instead of "
+               "PGD at eps 0.1", ["--checkpoint", f"{WORK}/cnn-mel-trades0.15.pt"]),
+    "ens-default-trades": ("the mean of the log-probabilities of the default model and the TRADES one",
+                           ["--checkpoint", "scripts/ensemble_default_trades.py:build"]),
     "neuron": ("the defaults with the paper's objective (top neuron + class)", ["--objective", "neuron"]),
     "no-prior": ("the defaults without any prior (--prior-weight 0): the robust CNN alone", ["--prior-weight", "0"]),
     "prior-x3": ("the music prior at three times its weight", ["--prior-weight", "0.3"]),

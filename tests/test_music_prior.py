@@ -60,6 +60,31 @@ def test_it_is_blind_to_level(music, two_genres):
     torch.testing.assert_close(music.distance(audio), music.distance(0.01 * audio), rtol=1e-4, atol=1e-4)
 
 
+def test_a_draw_moves_only_the_center_and_differs_by_seed(music, two_genres):
+    """prior_sample's draw: the same spread, a center that is one plausible clip (energy near a real clip's, far
+    below noise's), the same for the same seed and another for another seed."""
+    a, again, b = music.drawn(3), music.drawn(3), music.drawn(4)
+    np.testing.assert_array_equal(a.center, again.center)
+    assert not np.allclose(a.center, b.center) and not np.allclose(a.center, music.center)
+    for name in ("components", "variances", "residual"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(music, name))
+    offsets = np.stack([music.drawn(s).center - music.center for s in range(200)])
+    c = torch.as_tensor(offsets, dtype=torch.float32)
+    proj = c @ music._u
+    rest = c - proj @ music._u.T
+    energy = ((proj.pow(2) / music._lam).sum(1) + (rest.pow(2) / music._psi).sum(1)) * len(music.names) / music.size
+    noise = music.distance(torch.randn(4, 20000, generator=torch.Generator().manual_seed(0)))
+    assert 0.5 * len(music.names) < float(energy.mean()) < 1.5 * len(music.names) < float(noise.min())
+    assert a.meta["drawn"] == 3 and "drawn" not in music.meta
+
+
+def test_prior_sample_is_refused_without_the_music_prior(toy_checkpoint, tmp_path):
+    base = ["--genre", "jazz", "--checkpoint", toy_checkpoint, "--steps", "2", "--iters", "2", "--no-panel", "--quiet",
+            "--prior-sample"]
+    code, _, err = run_cli([*base, "--prior-weight", "0", "-o", tmp_path / "a.wav"])
+    one_line_error(code, err, "--prior-sample draws a texture from the genre-blind music prior, and this dream has no prior")
+
+
 def test_save_load_and_damage(music, tmp_path):
     path = music.save(tmp_path / "m.npz")
     back = read_prior(path)
@@ -95,6 +120,15 @@ def test_dreams_with_it_and_their_controls(toy_checkpoint, gtzan_dir, tmp_path):
     assert same  # the prior alone knows no genre: one control serves every genre
     code, _, err = run_cli(["--genre", "jazz", *base, "--prior-genre", "metal", "-o", tmp_path / "x.wav"])
     one_line_error(code, err, "--prior-genre names a genre for the prior to pull to, but this prior is genre-blind")
+    # --prior-sample: the prior alone goes to another texture on another seed, and the dream records it
+    wavs = []
+    for seed in ("1", "2"):
+        code, _, err = run_cli(["--genre", "classical", *base, "--model-weight", "0", "--prior-sample", "--seed", seed,
+                                "-o", tmp_path / f"s{seed}.wav"])
+        assert code == 0, err
+        wavs.append((tmp_path / f"s{seed}.wav").read_bytes())
+    assert wavs[0] != wavs[1]
+    assert results.read(tmp_path / "s1.json", "dream")["settings"]["prior_sample"] is True
 
 
 @pytest.mark.parametrize("sr,n_fft,n_mels,fmin", [(4000, 512, 48, 40.0), (4000, 512, 64, 30.0), (22050, 2048, 128, 0.0),

@@ -17,7 +17,7 @@ def ds(gtzan_dir):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["pgd", "noise"])
+@pytest.mark.parametrize("kind", ["pgd", "noise", "trades"])
 def test_tiny_robust_run_lowers_the_loss(ds, kind):
     settings = TrainSettings(epochs=6, batch_size=8, lr=5e-3, patience=99, robust=kind, robust_eps=0.1)
     result = train("lstm", ds, "track", hidden=8, layers=1, settings=settings, seed=0, **QUIET)
@@ -44,9 +44,39 @@ def test_pgd_stays_in_the_ball_and_raises_the_loss():
     assert all(p.grad is None for p in model.parameters())  # the attack leaves no weight gradient
 
 
+def test_trades_point_stays_in_the_ball_and_moves_the_prediction():
+    model = _tiny_model()
+    x = torch.randn(4, 22, 513)
+    eps = 0.05
+    adv, clean = robust.trades_l2(model, x, eps, generator=torch.Generator().manual_seed(0))
+    assert torch.all((adv - x).flatten(1).norm(dim=1) <= eps * (22 * 513) ** 0.5 * (1 + 1e-5))
+    kl = lambda z: torch.nn.functional.kl_div(torch.log_softmax(model(z), 1), clean, reduction="batchmean",  # noqa: E731
+                                              log_target=True)
+    noise = x + eps * torch.randn(x.shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert kl(adv) > kl(noise) > 0
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_trades_loss_is_the_clean_loss_plus_beta_kl():
+    """With the model in eval mode (no dropout), the TRADES loss is the clean cross-entropy plus beta times the KL
+    of its inner point; it back-propagates into the weights."""
+    model = _tiny_model().eval()
+    x, y = torch.randn(3, 22, 513), torch.tensor([0, 1, 2])
+    ce = torch.nn.functional.cross_entropy
+    loss = robust.training_loss(model, x, y, ce, "trades", 0.05, torch.Generator().manual_seed(0))
+    adv, clean = robust.trades_l2(model, x, 0.05, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        kl = torch.nn.functional.kl_div(torch.log_softmax(model(adv), 1), clean, reduction="batchmean", log_target=True)
+        expected = ce(model(x), y) + robust.TRADES_BETA * kl
+    torch.testing.assert_close(loss.detach(), expected)
+    loss.backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
 def test_perturbation_is_seeded_and_none_is_identity():
     model, x, y = _tiny_model(), torch.randn(2, 22, 513), torch.tensor([0, 1])
-    for kind in ("noise", "pgd"):
+    for kind in ("noise", "pgd", "trades"):
         a = robust.perturb_batch(model, x, y, kind, 0.1, torch.Generator().manual_seed(3))
         b = robust.perturb_batch(model, x, y, kind, 0.1, torch.Generator().manual_seed(3))
         assert torch.equal(a, b) and not torch.equal(a, x)

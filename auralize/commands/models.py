@@ -8,13 +8,19 @@ import click
 
 from ..cli_options import (CHECKPOINT, CHECKPOINT_HELP, DATA, DEVICE, FORCE, GENRES_OPT, JOBS, LABELS, NO_RANDOMNESS_SEED,
                            QUIET, SEED, SEED_TYPE, SPLIT, Finite, LazyChoice, echo_warnings, load_data, out_option)
-from ..settings import COMPRESSIONS, INPUT_NORMS, NORMS, OPTIMIZERS, PARTS, ROBUST_KINDS, SPLITS, VARIANTS
+from ..settings import COMPRESSIONS, INPUT_NORMS, NORMS, OPTIMIZERS, PARTS, SPLITS, VARIANTS
 
 
 def _model_names() -> list[str]:
     from ..models import model_names
 
     return model_names()
+
+
+def _robust_names() -> list[str]:
+    from ..robust import ROBUST
+
+    return ROBUST.choices()
 
 @click.command("train")
 @click.option("--model", "kind", type=LazyChoice(_model_names), required=True, help="Which model kind (the model registry).")
@@ -45,8 +51,9 @@ def _model_names() -> list[str]:
 @click.option("--variant", type=click.Choice(VARIANTS), default="paper", show_default=True,
               help="paper: the equations; authors: the departures of the authors' code.")
 @click.option("--no-augment", is_flag=True, help="Turn off random gain and time/frequency masks.")
-@click.option("--robust", type=click.Choice(ROBUST_KINDS), default="none", show_default=True,
-              help="Robust training: Gaussian noise or an L2 PGD adversary on each batch's input.")
+@click.option("--robust", type=LazyChoice(_robust_names), default="none", show_default=True,
+              help="Robust training (auralize.robust.ROBUST): Gaussian noise, an L2 PGD adversary on each batch's "
+                   "input, or TRADES (clean loss + KL to the point within eps that moves the prediction most).")
 @click.option("--robust-eps", type=Finite(lo=0, hi=10), default=0.05, show_default=True,
               help="Size of the --robust perturbation, RMS per input element (input is normalised per bin).")
 @click.option("--init-from", type=click.Path(path_type=Path), default=None,

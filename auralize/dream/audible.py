@@ -394,6 +394,13 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
         return _in_workers(model, names, stems, jobs, progress, dict(target=target, settings=settings, report=report,
                                                                     data_dir=data_dir, panel=panel, control=control))
     weight, prior, covered = _prior_for(target, settings.param, names)
+    if target.prior_sample:  # never ignored silently
+        if prior is None or prior.genre_aware:
+            raise AuralizeError("prior_sample draws a texture from the genre-blind music prior, and this dream has "
+                                + ("a genre prior" if prior is not None else "no prior")
+                                + ": use --prior music with a prior weight > 0, or leave out --prior-sample",
+                                param="prior_sample")
+        prior = prior.drawn(settings.seed)
     if control and (prior is None or target.model_weight == 0):
         raise AuralizeError("control is the same dream without the model, so it needs a dream with both a model and a "
                             "prior (prior_weight > 0, model_weight > 0)", param="control")
@@ -422,7 +429,8 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
                     "level_rms": LEVEL_RMS,
                     "prior": str(prior.meta.get("path", "")) if prior is not None else None,
                     **({} if target.model_weight == 1 and target.prior_genre is None else
-                       {"model_weight": target.model_weight, "prior_genre": target.prior_genre})}
+                       {"model_weight": target.model_weight, "prior_genre": target.prior_genre}),
+                    **({"prior_sample": True} if target.prior_sample else {})}
         init = settings.init_record()
         dreams = [_Dream(g, st, audio[b], psd[b], result.descriptions[b], result.curve[:, b])
                   for b, (g, st) in enumerate(zip(names, stems))]

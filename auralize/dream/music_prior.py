@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -91,6 +91,21 @@ class MusicPrior:
 
     def _energy_of(self, audio: torch.Tensor) -> torch.Tensor:
         return self.energy(statistics(at_level(audio.float()), self.names))
+
+    def drawn(self, seed: int) -> "MusicPrior":
+        """The same prior centred on one random draw from it (seeded): a plausible music texture, not the mode.
+
+        Pulled to its mode, the prior alone makes nearly the same sound from every seed, so whatever genre
+        that one sound resembles is heard on every seed (issue 14). Centred on a draw ``c`` of its own Gaussian
+        (``U sqrt(lambda) z`` plus the residual's ``sqrt(psi) z'`` outside ``U``), the prior alone lands on a
+        different texture for each seed, one that real music of some genre could have; its spread is unchanged
+        and no label is read, so it stays genre-blind.
+        """
+        rng = np.random.default_rng(checks.seed(seed))
+        along = self.components @ (np.sqrt(self.variances) * rng.standard_normal(self.variances.size))
+        rest = np.sqrt(self.residual) * rng.standard_normal(self.size)
+        rest = rest - self.components @ (self.components.T @ rest)
+        return replace(self, center=self.center + along + rest, meta={**self.meta, "drawn": int(seed)})
 
     def match(self, genre: str | None = None, caricature: float = 0.0):
         """The objective a dream adds (times its prior weight): minus the energy of its audio. The same for every
