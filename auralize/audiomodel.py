@@ -490,7 +490,7 @@ class Ensemble(nn.Module):
         self._models, self.combine = models, combine
         self.genres, self.sample_rate, self.clip_samples = tuple(first.genres), first.sample_rate, first.clip_samples
         self.name = name or f"ensemble ({combine} of {', '.join(label(m) for m in models)})"
-        self.meta: dict = {}
+        self.meta: dict = _shared_split(models)
         self.path: Path | None = None
 
     def features(self, audio: torch.Tensor) -> torch.Tensor:
@@ -510,6 +510,20 @@ class Ensemble(nn.Module):
 
     def default_layer(self) -> str:
         return f"m0.{default_layer(self._models[0])}"
+
+
+def _shared_split(models) -> dict:
+    """The split the members were all trained on (and the union of their training tracks), so that
+    ``evaluate`` scores an ensemble on its members' held-out part; ``{}`` when they differ or do not say."""
+    keys = ("split", "split_seed", "coverage", "data_summary")
+    metas = [getattr(m, "meta", None) or {} for m in models]
+    first = {k: metas[0].get(k) for k in keys}
+    if not first["split"] or any({k: m.get(k) for k in keys} != first for m in metas):
+        return {}
+    shared = {k: v for k, v in first.items() if v is not None}
+    if all("train_tracks_list" in m for m in metas):
+        shared["train_tracks_list"] = sorted(set().union(*(m["train_tracks_list"] for m in metas)))
+    return shared
 
 
 def ensemble(models: Sequence, combine: str = "mean", name: str | None = None) -> Ensemble:

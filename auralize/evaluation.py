@@ -365,6 +365,10 @@ def evaluate(model, data: Dataset | ClipSet, split: str | Split | None = None, p
     """
     dataset = data.dataset if isinstance(data, ClipSet) else data
     meta = getattr(model, "meta", {}) or {}
+    if split is None and not meta.get("split"):
+        warnings.warn(f"{audiomodel.label(model)} does not say which split it was trained on: scored on the filtered "
+                      f"split's {part} part, whose tracks it may have learned from (give the split of its training)",
+                      stacklevel=2)
     if split is None:
         split = meta.get("split") or "filtered"
     if isinstance(split, str):

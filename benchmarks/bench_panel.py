@@ -1,6 +1,6 @@
 """The held-out listening panel on dreams, their controls and reference rows (issues 8 and 14): one table.
 
-    python benchmarks/bench_panel.py --data ../shared/gtzan4k --seeds 0,1,2 --blind-seeds 0-9 [--options "..."]
+    python benchmarks/bench_panel.py --data ../shared/gtzan4k --seeds 0,1,2 --blind-seeds 0-9 [--options="..."]
     python benchmarks/bench_panel.py --data ../shared/gtzan4k --dreams DIR0 --dreams DIR1 ...
 
 ``--seeds`` makes the default dreams (``auralize --genre all --seed S --control [OPTIONS]``, timed) with
@@ -342,7 +342,9 @@ def main() -> None:
     parser.add_argument("--dreams", type=Path, action="append", default=[], help="folder of <genre>.wav (repeatable)")
     parser.add_argument("--seeds", default="", help="make the default dreams (and controls) for these seeds, e.g. 0,1,2")
     parser.add_argument("--conflict-seeds", default="0", help="seeds of the conflict test (empty: none)")
-    parser.add_argument("--options", default="", help="options of 'auralize --genre all' for the dreams (default: none)")
+    parser.add_argument("--options", default="",
+                        help="options of 'auralize --genre all' for the dreams, as --options='--steps 400' (with '=': "
+                             "a value that starts with -- is otherwise read as an option of this script)")
     parser.add_argument("--per-genre", type=int, default=3, help="real test clips per genre in the reference rows")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=None, help="where the dreams go (default: a fresh temporary folder)")

@@ -45,7 +45,6 @@ MADE = {
     f"{WORK}/cnn-mel-noise.pt": [*RECIPE, "--seed", "0", "--robust", "noise", "--robust-eps", "0.5"],
     f"{WORK}/cnn-mel-seed1.pt": [*RECIPE, "--seed", "1", "--robust", "pgd", "--robust-eps", "0.1"],
     f"{WORK}/cnn-mel-seed2.pt": [*RECIPE, "--seed", "2", "--robust", "pgd", "--robust-eps", "0.1"],
-    f"{WORK}/cnn-mel-trades0.15.pt": [*RECIPE, "--seed", "0", "--robust", "trades", "--robust-eps", "0.15"],
 }
 #: name -> (description, options of ``auralize --genre all``).
 CANDIDATES = {
@@ -54,7 +53,7 @@ CANDIDATES = {
     "cnn-seed1": ("the same recipe, training seed 1", ["--checkpoint", f"{WORK}/cnn-mel-seed1.pt"]),
     "cnn-seed2": ("the same recipe, training seed 2", ["--checkpoint", f"{WORK}/cnn-mel-seed2.pt"]),
     "trades": ("the same CNN trained with TRADES (clean loss + 6 x KL to the L2 PGD point, eps 0.15) instead of "
-               "PGD at eps 0.1", ["--checkpoint", f"{WORK}/cnn-mel-trades0.15.pt"]),
+               "PGD at eps 0.1 (trained/cnn-mel-trades.pt)", ["--checkpoint", "trained/cnn-mel-trades.pt"]),
     "ens-default-trades": ("the mean of the log-probabilities of the default model and the TRADES one",
                            ["--checkpoint", "scripts/ensemble_default_trades.py:build"]),
     "neuron": ("the defaults with the paper's objective (top neuron + class)", ["--objective", "neuron"]),

@@ -189,3 +189,25 @@ def test_a_front_end_without_gradient_says_which_parameterisations_still_work(tm
                             "-o", tmp_path / "j.wav"])
     one_line_error(code, err, "features(audio) gives none", "no parameterisation can dream with it")
     assert not (tmp_path / "j.wav").exists()
+
+
+def test_an_ensemble_is_scored_on_its_members_held_out_part(ckpt, gtzan_dir):
+    """Members trained on one split make an ensemble that says so (and which tracks they learned from), so
+    evaluate scores it on their test part; members that do not say are scored with a warning."""
+    import warnings
+
+    from auralize.evaluation import evaluate
+
+    one = auralize.load_model(ckpt)
+    both = auralize.ensemble([one, auralize.load_model(ckpt)])
+    assert both.meta["split"] == one.meta["split"] and both.meta["coverage"] == one.meta["coverage"]
+    clips = auralize.load_clips(gtzan_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert evaluate(both, clips).coverage == evaluate(one, clips).coverage
+    silent = auralize.load_model(ckpt)
+    silent.meta = {}
+    mixed = auralize.ensemble([one, silent])
+    assert mixed.meta == {}
+    with pytest.warns(UserWarning, match="does not say which split it was trained on"):
+        evaluate(mixed, clips)
