@@ -12,10 +12,23 @@ back and :mod:`~auralize.quiz.score` scores it beside the held-out panel.
 """
 from __future__ import annotations
 
-from .answers import Answers, find_key, read_answers, read_key
-from .build import AUDIO_FORMATS, Quiz, build_quiz
-from .items import CANT_TELL, CONDITIONS, PAIRS
-from .score import binomial_p, score_lines, score_quiz, wilson, write_score
+import importlib
 
-__all__ = ["AUDIO_FORMATS", "Answers", "CANT_TELL", "CONDITIONS", "PAIRS", "Quiz", "binomial_p", "build_quiz",
-           "find_key", "read_answers", "read_key", "score_lines", "score_quiz", "wilson", "write_score"]
+#: Public names -> the submodule that holds them, imported on first use (``auralize listen --help`` reads the
+#: audio formats without importing torch).
+_WHERE = {"Answers": "answers", "find_key": "answers", "read_answers": "answers", "read_key": "answers",
+          "Quiz": "build", "build_quiz": "build", "AUDIO_FORMATS": "page",
+          "CANT_TELL": "items", "CONDITIONS": "items", "PAIRS": "items",
+          "binomial_p": "score", "score_lines": "score", "score_quiz": "score", "wilson": "score",
+          "write_score": "score"}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'auralize.quiz' has no attribute {name!r}")
+
+
+__all__ = sorted(_WHERE)

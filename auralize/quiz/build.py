@@ -15,11 +15,7 @@ from ..errors import AuralizeError
 from ..io import atomic_write_text
 from .items import (CANT_TELL, CONDITIONS, Item, folder_items, noise_items, pairs_of, real_items,
                     resynthesised_items)
-from .page import render
-
-#: How the page embeds audio: name -> (soundfile format, subtype, MIME type). FLAC plays in every
-#: current browser, phones included; Ogg Vorbis is a third of the size but Safari plays it only lately.
-AUDIO_FORMATS = {"flac": ("FLAC", "PCM_16", "audio/flac"), "vorbis": ("OGG", "VORBIS", "audio/ogg")}
+from .page import AUDIO_FORMATS, render
 
 
 @dataclass
