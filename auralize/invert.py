@@ -56,6 +56,20 @@ def fine_istft(spec: torch.Tensor, length: int) -> torch.Tensor:
     return torch.istft(spec, FINE_FFT, FINE_HOP, window=window, center=True, length=length)
 
 
+def unit_phase(spec: torch.Tensor) -> torch.Tensor:
+    """The phase of a complex spectrogram as unit-magnitude values (a zero bin stays finite)."""
+    return spec / spec.abs().clamp(min=1e-12)
+
+
+def fine_griffin_lim(magnitude: torch.Tensor, phase: torch.Tensor, n_iter: int, length: int) -> torch.Tensor:
+    """``n_iter`` plain Griffin-Lim updates of ``phase`` (unit complex, on the fine grid) for ``magnitude``;
+    the audio is ``fine_istft(magnitude * phase, length)``. What a fine dream's phase takes after every
+    step and before it is written, and what the resynthesised reference clips go through."""
+    for _ in range(n_iter):
+        phase = unit_phase(fine_stft(fine_istft(magnitude * phase, length)))
+    return phase
+
+
 def stft(x: torch.Tensor, detrend: bool = False) -> torch.Tensor:
     """Complex STFT ``(..., frames, 513)`` on the front end's grid.
 

@@ -68,13 +68,11 @@ def resynthesised(audio: np.ndarray, n_iter: int = 100, seed: int = 0) -> np.nda
     """
     import torch
 
-    from .invert import fine_istft, fine_stft
+    from .invert import fine_griffin_lim, fine_istft, fine_stft
 
     x = torch.as_tensor(np.asarray(audio, np.float32))[None]
     magnitude = fine_stft(x).abs()
     generator = torch.Generator().manual_seed(seed)
-    phase = torch.exp(2j * np.pi * torch.rand(magnitude.shape, generator=generator))
-    for _ in range(n_iter):
-        spec = fine_stft(fine_istft(magnitude * phase, x.shape[1]))
-        phase = spec / spec.abs().clamp(min=1e-12)
+    phase = fine_griffin_lim(magnitude, torch.exp(2j * np.pi * torch.rand(magnitude.shape, generator=generator)),
+                             n_iter, x.shape[1])
     return fine_istft(magnitude * phase, x.shape[1])[0].numpy().astype(np.float32)
