@@ -97,15 +97,21 @@ def build_quiz(folder: str | Path, out: str | Path | None = None, *, controls: b
         raise AuralizeError(f"audio must be one of {', '.join(AUDIO_FORMATS)}, got {audio!r}", param="audio")
     if real < 0 or (real and data_dir is None):
         raise AuralizeError("real clips need a data folder and a count >= 1: --data DIR --real K", param="real")
-    items = folder_items(folder, controls)
-    genres = sorted({i.genre for i in items if i.genre is not None})
     if resynth and not real:
         raise AuralizeError("resynth remakes the real clips: ask for them too (--data DIR --real K)", param="resynth")
+    page_path = Path(out) if out is not None else Path(folder) / "quiz.html"
+    if page_path.suffix.lower() not in (".html", ".htm"):
+        raise AuralizeError(f"the quiz page must be an .html file, got {page_path}", param="out")
+    items = folder_items(folder, controls)
+    genres = sorted({i.genre for i in items if i.genre is not None})
+    from ..data import load_clips
+
+    clips = load_clips(data_dir) if data_dir is not None and (real or noise) else None  # read once, for both
     if real:
-        reals = real_items(data_dir, genres, real)
+        reals = real_items(clips, genres, real, data_dir)
         items += reals + (resynthesised_items(reals, seed) if resynth else [])
     if noise:
-        items += noise_items(seed, data_dir, [i for i in items if i.condition == "dream"])
+        items += noise_items(seed, clips, [i for i in items if i.condition == "dream"])
     pairs = pairs_of(items)
     encoded = [_encode(i.audio, audio) for i in items]
     # The quiz's id hangs on what it plays and asks, so answers to another quiz never match its key.
@@ -127,7 +133,6 @@ def build_quiz(folder: str | Path, out: str | Path | None = None, *, controls: b
     item_ids = [token() for _ in items]
     pair_ids = [token() for _ in pairs]
     answers = _panel_answers(items, genres, judges) if panel else [None] * len(items)
-    index = {id(i): k for k, i in enumerate(items)}
     key_items = {}
     for k, item in enumerate(items):
         entry = {"condition": item.condition, "genre": item.genre, "source": item.source, "media": media[k]}
@@ -135,12 +140,12 @@ def build_quiz(folder: str | Path, out: str | Path | None = None, *, controls: b
             entry["panel"], entry["panel_p"] = answers[k]
         key_items[item_ids[k]] = entry
     key_pairs = {}
-    for pid, (question, dream, other) in zip(pair_ids, pairs):
-        d, o = index[id(dream)], index[id(other)]
-        entry = {"question": question, "genre": dream.genre, "dream": media[d], "other": media[o],
+    for pid, (question, d, o) in zip(pair_ids, pairs):
+        genre = items[d].genre
+        entry = {"question": question, "genre": genre, "dream": media[d], "other": media[o],
                  "dream_item": item_ids[d], "other_item": item_ids[o]}
         if answers[d] is not None:  # the panel prefers whichever it hears as more of the genre
-            entry["panel"] = media[d] if answers[d][1][dream.genre] > answers[o][1][dream.genre] else media[o]
+            entry["panel"] = media[d] if answers[d][1][genre] > answers[o][1][genre] else media[o]
         key_pairs[pid] = entry
     order = rng.permutation(len(items))  # the page's order says nothing of an item's condition
     page_items = [{"id": item_ids[k], "media": media[k]} for k in order]
@@ -150,9 +155,6 @@ def build_quiz(folder: str | Path, out: str | Path | None = None, *, controls: b
         a, b = (b, a) if rng.random() < 0.5 else (a, b)
         page_pairs.append({"id": pid, "genre": key_pairs[pid]["genre"], "a": a, "b": b})
     page_media = {media[k]: base64.b64encode(encoded[k]).decode("ascii") for k in order}
-    page_path = Path(out) if out is not None else Path(folder) / "quiz.html"
-    if page_path.suffix.lower() not in (".html", ".htm"):
-        raise AuralizeError(f"the quiz page must be an .html file, got {page_path}", param="out")
     key_path = page_path.with_name(page_path.stem + ".key.json")
     if key_path.exists() and not force:
         try:

@@ -115,12 +115,11 @@ def folder_items(folder: str | Path, controls: bool = False) -> list[Item]:
     return items
 
 
-def real_items(data_dir: str | Path, genres, per_genre: int) -> list[Item]:
-    """``per_genre`` real clips of the held-out test tracks of each of ``genres`` (the shipped split)."""
-    from ..data import load_clips
+def real_items(clips, genres, per_genre: int, data_dir: str | Path) -> list[Item]:
+    """``per_genre`` real clips of the held-out test tracks of each of ``genres``, from ``clips`` (the
+    :func:`~auralize.data.load_clips` of ``data_dir``: the shipped split)."""
     from ..references import test_clips
 
-    clips = load_clips(data_dir)
     missing = [g for g in genres if g not in clips.genres]
     if missing:
         warnings.warn(f"{data_dir} has no {', '.join(missing)}: no real clips of "
@@ -151,15 +150,13 @@ def resynthesised_items(reals: list[Item], seed: int) -> list[Item]:
                  f"{r.source}, resynthesised") for r in reals]
 
 
-def noise_items(seed: int, data_dir: str | Path | None = None, dreams: list[Item] | None = None) -> list[Item]:
-    """White noise and noise with the mean spectrum of real music (of ``data_dir``'s TRAIN clips, or,
-    without data, of the ``dreams``)."""
+def noise_items(seed: int, clips=None, dreams: list[Item] | None = None) -> list[Item]:
+    """White noise and noise with the mean spectrum of real music (of the TRAIN part of ``clips``, a
+    :class:`~auralize.data.ClipSet`, or, without data, of the ``dreams``)."""
     from ..references import mean_spectrum, shaped_noise
 
-    if data_dir is not None:
-        from ..data import load_clips
-
-        spectrum = mean_spectrum(load_clips(data_dir))
+    if clips is not None:
+        spectrum = mean_spectrum(clips)
         what = "mean spectrum of the data's train clips"
     else:
         psd = F.clips_to_psd(np.stack([d.audio for d in dreams or []]))
@@ -168,13 +165,15 @@ def noise_items(seed: int, data_dir: str | Path | None = None, dreams: list[Item
             Item("mean-spectrum noise", None, _clip(shaped_noise(spectrum, seed + 1), "noise"), f"noise ({what})")]
 
 
-def pairs_of(items: list[Item]) -> list[tuple[str, Item, Item]]:
-    """The A/B questions: each dream against its control and against the first real clip of its genre."""
+def pairs_of(items: list[Item]) -> list[tuple[str, int, int]]:
+    """The A/B questions, as (question, dream, other) with indices into ``items``: each dream against its
+    control and against the first real clip of its genre."""
     out = []
-    dreams = [i for i in items if i.condition == "dream"]
-    for d in dreams:
-        control = next((i for i in items if i.condition == "control" and i.dream == d.source), None)
-        real = next((i for i in items if i.condition == "real" and i.genre == d.genre), None)
+    for d, dream in enumerate(items):
+        if dream.condition != "dream":
+            continue
+        control = next((k for k, i in enumerate(items) if i.condition == "control" and i.dream == dream.source), None)
+        real = next((k for k, i in enumerate(items) if i.condition == "real" and i.genre == dream.genre), None)
         for name, other in (("dream vs control", control), ("dream vs real", real)):
             if other is not None:
                 out.append((name, d, other))
