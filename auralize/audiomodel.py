@@ -178,6 +178,21 @@ def source(model) -> str:
     return str(_where(model) or "")
 
 
+def source_for_workers(model) -> str:
+    """:func:`source`, which each worker process of ``jobs`` above 1 loads the model from.
+
+    Raises
+    ------
+    AuralizeError
+        If the model came from no file (built in memory).
+    """
+    where = source(model)
+    if not where:
+        raise AuralizeError("jobs above 1 need a model that came from a file (each worker loads it); save it, or use "
+                            "jobs=1", param="jobs")
+    return where
+
+
 def model_device(model) -> torch.device:
     """Where a model's weights are (the CPU for a model without any); its inputs go there."""
     params = next(iter(model.parameters()), None) if isinstance(model, nn.Module) else None

@@ -200,10 +200,7 @@ def predict_many(model, songs: Sequence[str | Path], max_seconds: float | None =
         return
     from .workers import in_workers
 
-    where = audiomodel.source(model)
-    if not where:
-        raise AuralizeError("jobs above 1 need a model that came from a file (each worker loads it); save it, or use "
-                            "jobs=1", param="jobs")
+    where = audiomodel.source_for_workers(model)
     yield from in_workers(_predict_one, [(str(s), max_seconds) for s in songs], jobs, _predict_worker, (where, device))
 
 

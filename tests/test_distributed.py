@@ -127,3 +127,16 @@ def test_dreams_in_workers_are_the_dreams_of_one_process(tmp_path):
     for name in names:
         a, b = (one / name).read_bytes(), (two / name).read_bytes()
         assert a == (b.replace(b"/j2/", b"/j1/") if name.endswith(".json") else b), name
+
+
+def test_jobs_need_a_model_from_a_file(ckpt, tmp_path):
+    """A worker loads the model itself: one built in memory is refused, by dreams and predict alike."""
+    from auralize.errors import AuralizeError
+    from auralize.evaluation import predict_many
+
+    in_memory = auralize.ensemble([auralize.load_model(ckpt)])
+    with pytest.raises(AuralizeError, match="came from a file"):
+        auralize.make_audible(in_memory, ["classical", "metal"], tmp_path / "d", jobs=2)
+    song = write_song(tmp_path / "s.wav", seconds=6)
+    with pytest.raises(AuralizeError, match="came from a file"):
+        list(predict_many(in_memory, [song, song], jobs=2))

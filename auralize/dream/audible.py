@@ -27,7 +27,7 @@ import numpy as np
 from .. import checks, signals
 from .. import features as F
 from .. import results
-from ..audiomodel import label, origin, source
+from ..audiomodel import label, origin, source, source_for_workers
 from ..data import pick_genres
 from ..errors import AuralizeError
 from ..finemel import LEVEL_RMS
@@ -307,10 +307,7 @@ def _in_workers(model, names: list[str], stems: list[Path], jobs: int, progress:
     (:func:`auralize.workers.in_workers`); the summaries in the genres' order."""
     from ..workers import in_workers
 
-    where = source(model)
-    if not where:
-        raise AuralizeError("jobs above 1 need a model that came from a file (each worker loads it); save it, or use "
-                            "jobs=1", param="jobs")
+    where = source_for_workers(model)
     shares = [list(ids) for ids in np.array_split(np.arange(len(names)), min(jobs, len(names)))]
     # a share of one genre names its WAV; of several, the folder they all go into
     tasks = [(where, [names[i] for i in ids], str(stems[ids[0]]) + ".wav" if len(ids) == 1 else str(stems[0].parent),
