@@ -20,7 +20,7 @@ import importlib.util
 import re
 import sys
 from pathlib import Path
-from typing import Callable, Protocol, Sequence, runtime_checkable
+from typing import Callable, Iterator, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 import torch
@@ -197,6 +197,18 @@ def model_device(model) -> torch.device:
     """Where a model's weights are (the CPU for a model without any); its inputs go there."""
     params = next(iter(model.parameters()), None) if isinstance(model, nn.Module) else None
     return params.device if params is not None else torch.device("cpu")
+
+
+def forward_batches(model, x, batch: int) -> Iterator[tuple[torch.Tensor, dict]]:
+    """The model's ``(logits, states)`` on model inputs ``x``, ``batch`` rows at a time, in eval mode and on its
+    device. ``x`` is an array or tensor, or rows read as they are asked for (a feature store's), so no more
+    than a batch of them is in memory."""
+    if isinstance(model, nn.Module):
+        model.eval()
+    x = torch.as_tensor(x, dtype=torch.float32) if isinstance(x, np.ndarray) else x
+    device = model_device(model)
+    for i in range(0, len(x), batch):  # any AudioModel, not only a module's forward
+        yield model.forward_with_states(torch.as_tensor(x[i:i + batch], dtype=torch.float32).to(device))
 
 
 def model_input(model, clips: np.ndarray, name: str = "audio") -> torch.Tensor:

@@ -20,17 +20,9 @@ from .io import atomic_write_text
 
 @torch.no_grad()
 def predict_logits(model, x: np.ndarray | torch.Tensor, batch: int = 512) -> torch.Tensor:
-    """Logits of model inputs ``(n, ...)`` in eval mode, batched."""
-    if isinstance(model, nn.Module):
-        model.eval()
-    device = audiomodel.model_device(model)
-    x = torch.as_tensor(x, dtype=torch.float32) if isinstance(x, np.ndarray) else x  # else rows read per batch
-
-    def logits(i: int) -> torch.Tensor:  # any AudioModel, not only a module's forward
-        xb = torch.as_tensor(x[i:i + batch], dtype=torch.float32).to(device)
-        return model.forward_with_states(xb)[0].cpu()
-
-    return torch.cat([logits(i) for i in range(0, len(x), batch)]) if len(x) else torch.zeros(0, len(model.genres))
+    """Logits of model inputs ``(n, ...)`` in eval mode, batched (:func:`auralize.audiomodel.forward_batches`)."""
+    logits = [out.cpu() for out, _ in audiomodel.forward_batches(model, x, batch)]
+    return torch.cat(logits) if logits else torch.zeros(0, len(model.genres))
 
 
 

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from . import checks, results
-from .audiomodel import check_layer, default_layer, file_stem, fingerprint, model_device, origin, source
+from .audiomodel import check_layer, default_layer, file_stem, fingerprint, forward_batches, origin, source
 from .errors import AuralizeError
 from .registry import Registry
 
@@ -62,12 +62,7 @@ def activation_batches(model, x, layer: str, rule: str = "mean", batch: int = 25
     :func:`auralize.evaluation.data_inputs`), so that no more than a batch of it is in memory.
     """
     check_layer(model, layer)
-    if isinstance(model, nn.Module):
-        model.eval()
-    x = torch.as_tensor(x, dtype=torch.float32) if isinstance(x, np.ndarray) else x
-    device = model_device(model)
-    for i in range(0, len(x), batch):
-        logits, states = model.forward_with_states(torch.as_tensor(x[i:i + batch], dtype=torch.float32).to(device))
+    for logits, states in forward_batches(model, x, batch):
         # attention.alpha (N, T): its units are frames
         yield reduce_time(states[layer], rule).cpu().numpy(), logits.argmax(1).cpu().numpy()
 
