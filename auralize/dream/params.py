@@ -22,7 +22,7 @@ from torch import nn
 
 from .. import features as F
 from ..errors import AuralizeError
-from ..invert import fine_griffin_lim, fine_istft, fine_stft, unit_phase
+from ..invert import fine_istft, fine_stft
 from ..registry import Registry
 from .transforms import Compose, Dither, Gain, InputNoise, Jitter, Shift
 
@@ -227,6 +227,10 @@ class WaveformParam(nn.Module):
 
 
 
+def _unit(spec: torch.Tensor) -> torch.Tensor:
+    return spec / spec.abs().clamp(min=1e-12)
+
+
 @register_param
 class FineParam(WaveformParam):
     """Optimise a log-magnitude ``(1, 257, fine frames)`` on a 512/128 Hann STFT grid.
@@ -248,14 +252,19 @@ class FineParam(WaveformParam):
         self.samples = start.shape[1]
         spec = fine_stft(start)
         self.logmag = nn.Parameter(torch.log(spec.abs() + 1e-5))
-        self.phase = unit_phase(spec)
+        self.phase = _unit(spec)
         self._front(model)
 
     def _audio(self, phase: torch.Tensor) -> torch.Tensor:
         return fine_istft(torch.exp(self.logmag) * phase, self.samples)
 
     def audio(self) -> torch.Tensor:
-        return self._audio(self.phase)
+        # The model's windows and the prior read the same audio in a step: one inverse STFT (and its backward),
+        # not one each. A new step (the optimiser's in-place update, a new phase) makes it afresh.
+        key = (self.logmag._version, id(self.phase), torch.is_grad_enabled())
+        if getattr(self, "_made", (None,))[0] != key:
+            self._made = (key, self._audio(self.phase))
+        return self._made[1]
 
     def grid(self) -> torch.Tensor:
         """What the total-variation penalties smooth: the log-magnitude as ``(1, fine frames, 257)``."""
@@ -263,7 +272,10 @@ class FineParam(WaveformParam):
 
     @torch.no_grad()
     def _griffin_lim(self, iters: int) -> torch.Tensor:
-        return fine_griffin_lim(torch.exp(self.logmag), self.phase, iters, self.samples)
+        phase = self.phase
+        for _ in range(iters):
+            phase = _unit(fine_stft(self._audio(phase)))
+        return phase
 
     def project(self) -> None:
         self.phase = self._griffin_lim(1)
