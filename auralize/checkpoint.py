@@ -57,11 +57,13 @@ def read_checkpoint(path: str | Path) -> dict:
 
 
 def load_model(path: str | Path) -> nn.Module:
-    """Load a model: an auralize checkpoint, or a user's Python file that builds one.
+    """Load a model: an auralize checkpoint, an ensemble file, or a user's Python file that builds one.
 
-    ``path`` is a checkpoint (``.pt``, written by ``auralize train``) or ``my_model.py:build``, a
-    Python file and the function in it that returns an :class:`~auralize.audiomodel.AudioModel`
-    (:func:`~auralize.audiomodel.load_user_model`; that runs the user's code, a checkpoint never does).
+    ``path`` is a checkpoint (``.pt``, written by ``auralize train``), an ensemble file (``.json``, written
+    by :func:`~auralize.ensembles.save_ensemble`: member checkpoints and how they combine), or
+    ``my_model.py:build``, a Python file and the function in it that returns an
+    :class:`~auralize.audiomodel.AudioModel` (:func:`~auralize.audiomodel.load_user_model`; that runs the
+    user's code, a checkpoint or an ensemble file never does).
 
     A checkpoint comes back in eval mode with ``.scaler``, ``.genres`` and ``.meta`` attached. Everything
     is checked before use: the config (sizes within bounds, so a hand-edited hidden size never
@@ -81,12 +83,15 @@ def load_model(path: str | Path) -> nn.Module:
     (('blues', 'classical', 'country'), 4000, 20000)
     """
     from .audiomodel import is_user_model, load_user_model
+    from .ensembles import is_ensemble_file, load_ensemble
 
     if path is None or not isinstance(path, (str, os.PathLike)):
-        raise AuralizeError(f"path must be a checkpoint (.pt) or my_model.py:build (a str or Path), got {path!r:.60}",
+        raise AuralizeError(f"path must be a checkpoint (.pt), an ensemble file (.json) or my_model.py:build (a str or Path), got {path!r:.60}",
                             param="path")
     if is_user_model(path):
         return load_user_model(path)
+    if is_ensemble_file(path):
+        return load_ensemble(path)
     path = Path(path)
     payload = read_checkpoint(path)
 

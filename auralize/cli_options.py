@@ -56,6 +56,24 @@ LABELS = click.option("--labels", type=click.Path(path_type=Path), default=None,
                       help="CSV of path,genre (FMA style; path relative to --data) instead of genre folders.")
 DEVICE = click.option("--device", type=click.Choice(("cpu", "cuda", "auto")), default="cpu", show_default=True,
                       help="Where the model computes (auto: cuda if torch sees a GPU).")
+class _JobsOrAuto(click.ParamType):
+    """``--jobs``: a number of worker processes (1 to 256) or ``auto``."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            n = 0
+        if not 1 <= n <= 256:
+            self.fail(f"{value!r} is neither a number of worker processes from 1 to 256 nor auto", param, ctx)
+        return n
+
+
+JOBS_OR_AUTO = _JobsOrAuto()
 JOBS = click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
                     help="Worker processes; the output does not depend on it.")
 SPLIT = click.option("--split", type=click.Choice(SPLITS), default="filtered", show_default=True,
@@ -67,9 +85,9 @@ NO_RANDOMNESS_SEED = click.option("--seed", type=SEED_TYPE, default=0, show_defa
 QUIET = click.option("--quiet", is_flag=True, help="No progress bars.")
 FORCE = click.option("--force", is_flag=True,
                      help="Replace what the repository ships (trained/, docs/) or, at the default path, what is there.")
-#: A model: a checkpoint (.pt) or the user's Python file that builds one (my_model.py:build).
+#: A model: a checkpoint (.pt), an ensemble file (.json) or the user's Python file that builds one (my_model.py:build).
 CHECKPOINT = click.argument("checkpoint", type=click.Path(path_type=Path), metavar="MODEL")
-CHECKPOINT_HELP = ("a checkpoint (.pt) or my_model.py:build, a Python file of "
+CHECKPOINT_HELP = ("a checkpoint (.pt), an ensemble file (.json, auralize ensemble) or my_model.py:build, a Python file of "
                    "yours whose function returns a model (auralize.wrap); that runs your code")
 
 

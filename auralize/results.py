@@ -1,7 +1,7 @@
 """Result files: one schema for every JSON auralize writes, written and read only here.
 
 Every result is a JSON object whose first two keys are ``kind`` (``dream``, ``explanation``,
-``weights``, ``neurons``, ``examples``; the listening quiz's ``quiz-key``, ``quiz-answers`` and ``quiz-score``) and ``version`` (of that kind's schema). The library writes them with
+``weights``, ``neurons``, ``examples``, ``ensemble`` (the members of an ensemble model); the listening quiz's ``quiz-key``, ``quiz-answers`` and ``quiz-score``) and ``version`` (of that kind's schema). The library writes them with
 :func:`write` (atomic, strict JSON: NaN or infinity is refused, never written); the gallery and
 the other readers use :func:`read`, so nothing guesses a file's kind from its keys. Both check
 the payload against its kind's schema (:data:`SCHEMAS`), so a hand-edited file (``round_trip`` a
@@ -32,8 +32,8 @@ class NotAResult(AuralizeError):
 
 
 #: Schema version of each kind of result file.
-KINDS = {"dream": 1, "explanation": 1, "weights": 1, "neurons": 1, "examples": 1, "quiz-key": 1, "quiz-answers": 1,
-         "quiz-score": 1}
+KINDS = {"dream": 1, "explanation": 1, "weights": 1, "neurons": 1, "examples": 1, "ensemble": 1, "quiz-key": 1,
+         "quiz-answers": 1, "quiz-score": 1}
 
 
 def _check_finite(value, where: str = "") -> None:
@@ -117,6 +117,8 @@ SCHEMAS = {
         {name: [Fields({"track": str, "start": float, "value": float, "wav": str})]
          for name in ("neuron_top", "neuron_bottom", "class_top", "class_bottom")}, {"unit": int, "png": str}))},
         {"model": str, "checkpoint": str, "rule": str, "sample_rate": int}),
+    # An ensemble model (auralize.ensembles): member checkpoints, relative to the file's folder.
+    "ensemble": Fields({"members": [str], "combine": str}, {"name": str}),
     # The listening quiz (auralize.quiz): its key (never in the page), a listener's answers (written by
     # the page) and the score of a set of answers.
     "quiz-key": Fields({"quiz": str, "genres": [str], "page": str,

@@ -46,16 +46,27 @@ MADE = {
     f"{WORK}/cnn-mel-seed1.pt": [*RECIPE, "--seed", "1", "--robust", "pgd", "--robust-eps", "0.1"],
     f"{WORK}/cnn-mel-seed2.pt": [*RECIPE, "--seed", "2", "--robust", "pgd", "--robust-eps", "0.1"],
 }
+#: Ensemble files the study writes (``auralize ensemble``): path -> (members, how they combine).
+ENSEMBLES = {
+    f"{WORK}/ensemble-min.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt"], "min"),
+    f"{WORK}/ensemble-3.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt", f"{WORK}/cnn-mel-seed1.pt"], "mean"),
+}
 #: name -> (description, options of ``auralize --genre all``).
 CANDIDATES = {
-    "default": ("the defaults: the robust CNN on log-mel (trained/cnn-mel.pt, training seed 0), class objective, "
-                "genre-blind music prior (weight 0.1), fine grid, 200 steps", []),
-    "cnn-seed1": ("the same recipe, training seed 1", ["--checkpoint", f"{WORK}/cnn-mel-seed1.pt"]),
-    "cnn-seed2": ("the same recipe, training seed 2", ["--checkpoint", f"{WORK}/cnn-mel-seed2.pt"]),
-    "trades": ("the same CNN trained with TRADES (clean loss + 6 x KL to the L2 PGD point, eps 0.15) instead of "
-               "PGD at eps 0.1 (trained/cnn-mel-trades.pt)", ["--checkpoint", "trained/cnn-mel-trades.pt"]),
-    "ens-default-trades": ("the mean of the log-probabilities of the default model and the TRADES one",
-                           ["--checkpoint", "scripts/ensemble_default_trades.py:build"]),
+    "default": ("the defaults: the ensemble trained/cnn-mel-ensemble.json (mean log-probability of the robust CNN on "
+                "log-mel trained with PGD, trained/cnn-mel.pt, and the same CNN trained with TRADES, "
+                "trained/cnn-mel-trades.pt), class objective, genre-blind music prior (weight 0.1), fine grid, 200 steps",
+                []),
+    "cnn-mel": ("the PGD CNN alone (trained/cnn-mel.pt, training seed 0; the default before the ensemble)",
+                ["--checkpoint", "trained/cnn-mel.pt"]),
+    "cnn-seed1": ("the PGD CNN's recipe, training seed 1", ["--checkpoint", f"{WORK}/cnn-mel-seed1.pt"]),
+    "cnn-seed2": ("the PGD CNN's recipe, training seed 2", ["--checkpoint", f"{WORK}/cnn-mel-seed2.pt"]),
+    "trades": ("the TRADES CNN alone (clean loss + 6 x KL to the L2 PGD point, eps 0.15; trained/cnn-mel-trades.pt)",
+               ["--checkpoint", "trained/cnn-mel-trades.pt"]),
+    "ens-min": ("the default ensemble, combined by the minimum of the two log-probabilities instead of the mean",
+                ["--checkpoint", f"{WORK}/ensemble-min.json"]),
+    "ens3": ("the default ensemble and the PGD CNN of training seed 1 (mean of three)",
+             ["--checkpoint", f"{WORK}/ensemble-3.json"]),
     "neuron": ("the defaults with the paper's objective (top neuron + class)", ["--objective", "neuron"]),
     "no-prior": ("the defaults without any prior (--prior-weight 0): the robust CNN alone", ["--prior-weight", "0"]),
     "prior-x3": ("the music prior at three times its weight", ["--prior-weight", "0.3"]),
@@ -77,6 +88,9 @@ def make_prerequisites(data: Path) -> None:
             print(f"making {path}: auralize {' '.join(command)}", file=sys.stderr, flush=True)
             subprocess.run([sys.executable, "-m", "auralize", *command, "--data", str(data), "-o", path, "--quiet"],
                            check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    for path, (members, combine) in ENSEMBLES.items():
+        subprocess.run([sys.executable, "-m", "auralize", "ensemble", *members, "--combine", combine, "-o", path],
+                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
 def command(extra: list[str]) -> str:
@@ -147,6 +161,8 @@ def main() -> None:
     table = summary(scored, trips, controls, names, seeds, conflict)
     candidates = "\n".join(f"- `{n}`: {CANDIDATES[n][0]}.\n  `{command(CANDIDATES[n][1])}`" for n in names)
     made = "\n".join(f"- `{p}`: `auralize {' '.join(c)} --data ../shared/gtzan4k -o {p}`" for p, c in MADE.items())
+    made += "".join(f"\n- `{p}`: `auralize ensemble {' '.join(m)} --combine {c} -o {p}`"
+                    for p, (m, c) in ENSEMBLES.items())
     run_line = shlex.join(["python", "scripts/dream_study.py", *sys.argv[1:]]).replace(str(args.data),
                                                                                        "../shared/gtzan4k")
     text = f"""# Dream study: what the panel hears, and how much of it comes from the model (issue 14)

@@ -3,8 +3,9 @@
     python scripts/make_model_cards.py --data ../shared/gtzan4k
 
 Every accuracy in a card is printed by 'auralize evaluate trained/<name>.pt --data DATA' (the checkpoint's
-own held-out test part); the dreaming model's card adds its accuracy under the adversary it was trained
-against, and its dreams' figures from docs/results/dream-study.json (scripts/dream_study.py).
+own held-out test part); the dreaming models' cards (the default ensemble and its members) add the members'
+accuracy under the adversary they were trained against, and their dreams' figures from
+docs/results/dream-study.json (scripts/dream_study.py).
 """
 import argparse
 import json
@@ -90,20 +91,90 @@ def study_rows(candidate: str = "default") -> list[str]:
     return out or [f"The study holds no row of the candidate {candidate!r}."]
 
 
-#: The shipped dreaming models that are not the default: name -> (title, what it is for, how it was chosen, its
-#: candidates in the dream study).
-OTHER_DREAMERS = {
+#: The shipped models the default dreaming model (an ensemble file) is made of: name -> (title, what it is for, how
+#: it was chosen, its candidates in the dream study).
+MEMBERS = {
+    "cnn-mel": (
+        "A member of the dreaming model: a robust 1-D CNN on log-mel, trained with PGD",
+        f"The first member of the default dreaming model (`trained/{DREAMING_MODEL}.json`, the mean of its and "
+        "`trained/cnn-mel-trades.pt`'s log-probabilities), and the default dreaming model alone before it. It dreams "
+        "alone with `--checkpoint trained/cnn-mel.pt` (the study's candidate `cnn-mel`). It was chosen because the "
+        "held-out panel hears its dreams as their genre under the genre-blind music prior, which the paper's LSTM's "
+        "dreams are not (docs/results/dream-study.md).",
+        "Three seeds of this recipe were trained (0, 1, 2; `scripts/dream_study.py` makes the other two); this one "
+        "was shipped because its dreams were heard most often on dream seeds 3 and 4, which no reported figure "
+        "uses (a selection on the same panel).", ("cnn-mel",)),
     "cnn-mel-trades": (
-        "A second dreaming model: the same CNN trained with TRADES",
-        "Not the default. The dreaming model's recipe with TRADES instead of PGD (issue 14's study). Alone its "
-        "dreams are heard as their genre about as often as the default's and with more of the genre from the model, "
-        "but its own round trip on them is far lower (the study's last column); with the default model, the mean of their log-probabilities "
-        "(`auralize --genre G --checkpoint scripts/ensemble_default_trades.py:build`) is the best dreaming recipe "
-        "found so far (docs/results/dream-study.md, candidate `ens-default-trades`).",
+        "A member of the dreaming model: the same CNN trained with TRADES",
+        f"The second member of the default dreaming model (`trained/{DREAMING_MODEL}.json`). Alone "
+        "(`--checkpoint trained/cnn-mel-trades.pt`, the study's candidate `trades`) its dreams carry more of the "
+        "genre from the model than the PGD CNN's, but its own round trip on them is far lower (the study's last "
+        "column).",
         "One seed (0) of this recipe was trained. It was chosen over PGD at eps 0.15 and 0.2 (the same study) on "
         "dream seeds 3 and 4, which no reported figure uses (a selection on the same panel).",
-        ("trades", "ens-default-trades")),
+        ("trades",)),
 }
+
+
+def metrics(path: str, ev, lstm, data_arg: str) -> list[str]:
+    """A dreaming model's metrics section: what evaluate prints, and its accuracy cost against the LSTM."""
+    return [
+        "## Metrics", "",
+        f"`auralize evaluate {path} --data {data_arg}` prints:", "",
+        "```", ev.coverage, f"test: {ev.n_clips} clips, {ev.n_tracks} tracks",
+        f"clip accuracy  {ev.clip_accuracy:.3f}", f"track accuracy {ev.track_accuracy:.3f}", "```", "",
+        ev.table(), "",
+        f"**Accuracy cost**: the paper's LSTM (`trained/lstm.pt`) gets {lstm.clip_accuracy:.3f} / "
+        f"{lstm.track_accuracy:.3f} on the same test part: this dreaming model's clip accuracy is "
+        f"{ev.clip_accuracy - lstm.clip_accuracy:+.3f} and its track accuracy "
+        f"{ev.track_accuracy - lstm.track_accuracy:+.3f} from the LSTM's.", ""]
+
+
+def ensemble_card(name: str, clips, data_arg: str, lstm) -> str:
+    """The card of the default dreaming model, an ensemble file of shipped checkpoints."""
+    path = TRAINED / f"{name}.json"
+    model = load_model(path)
+    members = json.loads(path.read_text())["members"]
+    ev = evaluate(model, clips)
+    neurons = TRAINED / f"{name}.neurons.json"
+    lines = [
+        f"# The dreaming model: an ensemble of two robust CNNs on log-mel (`trained/{name}.json`)", "",
+        "The model `auralize --genre G` dreams with by default: the mean of the log-probabilities of "
+        + " and ".join(f"`trained/{m}` (its card: `trained/{Path(m).stem}.md`)" for m in members)
+        + ", the same 1-D CNN on the music prior's log-mel trained against two adversaries (PGD and TRADES). "
+        "A dream must be heard as its genre by both at once. It was made the default because, of every candidate "
+        "of the dream study, the held-out panel hears its dreams as their genre most often, with the most of the "
+        "genre from the model (docs/results/dream-study.md, candidate `default`). It is not one of the paper's "
+        "models and not a panel judge. The file names the members (relative to its folder) and holds no weights "
+        "and no code; `auralize.load_model` reads it as it reads a checkpoint.", "",
+        "## Made by", "", "```",
+        f"auralize ensemble {' '.join(f'trained/{m}' for m in members)} -o trained/{name}.json --name "
+        f"'{model.name}'", "```", "",
+        "Each member's card says how it was trained and chosen.", "",
+        "## Data and split", "",
+        f"Both members were trained on the same split of `../shared/gtzan4k`: **{model.meta['coverage']}**, the one "
+        "of every shipped checkpoint and of the panel, so its test part is held out from the dreaming model and "
+        "from every judge.", "",
+        *metrics(f"trained/{name}.json", ev, lstm, data_arg),
+        "Robust accuracy is each member's (their cards); the ensemble has no single input space to measure it in.",
+        "",
+        "**Speed cost**: each ascent step runs both members (`python benchmarks/bench_dream.py` times the default).", "",
+        "## Its dreams", "",
+        "What the held-out panel hears in its dreams and in their prior-only controls "
+        "(`python scripts/dream_study.py --data ../shared/gtzan4k --seeds 0,1,2`; candidate `default`):", "",
+        *study_rows("default"), "",
+        "## Neurons", "",
+        (f"`{neurons.name}` holds the per-genre top neurons of the first member's pooled layer (`m0.pooled`; "
+         f"`auralize neurons trained/{name}.json --data {data_arg}`), which `--objective neuron` dreams with."
+         if neurons.exists() else "No neuron statistics."), "",
+        "## Limitations", "",
+        "- Six genres have only 14-19 tracks in this copy; see the table.",
+        "- The panel hears the dreams of some genres less often than others, and the prior alone is heard as one "
+        "genre (docs/results/panel.md); see the README.",
+        "- Everything above 2 kHz is invisible to it, as to every model here.", "",
+        *LICENCE,
+    ]
+    return "\n".join(lines)
 
 
 def dreaming_card(name: str, clips, data_arg: str, lstm) -> str:
@@ -117,14 +188,7 @@ def dreaming_card(name: str, clips, data_arg: str, lstm) -> str:
     size_mb = (TRAINED / f"{name}.pt").stat().st_size / 1e6
     tracks = ", ".join(f"{g} {n}" for g, n in meta["train_tracks"].items())
     neurons = TRAINED / f"{name}.neurons.json"
-    title, role, chosen, candidates = OTHER_DREAMERS.get(name, (
-        "The dreaming model: a robust 1-D CNN on log-mel",
-        "The model `auralize --genre G` dreams with by default. It was chosen because the held-out panel hears its "
-        "dreams as their genre under the genre-blind music prior, which the paper's LSTM's dreams are not "
-        "(docs/results/dream-study.md).",
-        "Three seeds of this recipe were trained (0, 1, 2; `scripts/dream_study.py` makes the other two); this one "
-        "was shipped because its dreams were heard most often on dream seeds 3 and 4, which no reported figure "
-        "uses (a selection on the same panel).", ("default",)))
+    title, role, chosen, candidates = MEMBERS[name]
     adversary = ("every batch replaced by its L2 PGD adversary" if st["robust"] == "pgd" else
                  f"the loss of each batch: {ROBUST[st['robust']].help}")
     lines = [
@@ -153,15 +217,7 @@ def dreaming_card(name: str, clips, data_arg: str, lstm) -> str:
         "the model is blind to loudness); the music prior's 48-band log-mel (512/128 STFT, 40 Hz-2 kHz, each "
         "clip's mean level removed), each band standardised by its mean and spread over the training clips "
         "(stored in the checkpoint).", "",
-        "## Metrics", "",
-        f"`auralize evaluate trained/{name}.pt --data {data_arg}` prints:", "",
-        "```", ev.coverage, f"test: {ev.n_clips} clips, {ev.n_tracks} tracks",
-        f"clip accuracy  {ev.clip_accuracy:.3f}", f"track accuracy {ev.track_accuracy:.3f}", "```", "",
-        ev.table(), "",
-        f"**Accuracy cost**: the paper's LSTM (`trained/lstm.pt`) gets {lstm.clip_accuracy:.3f} / "
-        f"{lstm.track_accuracy:.3f} on the same test part: the dreaming model's clip accuracy is "
-        f"{ev.clip_accuracy - lstm.clip_accuracy:+.3f} and its track accuracy {ev.track_accuracy - lstm.track_accuracy:+.3f} "
-        "from the LSTM's.", "",
+        *metrics(f"trained/{name}.pt", ev, lstm, data_arg),
         "Test clip accuracy under an L2 PGD adversary (5 steps, `auralize.robust.robust_accuracy`) of RMS "
         "radius eps in the standardised log-mel: "
         + ", ".join(f"eps {e}: {a:.3f}" for e, a in robust.items()) + ".", "",
@@ -192,14 +248,14 @@ def main() -> None:
         if (TRAINED / f"{name}.pt").exists():
             atomic_write_text(TRAINED / f"{name}.md", card(name, data, args.data))
             print(f"wrote trained/{name}.md")
-    if (TRAINED / f"{DREAMING_MODEL}.pt").exists():
+    if (TRAINED / f"{DREAMING_MODEL}.json").exists():
         lstm = evaluate(load_model(TRAINED / "lstm.pt"), data)
         clips = load_clips(args.data, progress=False)
-        for name in (DREAMING_MODEL, *OTHER_DREAMERS):
-            if (TRAINED / f"{name}.pt").exists():
-                atomic_write_text(TRAINED / f"{name}.md", dreaming_card(name, clips, args.data, lstm))
-                print(f"wrote trained/{name}.md")
-
+        for name in MEMBERS:
+            atomic_write_text(TRAINED / f"{name}.md", dreaming_card(name, clips, args.data, lstm))
+            print(f"wrote trained/{name}.md")
+        atomic_write_text(TRAINED / f"{DREAMING_MODEL}.md", ensemble_card(DREAMING_MODEL, clips, args.data, lstm))
+        print(f"wrote trained/{DREAMING_MODEL}.md")
 
 if __name__ == "__main__":
     main()

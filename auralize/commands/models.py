@@ -1,4 +1,5 @@
-"""Commands that train, evaluate and describe models: ``train``, ``evaluate``, ``reproduce``, ``info``, ``predict``."""
+"""Commands that train, evaluate and describe models: ``train``, ``evaluate``, ``reproduce``, ``info``, ``predict``,
+``ensemble``."""
 from __future__ import annotations
 
 import sys
@@ -200,7 +201,8 @@ def info_cmd(checkpoint):
     model = load_model(checkpoint)
     meta = getattr(model, "meta", None) or {}
     cfg = getattr(model, "config", None)
-    click.echo(f"{checkpoint}: {label(model)} {model.size_label() if cfg else '(your own model)'}".rstrip())
+    own = '(an ensemble)' if hasattr(model, '_models') else '(your own model)'
+    click.echo(f"{checkpoint}: {label(model)} {model.size_label() if cfg else own}".rstrip())
     paper = hasattr(model, "scaler")
     if paper:
         click.echo(f"  variant {cfg.variant}, input normalisation {cfg.input_norm}, dropout {cfg.dropout}")
@@ -211,8 +213,11 @@ def info_cmd(checkpoint):
     else:
         click.echo(f"  input: its own front end, {model.clip_samples / model.sample_rate:g}-s clips at "
                    f"{model.sample_rate} Hz")
+    for k, member in enumerate(getattr(model, "_models", [])):  # an ensemble file
+        click.echo(f"  member m{k}: {label(member)}, {getattr(member, 'path', None) or 'built in memory'}")
     if meta:
         click.echo(f"  split: {meta.get('coverage', meta.get('split', '?'))}")
+    if "best_epoch" in meta:
         click.echo(f"  best epoch {meta.get('best_epoch')}, validation clip accuracy {meta.get('best_valid_acc', 0):.3f}")
         click.echo(f"  made by: {meta.get('command', '?')}")
     path = neurons_path(model)
@@ -265,3 +270,23 @@ def predict_cmd(songs, checkpoint, clips, max_seconds, out, jobs, device):
         raise AuralizeError(f"none of the {len(songs)} songs could be classified (see the warnings)")
     if out is not None:
         click.echo(f"saved {save_predictions(predictions, out)}")
+
+
+@click.command("ensemble")
+@click.argument("members", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="The ensemble file to write (.json).")
+@click.option("--combine", type=click.Choice(["mean", "min"]), default="mean", show_default=True,
+              help="Combine the members' log-probabilities by their mean or their minimum.")
+@click.option("--name", default=None, help="A name for messages and result files.")
+@FORCE
+@NO_RANDOMNESS_SEED
+def ensemble_cmd(members, out, combine, name, force):
+    """Write an ensemble file: several checkpoints (MEMBERS, .pt) as one model, usable wherever a checkpoint is
+    (--checkpoint team.json). A dream through it must be heard as its genre by every member."""
+    from ..ensembles import save_ensemble
+    from ..io import protect_shipped, refuse_overwriting
+
+    refuse_overwriting([out], {f"member {m}": m for m in members})
+    protect_shipped([out], force)
+    path = save_ensemble(members, out, combine, name)
+    click.echo(f"wrote {path}: {combine} of {len(members)} members ({', '.join(map(str, members))})")

@@ -1,0 +1,175 @@
+"""Several models as one: :class:`Ensemble`, and the ensemble file that names its members.
+
+An ensemble dreams through every member at once (the mean or the minimum of their
+log-probabilities), so a dream must be heard as the genre by each of them: no member's blind spot
+alone can satisfy it. An ensemble file (``.json``, result kind ``ensemble``) lists member
+checkpoints, relative to the file's folder, and how they combine; :func:`auralize.load_model`
+reads it as it reads a checkpoint, so ``--checkpoint team.json`` works wherever a checkpoint does
+(worker processes included). Like a checkpoint it never runs code: members are ``.pt`` files.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from . import results
+from .audiomodel import check_model, default_layer, label
+from .errors import AuralizeError
+
+#: How the members' log-probabilities are combined.
+COMBINE = ("mean", "min")
+#: The most members an ensemble file may name (each is a model held in memory and run every step).
+MAX_MEMBERS = 16
+
+
+class Ensemble(nn.Module):
+    """Several :class:`~auralize.audiomodel.AudioModel` s of the same genres as one: its input is the audio,
+    each member reads it through its own front end, and its logits are the mean (or the minimum) of the
+    members' log-probabilities.
+
+    States are the members' states, prefixed ``m{k}.``; a dream through it must be heard as the genre by
+    every member at once, which no member's blind spot alone can satisfy.
+    """
+
+    def __init__(self, models: Sequence, combine: str = "mean", name: str | None = None) -> None:
+        super().__init__()
+        models = list(models)
+        if not models:
+            raise AuralizeError("an ensemble needs at least one model", param="models")
+        for k, m in enumerate(models):
+            check_model(m, f"ensemble member {k}")
+        first = models[0]
+        differ = next((m for m in models if tuple(m.genres) != tuple(first.genres)
+                       or (m.sample_rate, m.clip_samples) != (first.sample_rate, first.clip_samples)), None)
+        if differ is not None:
+            raise AuralizeError("the members of an ensemble must know the same genres and read the same clips",
+                                param="models")
+        if combine not in COMBINE:
+            raise AuralizeError(f"combine must be mean or min, got {combine!r}", param="combine")
+        self.members = nn.ModuleList([m for m in models if isinstance(m, nn.Module)])
+        self._models, self.combine = models, combine
+        self.genres, self.sample_rate, self.clip_samples = tuple(first.genres), first.sample_rate, first.clip_samples
+        self.name = name or f"ensemble ({combine} of {', '.join(label(m) for m in models)})"
+        self.meta: dict = _shared_split(models)
+        self.path: Path | None = None
+
+    def features(self, audio: torch.Tensor) -> torch.Tensor:
+        return audio
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_states(audio)[0]
+
+    def forward_with_states(self, audio: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        logps, states = [], {}
+        for k, m in enumerate(self._models):
+            logits, own = m.forward_with_states(m.features(audio))
+            logps.append(torch.log_softmax(logits, 1))
+            states.update({f"m{k}.{n}": s for n, s in own.items()})
+        stacked = torch.stack(logps)
+        return (stacked.mean(0) if self.combine == "mean" else stacked.amin(0)), states
+
+    def default_layer(self) -> str:
+        return f"m0.{default_layer(self._models[0])}"
+
+
+def _shared_split(models) -> dict:
+    """The split the members were all trained on (and the union of their training tracks), so that
+    ``evaluate`` scores an ensemble on its members' held-out part; ``{}`` when they differ or do not say."""
+    keys = ("split", "split_seed", "coverage", "data_summary")
+    metas = [getattr(m, "meta", None) or {} for m in models]
+    first = {k: metas[0].get(k) for k in keys}
+    if not first["split"] or any({k: m.get(k) for k in keys} != first for m in metas):
+        return {}
+    shared = {k: v for k, v in first.items() if v is not None}
+    if all("train_tracks_list" in m for m in metas):
+        shared["train_tracks_list"] = sorted(set().union(*(m["train_tracks_list"] for m in metas)))
+    return shared
+
+
+def ensemble(models: Sequence, combine: str = "mean", name: str | None = None) -> Ensemble:
+    """Several models of the same genres as one :class:`AudioModel` (see :class:`Ensemble`).
+
+    Examples
+    --------
+    >>> import auralize
+    >>> both = auralize.ensemble([auralize.load_model(auralize.default_checkpoint(k)) for k in ("lstm", "rnn")])
+    >>> both.genres == auralize.load_model(auralize.default_checkpoint("rnn")).genres
+    True
+    """
+    return Ensemble(models, combine, name)
+
+
+def is_ensemble_file(path) -> bool:
+    """Whether ``path`` names an ensemble file (a ``.json``; what it holds is checked when it is read)."""
+    return isinstance(path, (str, os.PathLike)) and str(path).lower().endswith(".json")
+
+
+def save_ensemble(members: Sequence[str | Path], path: str | Path, combine: str = "mean",
+                  name: str | None = None) -> Path:
+    """Write an ensemble file naming member checkpoints, after checking that they load and fit together.
+
+    Parameters
+    ----------
+    members : sequence of str or Path
+        Checkpoints (``.pt``) of models of the same genres and clips.
+    path : str or Path
+        The ensemble file to write (``.json``); members are recorded relative to its folder when they
+        lie under it, so the folder can move as a whole.
+    combine : {"mean", "min"}
+        How the members' log-probabilities are combined.
+    name : str, optional
+        A name for messages and result files.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path = Path(path)
+    if not is_ensemble_file(path):
+        raise AuralizeError(f"an ensemble file ends in .json, got {path}", param="path")
+    members = [Path(m) for m in members]
+    model = Ensemble([_load_member(m, m) for m in members], combine, name)  # refuses what does not fit together
+    folder = path.resolve().parent
+    named = [os.path.relpath(m.resolve(), folder) if m.resolve().is_relative_to(folder) else str(m.resolve())
+             for m in members]
+    return results.write(path, "ensemble", {"members": named, "combine": combine, "name": model.name})
+
+
+def load_ensemble(path: str | Path) -> Ensemble:
+    """Read an ensemble file (see :func:`save_ensemble`) and load its members; what
+    :func:`auralize.load_model` does for a ``.json``.
+
+    Raises
+    ------
+    AuralizeError
+        If the file is not an ensemble file, names no member or too many, a member is not a checkpoint
+        (an ensemble file never runs code, nor names another ensemble file), or the members do not fit
+        together.
+    """
+    path = Path(path)
+    spec = results.read(path, "ensemble")
+    members = spec["members"]
+    if not 1 <= len(members) <= MAX_MEMBERS:
+        raise AuralizeError(f"{path} names {len(members)} members; an ensemble has 1 to {MAX_MEMBERS}")
+    models = [_load_member(path.parent / m, m, path) for m in members]
+    try:
+        model = Ensemble(models, spec["combine"], spec.get("name"))
+    except AuralizeError as exc:
+        raise AuralizeError(f"{path}: {exc}") from None
+    model.path = path
+    return model
+
+
+def _load_member(where: Path, named, manifest: Path | None = None):
+    from .checkpoint import load_model
+
+    of = f"{manifest}: member {named}" if manifest else f"member {named}"
+    if where.suffix.lower() != ".pt":
+        raise AuralizeError(f"{of} is not a checkpoint (.pt); an ensemble file names checkpoints only (build "
+                            "other ensembles in Python with auralize.ensemble)")
+    return load_model(where)
