@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from .cli_options import CHECKPOINT_HELP, QUIET, SEED, AuralizeGroup, Finite, LazyChoice, echo_warnings, rule_names
+from .cli_options import CHECKPOINT_HELP, JOBS_OR_AUTO, QUIET, SEED, AuralizeGroup, Finite, LazyChoice, echo_warnings, rule_names
 from .checks import MAX_SECONDS
 from .settings import MAX_COPIES, Target
 
@@ -90,8 +90,9 @@ def _objective_names() -> list[str]:
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
               help="Optional data folder: a real clip of the genre is drawn beside the dream.")
 @click.option("--no-panel", is_flag=True, help="Do not judge the dreams with the held-out listening panel.")
-@click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Worker processes that share the genres of --genre all (or a list); the same files whatever N.")
+@click.option("--jobs", type=JOBS_OR_AUTO, default="auto", show_default=True,
+              help="Worker processes that share the genres of --genre all (or a list): a number, or auto (one per "
+                   "core, at most 4); the same files whatever N.")
 @click.option("--threads", type=click.IntRange(1, 256), default=None,
               help="Threads for every command (default: 1 for the dream loop, Griffin-Lim and per-clip inference, "
                    "torch's own elsewhere; AURALIZE_THREADS or OMP_NUM_THREADS set it too).")

@@ -8,8 +8,27 @@ raised in its worker are raised again in the caller, where the command shows the
 """
 from __future__ import annotations
 
+import os
+import signal
 import warnings
 from typing import Any, Callable, Iterator, Sequence
+
+#: The most worker processes ``jobs="auto"`` starts (each holds its own model and prior).
+AUTO_MAX = 4
+
+
+def resolve_jobs(jobs: int | str, tasks: int) -> int:
+    """How many worker processes to use for ``tasks`` tasks: ``jobs`` itself, or for ``"auto"`` one per core this
+    process may run on (at most :data:`AUTO_MAX`, and never more than the tasks)."""
+    from . import checks
+    from .errors import AuralizeError
+
+    if jobs == "auto":
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return max(1, min(cores, AUTO_MAX, tasks))
+    if isinstance(jobs, str):
+        raise AuralizeError(f"jobs must be a number of worker processes or 'auto', got {jobs!r:.40}", param="jobs")
+    return min(checks.count("jobs", jobs, 1, 256), max(1, tasks))
 
 
 def in_workers(fn: Callable[[Any], Any], tasks: Sequence, jobs: int, initializer: Callable | None = None,
@@ -22,17 +41,35 @@ def in_workers(fn: Callable[[Any], Any], tasks: Sequence, jobs: int, initializer
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    with ProcessPoolExecutor(max(1, min(jobs, len(tasks))), mp_context=get_context("spawn"), initializer=_start,
-                             initargs=(initializer, initargs)) as pool:
+    pool = ProcessPoolExecutor(max(1, min(jobs, len(tasks))), mp_context=get_context("spawn"), initializer=_start,
+                               initargs=(initializer, initargs))
+    try:
         for result, caught in pool.map(_call, [(fn, task) for task in tasks]):
             for message in caught:
                 warnings.warn(message, stacklevel=2)
             yield result
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM), a task failed, or the caller stopped early: the other workers stop
+        # now rather than finishing their tasks. SIGTERM is their Ctrl-C (auralize.signals), so a worker that is
+        # writing a set of files completes or removes it first.
+        _stop(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop(pool) -> None:
+    """Cancel what has not started and send SIGTERM to every worker of ``pool``."""
+    processes = list(getattr(pool, "_processes", None) or {})  # the executor's workers, by pid
+    pool.shutdown(wait=False, cancel_futures=True)
+    for pid in processes:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _start(initializer: Callable | None, initargs: tuple) -> None:
-    import os
-
     import torch
 
     os.environ["OMP_NUM_THREADS"] = "1"

@@ -140,3 +140,33 @@ def test_jobs_need_a_model_from_a_file(ckpt, tmp_path):
     song = write_song(tmp_path / "s.wav", seconds=6)
     with pytest.raises(AuralizeError, match="came from a file"):
         list(predict_many(in_memory, [song, song], jobs=2))
+
+
+def test_auto_jobs_are_one_per_core_and_never_more_than_the_tasks(monkeypatch):
+    from auralize.errors import AuralizeError
+    from auralize.workers import AUTO_MAX, resolve_jobs
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(16)))
+    assert resolve_jobs("auto", 10) == AUTO_MAX and resolve_jobs("auto", 3) == 3 and resolve_jobs("auto", 1) == 1
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
+    assert resolve_jobs("auto", 10) == 2
+    assert resolve_jobs(3, 10) == 3 and resolve_jobs(3, 1) == 1
+    with pytest.raises(AuralizeError, match="'auto'"):
+        resolve_jobs("many", 10)
+
+
+def test_auto_jobs_check_the_settings_before_any_worker_starts(toy_checkpoint, tmp_path):
+    """--jobs auto is the default: a bad setting of --genre all is one line, with no word of workers before it."""
+    from conftest import one_line_error, run_cli
+
+    code, _, err = run_cli(["--genre", "all", "--checkpoint", toy_checkpoint, "-o", tmp_path / "d", "--prior-genre",
+                            "nosuch", "--objective", "class"])
+    one_line_error(code, err, "prior-genre")
+    assert not (tmp_path / "d").exists()
+    # a model built in memory dreams in this process under auto, as it must
+    model = auralize.load_model(toy_checkpoint)
+    model.path = None
+    summaries = auralize.make_audible(model, ["classical", "metal"], tmp_path / "m", jobs="auto", panel=False,
+                                      target=auralize.Target(objective="class"),
+                                      settings=auralize.DreamSettings(steps=2, griffin_lim_iters=2))
+    assert [s["genre"] for s in summaries] == ["classical", "metal"]

@@ -325,7 +325,7 @@ def _dream_share(task) -> list[dict]:
 def make_audible(model, genres: str | Sequence[str], out: str | Path | None = None, *,
                  target: Target = Target(), settings: DreamSettings = DreamSettings(), report=None,
                  data_dir: str | Path | None = None, panel: bool = True, control: bool = False,
-                 progress: bool = False, jobs: int = 1) -> list[dict]:
+                 progress: bool = False, jobs: int | str = 1) -> list[dict]:
     """Dream genres and write each one's files; returns one summary (the JSON's content) per genre.
 
     Parameters
@@ -352,9 +352,10 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
         p(genre) of the dream minus that of its control.
     progress : bool
         Show a progress bar.
-    jobs : int
+    jobs : int or "auto"
         Worker processes that share the genres (each dream is its own ascent with its own generator,
-        so the files are those of one process); the model must then come from a file.
+        so the files are those of one process); the model must then come from a file. ``"auto"``: one per
+        core, at most 4 and never more than the genres (:func:`auralize.workers.resolve_jobs`).
 
     Returns
     -------
@@ -387,9 +388,9 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
                         "checkpoint": origin(model), "prior": target.prior})
     if report is None and uses_neurons(target.objective) and target.unit is None and target.model_weight > 0:
         report = load_report(model, target.layer)
-    if checks.count("jobs", jobs, 1, 256) > 1 and len(names) > 1:
-        return _in_workers(model, names, stems, jobs, progress, dict(target=target, settings=settings, report=report,
-                                                                    data_dir=data_dir, panel=panel, control=control))
+    from ..workers import resolve_jobs
+
+    jobs = resolve_jobs(jobs, len(names)) if jobs != "auto" or source(model) else 1  # auto: a model in memory stays
     weight, prior, covered = _prior_for(target, settings.param, names)
     if target.prior_sample:  # never ignored silently
         if prior is None or prior.genre_aware:
@@ -411,6 +412,9 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
         g = next(h for h in names if place[h] == p)
         objectives.append(genre_objective(model, g, off, report, prior, weight if g in covered else 0.0))
     real = real_clips(data_dir, names) if data_dir else {}
+    if jobs > 1:  # after every check above, so that bad settings are one line before any worker starts
+        return _in_workers(model, names, stems, jobs, progress, dict(target=target, settings=settings, report=report,
+                                                                    data_dir=data_dir, panel=panel, control=control))
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else (lambda m: None)  # no silent minute
     if panel:
         say("loading the held-out listening panel (while the dreams are made)...")
