@@ -132,9 +132,11 @@ def shipped_folders() -> tuple[Path, ...]:
     return TRAINED_DIR.resolve(), TRAINED_DIR.resolve().parent / "docs"
 
 
-def protect_shipped(paths: Iterable[str | Path], force: bool, default: bool = False) -> None:
+def protect_shipped(paths: Iterable[str | Path], force: bool, default: bool = False,
+                    elsewhere: str = "choose another output path (-o)") -> None:
     """Refuse to replace, without ``force``, an existing file the repository ships (under
-    :func:`shipped_folders`) or, when ``default`` (the command chose the path), any existing file."""
+    :func:`shipped_folders`) or, when ``default`` (the command chose the path), any existing file.
+    ``elsewhere`` is the message's other way out."""
     if force:
         return
     for path in map(Path, paths):
@@ -143,8 +145,8 @@ def protect_shipped(paths: Iterable[str | Path], force: bool, default: bool = Fa
         shipped = any(path.resolve().is_relative_to(f) for f in shipped_folders())
         if shipped or default:
             what = "a file the repository ships" if shipped else "already there"
-            raise AuralizeError(f"{path} is {what}; replace it with force=True (--force), or choose another output "
-                                "path (-o)", param="force")
+            raise AuralizeError(f"{path} is {what}; replace it with force=True (--force), or {elsewhere}",
+                                param="force")
 
 
 def artefact_paths(out: str | Path, force: bool = False, default: bool = False) -> tuple[Path, Path]:

@@ -271,23 +271,25 @@ def _read_saved(model) -> dict | None:
     return saved
 
 
-def save_reports(model, reports: list[NeuronReport]) -> Path:
+def save_reports(model, reports: list[NeuronReport], path: str | Path | None = None) -> Path:
     """Merge reports (keyed by layer) into the model's ``.neurons.json`` (a ``neurons`` result).
 
     ``model`` is a model or its checkpoint. Reports made for another version of the model (a retrained
-    model), and a damaged file, are replaced.
+    model), and a damaged file, are replaced. With ``path`` the reports go there instead, in a file of their
+    own (dreams read the statistics beside the model, so those stay as they were).
 
     Raises
     ------
     AuralizeError
         If the model came from no file (nowhere to keep its statistics beside).
     """
-    path = neurons_path(model)
+    beside = path is None
+    path = neurons_path(model) if beside else Path(path)
     if path is None:
         raise AuralizeError("this model came from no file, so its neuron statistics have nowhere to live beside it; "
-                            "save it, or keep the reports top_neurons returns")
+                            "save it, give a path, or keep the reports top_neurons returns")
     try:
-        saved = _read_saved(model)
+        saved = _read_saved(model) if beside else None
     except AuralizeError:
         saved = None  # this command is the remedy the error suggests: start afresh
     saved = saved or {"checkpoint_sha256": _fingerprint(model), "default": reports[0].layer, "reports": {}}

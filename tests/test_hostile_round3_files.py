@@ -85,6 +85,27 @@ def test_item8_shipped_artefacts_need_force(gtzan_dir, shipped, command, artefac
     assert code == 0 and (shipped / artefact).read_bytes() != before, err
 
 
+def test_neurons_of_a_shipped_checkpoint_need_force(ckpt, gtzan_dir, shipped):
+    """The statistics go beside the checkpoint (where dreams read them), and a shipped model's are replaced
+    only with --force; -o writes them, with the figures, into another folder."""
+    model = shipped / "trained" / "mlp.pt"
+    shutil.copy(ckpt, model)
+    code, _, err = run("neurons", model, "--data", gtzan_dir, "--quiet")
+    assert code == 0, err
+    saved = shipped / "trained" / "mlp.neurons.json"
+    before = saved.read_bytes()
+    saved.write_text(before.decode().replace('"rule"', '"rule" ', 1))  # a changed byte, to see if it is replaced
+    edited = saved.read_bytes()
+    code, _, err = run("neurons", model, "--data", gtzan_dir, "--quiet")
+    one_line_error(code, err, "mlp.neurons.json", "--force", "-o")
+    assert saved.read_bytes() == edited
+    code, _, err = run("neurons", model, "--data", gtzan_dir, "--quiet", "-o", shipped / "elsewhere")
+    assert code == 0 and saved.read_bytes() == edited, err  # -o: the statistics go there, the shipped ones stay
+    assert (shipped / "elsewhere" / "mlp.neurons.json").read_bytes() == before
+    code, _, err = run("neurons", model, "--data", gtzan_dir, "--quiet", "--force")
+    assert code == 0 and saved.read_bytes() == before, err
+
+
 def test_item8_reproduce_does_not_replace_the_shipped_table(gtzan_dir, shipped, monkeypatch):
     monkeypatch.chdir(shipped)
     code, _, err = run("reproduce", "--data", gtzan_dir, "--split", "track", "--models", "softmax", "--quiet")

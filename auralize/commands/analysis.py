@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from ..cli_options import (CHECKPOINT, CHECKPOINT_HELP, DATA, DEVICE, LABELS, QUIET, SEED, Finite, LazyChoice,
+from ..cli_options import (CHECKPOINT, CHECKPOINT_HELP, DATA, DEVICE, FORCE, LABELS, QUIET, SEED, Finite, LazyChoice,
                            echo_warnings, load_data, out_option, rule_names)
 from ..errors import AuralizeError
 from ..settings import GATES
@@ -27,23 +27,27 @@ from ..settings import GATES
                    "class most, and --bottom that drive them least: WAVs, figures and examples.json.")
 @click.option("--bottom", type=click.IntRange(min=0), default=2, show_default=True,
               help="With --examples: how many least-driving clips per list.")
-@out_option("Folder for the heatmap PNG and the examples (default: beside the checkpoint).")
+@out_option("Folder for the statistics, the heatmap PNG and the examples (default: beside the checkpoint, where "
+            "dreams read the statistics).")
 @DEVICE
+@FORCE
 @SEED
 @QUIET
-def neurons_cmd(checkpoint, data_dir, labels, layers, rule, quantile, k, examples, bottom, out, seed, device, quiet):
+def neurons_cmd(checkpoint, data_dir, labels, layers, rule, quantile, k, examples, bottom, out, seed, device, force,
+                quiet):
     """Per genre, the neurons most commonly active on the clips the model predicts as that genre.
 
     Saves <checkpoint>.neurons.json (read by 'auralize --genre' and 'auralize weights') and a
-    genres x neurons heatmap PNG per layer; with --examples, the real clips that drive each genre's
-    top neuron and class most (a faithful view of what they respond to, whatever a dream does).
+    genres x neurons heatmap PNG per layer, beside the checkpoint or, with -o, in that folder; with
+    --examples, the real clips that drive each genre's top neuron and class most (a faithful view of
+    what they respond to, whatever a dream does). What the repository ships is replaced only with --force.
     """
     from ..audiomodel import check_layer, default_layer, file_stem, origin
     from ..checkpoint import load_model
     from ..distributed import pick_device
     from ..evaluation import data_inputs
-    from ..io import ensure_writable
-    from ..neurons import QUANTILE_METHOD, save_reports, top_neurons
+    from ..io import ensure_writable, protect_shipped
+    from ..neurons import QUANTILE_METHOD, neurons_path, save_reports, top_neurons
     from ..plots import heatmap
 
     model = load_model(checkpoint)
@@ -52,7 +56,12 @@ def neurons_cmd(checkpoint, data_dir, labels, layers, rule, quantile, k, example
                               if n]
     for layer in layers:
         check_layer(model, layer)  # before reading any data
+    # Without -o the statistics go beside the checkpoint, where dreams read them; with -o, with the figures
+    # into that folder (the ones beside it stay). Neither replaces what the repository ships without --force.
+    stats = neurons_path(model) if out is None else Path(out) / f"{file_stem(model)}.neurons.json"
     out = ensure_writable(out or origin(model).parent)  # before any work or any file
+    protect_shipped([stats, *(out / f"{file_stem(model)}.neurons-{n}.png" for n in layers)], force,
+                    elsewhere="write them into another folder (-o)")
     from ..exemplars import check_counts
 
     data = load_data(data_dir, quiet, model=model, audio=examples is not None,
@@ -61,7 +70,7 @@ def neurons_cmd(checkpoint, data_dir, labels, layers, rule, quantile, k, example
     if not hasattr(x, "shape"):  # a feature store's rows, streamed
         click.echo(f"streaming the clips from the feature store; quantiles: {QUANTILE_METHOD}", err=True)
     reports = [top_neurons(model.to(device), x, layer, rule, quantile, k) for layer in layers]
-    path = save_reports(model, reports)
+    path = save_reports(model, reports, None if stats == neurons_path(model) else stats)
     for r in reports:
         png = heatmap(r, out / f"{file_stem(model)}.neurons-{r.layer}.png")
         click.echo(f"layer {r.layer} (rule {r.rule}, active above the unit's {r.quantile:.0%} quantile):")
@@ -116,7 +125,7 @@ def weights_cmd(checkpoint, units, gate, seconds, contrast, iters, out, seed):
 
     model = load_model(checkpoint)
     if not hasattr(model, "weight_rows"):
-        raise AuralizeError(f"a {label(model)} model gives no first-layer weight rows over the paper's 513 bins to "
+        raise AuralizeError(f"the model {label(model)!r} gives no first-layer weight rows over the paper's 513 bins to "
                             "render (it reads its own front end); weights works with the paper's rnn, lstm, attention "
                             "and mlp")
     ensure_writable(out)
