@@ -32,8 +32,8 @@ DREAMING_MODEL = "cnn-mel-ensemble"
 _PUBLIC = {
     "audio": ["as_audio"],
     "audiomodel": ["AudioModel", "WrappedModel", "load_user_model", "state_sizes", "wrap"],
-    "ensembles": ["Ensemble", "ensemble", "save_ensemble"],
-    "checkpoint": ["load_model", "save_checkpoint"],
+    "ensembles": ["Ensemble", "ensemble"],
+    "checkpoint": ["load_model", "save_checkpoint", "save_ensemble"],
     "data": ["GENRES", "ClipSet", "Dataset", "Split", "discover", "load_clips", "load_dataset", "make_split",
              "read_labels"],
     "store": ["build_store"],

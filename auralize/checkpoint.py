@@ -60,7 +60,7 @@ def load_model(path: str | Path) -> nn.Module:
     """Load a model: an auralize checkpoint, an ensemble file, or a user's Python file that builds one.
 
     ``path`` is a checkpoint (``.pt``, written by ``auralize train``), an ensemble file (``.json``, written
-    by :func:`~auralize.ensembles.save_ensemble`: member checkpoints and how they combine), or
+    by :func:`save_ensemble`: member checkpoints and how they combine), or
     ``my_model.py:build``, a Python file and the function in it that returns an
     :class:`~auralize.audiomodel.AudioModel` (:func:`~auralize.audiomodel.load_user_model`; that runs the
     user's code, a checkpoint or an ensemble file never does).
@@ -83,7 +83,7 @@ def load_model(path: str | Path) -> nn.Module:
     (('blues', 'classical', 'country'), 4000, 20000)
     """
     from .audiomodel import is_user_model, load_user_model
-    from .ensembles import is_ensemble_file, load_ensemble
+    from .ensembles import is_ensemble_file
 
     if path is None or not isinstance(path, (str, os.PathLike)):
         raise AuralizeError(f"path must be a checkpoint (.pt), an ensemble file (.json) or my_model.py:build (a str or Path), got {path!r:.60}",
@@ -91,8 +91,53 @@ def load_model(path: str | Path) -> nn.Module:
     if is_user_model(path):
         return load_user_model(path)
     if is_ensemble_file(path):
-        return load_ensemble(path)
-    path = Path(path)
+        return _load_ensemble(Path(path))
+    return _load_checkpoint(Path(path))
+
+
+def _load_ensemble(path: Path) -> nn.Module:
+    """An ensemble file's model: its members loaded as checkpoints (:mod:`auralize.ensembles`)."""
+    from .ensembles import Ensemble, read_ensemble_file
+
+    members, combine, name = read_ensemble_file(path)
+    models = [_load_checkpoint(m) for m in members]
+    try:
+        model = Ensemble(models, combine, name)
+    except AuralizeError as exc:
+        raise AuralizeError(f"{path}: {exc}") from None
+    model.path = path
+    return model
+
+
+def save_ensemble(members, path: str | Path, combine: str = "mean", name: str | None = None) -> Path:
+    """Write an ensemble file naming member checkpoints, after checking that they load and fit together.
+
+    Parameters
+    ----------
+    members : sequence of str or Path
+        Checkpoints (``.pt``) of models of the same genres and clips.
+    path : str or Path
+        The ensemble file to write (``.json``); members are recorded relative to its folder when they
+        lie under it, so the folder can move as a whole.
+    combine : {"mean", "min"}
+        How the members' log-probabilities are combined.
+    name : str, optional
+        A name for messages and result files.
+
+    Returns
+    -------
+    Path
+        ``path``; :func:`load_model` reads it back as one model.
+    """
+    from .ensembles import Ensemble, check_member, ensemble_path, write_ensemble_file
+
+    path, members = ensemble_path(path), [Path(m) for m in members]
+    model = Ensemble([_load_checkpoint(check_member(m, m)) for m in members], combine, name)  # refuses misfits
+    return write_ensemble_file(path, members, combine, model.name)
+
+
+def _load_checkpoint(path: Path) -> nn.Module:
+    """A ``.pt`` checkpoint, checked (:func:`load_model`)."""
     payload = read_checkpoint(path)
 
     def damaged(what: str) -> AuralizeError:

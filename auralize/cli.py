@@ -25,7 +25,7 @@ def _objective_names() -> list[str]:
 @click.group(cls=AuralizeGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--genre", default=None, help="Genre to make audible (or 'all'): 'auralize --genre jazz'.")
 @click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
-              help="The model to dream with (default the shipped trained/cnn-mel.pt; the paper's LSTM: "
+              help="The model to dream with (default the shipped trained/cnn-mel-ensemble.json, two robust CNNs; the paper's LSTM: "
                    f"trained/lstm.pt): {CHECKPOINT_HELP}.")
 @click.option("-o", "--out", type=click.Path(), default=None,  # a str: "run3/" keeps its slash (a folder)
               help="WAV path for one genre (default quintessential-<genre>.wav; an existing folder, or one ending "
@@ -104,7 +104,7 @@ def cli(ctx: click.Context, genre, checkpoint, out, data_dir, threads, seed, qui
     """auralize: train recurrent genre classifiers and make what they learned audible.
 
     Without a command, 'auralize --genre jazz' dreams the quintessential jazz of the shipped dreaming
-    model (trained/cnn-mel.pt; the paper's LSTM with --checkpoint trained/lstm.pt) and writes
+    model (trained/cnn-mel-ensemble.json; the paper's LSTM with --checkpoint trained/lstm.pt) and writes
     quintessential-jazz.wav (plus -22050.wav, .png, .json and .npy beside it).
     """
     from . import threads as thread_policy

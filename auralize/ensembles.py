@@ -2,9 +2,9 @@
 
 An ensemble dreams through every member at once (the mean or the minimum of their
 log-probabilities), so a dream must be heard as the genre by each of them: no member's blind spot
-alone can satisfy it. An ensemble file (``.json``, result kind ``ensemble``) lists member
-checkpoints, relative to the file's folder, and how they combine; :func:`auralize.load_model`
-reads it as it reads a checkpoint, so ``--checkpoint team.json`` works wherever a checkpoint does
+alone can satisfy it. An ensemble file (``.json``, result kind ``ensemble``, written by
+:func:`auralize.save_ensemble`) lists member checkpoints, relative to the file's folder, and how they
+combine; :func:`auralize.load_model` reads it as it reads a checkpoint, so ``--checkpoint team.json`` works wherever a checkpoint does
 (worker processes included). Like a checkpoint it never runs code: members are ``.pt`` files.
 """
 from __future__ import annotations
@@ -108,68 +108,43 @@ def is_ensemble_file(path) -> bool:
     return isinstance(path, (str, os.PathLike)) and str(path).lower().endswith(".json")
 
 
-def save_ensemble(members: Sequence[str | Path], path: str | Path, combine: str = "mean",
-                  name: str | None = None) -> Path:
-    """Write an ensemble file naming member checkpoints, after checking that they load and fit together.
+def check_member(where: Path, named, manifest: Path | None = None) -> Path:
+    """``where`` if it names a checkpoint (``.pt``): an ensemble file never names code or another ensemble file."""
+    of = f"{manifest}: member {named}" if manifest else f"member {named}"
+    if Path(where).suffix.lower() != ".pt":
+        raise AuralizeError(f"{of} is not a checkpoint (.pt); an ensemble file names checkpoints only (build "
+                            "other ensembles in Python with auralize.ensemble)")
+    return Path(where)
 
-    Parameters
-    ----------
-    members : sequence of str or Path
-        Checkpoints (``.pt``) of models of the same genres and clips.
-    path : str or Path
-        The ensemble file to write (``.json``); members are recorded relative to its folder when they
-        lie under it, so the folder can move as a whole.
-    combine : {"mean", "min"}
-        How the members' log-probabilities are combined.
-    name : str, optional
-        A name for messages and result files.
 
-    Returns
-    -------
-    Path
-        ``path``.
-    """
-    path = Path(path)
+def ensemble_path(path: str | Path) -> Path:
+    """``path`` as a Path, if it can name an ensemble file (a ``.json``)."""
     if not is_ensemble_file(path):
         raise AuralizeError(f"an ensemble file ends in .json, got {path}", param="path")
-    members = [Path(m) for m in members]
-    model = Ensemble([_load_member(m, m) for m in members], combine, name)  # refuses what does not fit together
+    return Path(path)
+
+
+def write_ensemble_file(path: str | Path, members: Sequence[Path], combine: str, name: str) -> Path:
+    """Write the ensemble file (result kind ``ensemble``): members relative to its folder when under it."""
+    path = ensemble_path(path)
     folder = path.resolve().parent
     named = [os.path.relpath(m.resolve(), folder) if m.resolve().is_relative_to(folder) else str(m.resolve())
              for m in members]
-    return results.write(path, "ensemble", {"members": named, "combine": combine, "name": model.name})
+    return results.write(path, "ensemble", {"members": named, "combine": combine, "name": name})
 
 
-def load_ensemble(path: str | Path) -> Ensemble:
-    """Read an ensemble file (see :func:`save_ensemble`) and load its members; what
-    :func:`auralize.load_model` does for a ``.json``.
+def read_ensemble_file(path: str | Path) -> tuple[list[Path], str, str | None]:
+    """An ensemble file's member checkpoints (resolved against its folder), how they combine, and its name.
 
     Raises
     ------
     AuralizeError
-        If the file is not an ensemble file, names no member or too many, a member is not a checkpoint
-        (an ensemble file never runs code, nor names another ensemble file), or the members do not fit
-        together.
+        If the file is not an ensemble file, names no member or too many, or a member is not a checkpoint
+        (an ensemble file never runs code, nor names another ensemble file).
     """
     path = Path(path)
     spec = results.read(path, "ensemble")
     members = spec["members"]
     if not 1 <= len(members) <= MAX_MEMBERS:
         raise AuralizeError(f"{path} names {len(members)} members; an ensemble has 1 to {MAX_MEMBERS}")
-    models = [_load_member(path.parent / m, m, path) for m in members]
-    try:
-        model = Ensemble(models, spec["combine"], spec.get("name"))
-    except AuralizeError as exc:
-        raise AuralizeError(f"{path}: {exc}") from None
-    model.path = path
-    return model
-
-
-def _load_member(where: Path, named, manifest: Path | None = None):
-    from .checkpoint import load_model
-
-    of = f"{manifest}: member {named}" if manifest else f"member {named}"
-    if where.suffix.lower() != ".pt":
-        raise AuralizeError(f"{of} is not a checkpoint (.pt); an ensemble file names checkpoints only (build "
-                            "other ensembles in Python with auralize.ensemble)")
-    return load_model(where)
+    return [check_member(path.parent / m, m, path) for m in members], spec["combine"], spec.get("name")

@@ -91,12 +91,3 @@ def test_ensemble_command_refuses_bad_output(team, ckpt, tmp_path):
     code, _, err = run_cli(["ensemble", a, tmp_path / "nothing.pt", "-o", tmp_path / "x.json"])
     one_line_error(code, err, "nothing.pt")
     assert not (tmp_path / "x.json").exists()
-
-
-def test_the_shipped_dreaming_model_is_an_ensemble_file():
-    """The default dreams through trained/cnn-mel-ensemble.json: the PGD and the TRADES CNNs."""
-    path = auralize.default_checkpoint(auralize.DREAMING_MODEL)
-    assert path.suffix == ".json"
-    assert json.loads(path.read_text())["members"] == ["cnn-mel.pt", "cnn-mel-trades.pt"]
-    model = auralize.load_model(path)
-    assert len(model.members) == 2 and model.meta["split"] == "track"

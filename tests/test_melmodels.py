@@ -52,8 +52,12 @@ def test_it_dreams_with_the_defaults_and_its_control(mel_checkpoint, tmp_path):
 
 
 def test_the_shipped_dreaming_model_is_the_default():
+    """The default dreams through an ensemble file of two robust CNNs on log-mel, PGD and TRADES, of one split."""
     path = auralize.default_checkpoint(auralize.DREAMING_MODEL)
     model = auralize.load_model(path)
-    assert path.name == "cnn-mel.pt" and model.config.kind == "cnn-mel"
-    assert model.meta["settings"]["robust"] == "pgd" and model.meta["split"] == "track"
-    assert (path.parent / "cnn-mel.md").is_file() and (path.parent / "cnn-mel.neurons.json").is_file()
+    assert path.name == "cnn-mel-ensemble.json" and model.combine == "mean"
+    assert [m.config.kind for m in model.members] == ["cnn-mel", "cnn-mel"]
+    assert [m.meta["settings"]["robust"] for m in model.members] == ["pgd", "trades"]
+    assert model.meta["split"] == "track"
+    for name in ("cnn-mel-ensemble.md", "cnn-mel-ensemble.neurons.json", "cnn-mel.md", "cnn-mel-trades.md"):
+        assert (path.parent / name).is_file(), name

@@ -283,7 +283,7 @@ def predict_cmd(songs, checkpoint, clips, max_seconds, out, jobs, device):
 def ensemble_cmd(members, out, combine, name, force):
     """Write an ensemble file: several checkpoints (MEMBERS, .pt) as one model, usable wherever a checkpoint is
     (--checkpoint team.json). A dream through it must be heard as its genre by every member."""
-    from ..ensembles import save_ensemble
+    from ..checkpoint import save_ensemble
     from ..io import protect_shipped, refuse_overwriting
 
     refuse_overwriting([out], {f"member {m}": m for m in members})
