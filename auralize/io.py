@@ -16,6 +16,7 @@ import errno
 import io
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -100,9 +101,11 @@ def ensure_writable(folder: str | Path) -> Path:
     if not existing.is_dir():
         raise AuralizeError(f"cannot write into {folder}: {existing} is a file, not a folder; choose another output "
                             "path", param="out")
-    with atomic_path(existing / ".auralize-write-check") as tmp:
+    # a name of this process and thread: worker processes check the same folder at the same time
+    probe = existing / f".auralize-write-check-{os.getpid()}-{threading.get_ident()}"
+    with atomic_path(probe) as tmp:
         tmp.write_bytes(b"")
-    (existing / ".auralize-write-check").unlink()
+    probe.unlink()
     return folder
 
 

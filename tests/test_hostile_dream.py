@@ -156,7 +156,7 @@ def test_item13_a_killed_dream_set_leaves_no_wav_without_its_json(toy_checkpoint
                                  "--iters", "1", "--quiet"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.time() + 120
         while time.time() < deadline and proc.poll() is None:
-            if out.is_dir() and any(p.name != ".auralize-write-check" for p in out.iterdir()):
+            if out.is_dir() and any(not p.name.startswith(".auralize-write-check") for p in out.iterdir()):
                 time.sleep(0.05 * attempt)  # the first file being written, then a little later
                 break
             time.sleep(0.005)

@@ -242,3 +242,14 @@ def test_item32_a_trailing_slash_is_a_folder(toy_checkpoint, tmp_path):
     spec = tmp_path / "x" / "run3" / "quintessential-jazz.npy"
     code, _, err = run("invert", spec, "-o", f"{tmp_path}/wavs/")
     assert code == 0 and (tmp_path / "wavs" / "quintessential-jazz.wav").is_file(), err
+
+
+def test_workers_check_one_folder_at_once(tmp_path):
+    """--jobs: every worker checks the output folder before it dreams; their probes must not collide."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from auralize.io import ensure_writable
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(f == tmp_path / "out" for f in pool.map(lambda _: ensure_writable(tmp_path / "out"), range(400)))
+    assert list(tmp_path.iterdir()) == []  # nothing made, nothing left
