@@ -3,7 +3,8 @@
     python benchmarks/bench_dream.py [--checkpoint trained/lstm.pt] [--out /tmp/auralize-bench] [--busy]
 
 Targets (issue 14, for the defaults: the shipped dreaming model, fine grid, music prior, panel verdicts):
-'auralize --genre jazz' cold at most 5x a cold ``python -c "import torch"``, '--genre all' at most 25x.
+'auralize --genre jazz' cold at most 5x a cold ``python -c "import torch"``, '--genre all' at most 25x (with its
+default ``--jobs auto``; ``--jobs 1`` is timed too).
 Machines differ about 2x in speed and are shared, so each command is timed right after a cold
 ``import torch`` (the yardstick), alternating, and its time is given as a ratio to the median
 yardstick. For all ten genres the WAV read back and re-classified by the dreaming model gets p(target)
@@ -66,6 +67,9 @@ def measure(args) -> None:
         for js in sorted((out / param).glob("*.json")):
             meta = json.loads(js.read_text())
             rows.setdefault(meta["genre"], {})[param] = meta["round_trip"]["p_target_mean"]
+    # --jobs auto (the default) shares the genres between worker processes; one process, for comparison
+    sticks.append(yardstick())
+    t_one = run(["--genre", "all", "--jobs", "1", "-o", str(out / "one-process"), *ck])
     stick = float(np.median(sticks))
     print(f"yardstick: a cold 'import torch' takes {stick:.2f} s (median of {len(sticks)}, one before each command)"
           + (", one core kept busy" if args.busy else ""))
@@ -73,7 +77,8 @@ def measure(args) -> None:
           f"{t_jazz2:.1f} s = {t_jazz2 / stick:.1f}x); same seed, same bytes: {same}")
     for param in params:
         print(f"auralize --genre all --param {param}: {times[param]:.1f} s = {times[param] / stick:.1f}x"
-              + (" (the default; target <= 25x)" if param == "fine" else ""))
+              + (" (the default, --jobs auto; target <= 25x)" if param == "fine" else ""))
+    print(f"auralize --genre all --jobs 1 (one process): {t_one:.1f} s = {t_one / stick:.1f}x")
     print(f"\n{'genre':10s} " + " ".join(f"{'p ' + p:>14s}" for p in params))
     for g, r in rows.items():
         print(f"{g:10s} " + " ".join(f"{r[p]:14.3f}" for p in params))

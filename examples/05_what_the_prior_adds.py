@@ -1,7 +1,7 @@
 """Study 5: where a dream's genre comes from, the model or the prior.
 
 Four dreams per genre from the same noise and seed, through the shipped dreaming model
-(trained/cnn-mel.pt): the model's objective alone (`--prior-weight 0`); the default, which adds the
+(trained/cnn-mel-ensemble.json): the model's objective alone (`--prior-weight 0`); the default, which adds the
 genre-blind music prior (real music of every genre, fitted without labels); its control, the prior
 alone (`--model-weight 0`); and the earlier default's genre prior (`--prior genre`: statistics of real
 clips of the genre, exaggerated away from the other genres). Does the held-out panel hear the genre in

@@ -84,7 +84,7 @@ Made by:
 Each of the {len(sources)} source clips is one real TEST clip of its genre (held out from the
 dreaming model, the priors and the panel); it is dreamed as the next genre of the list with the
 defaults (`auralize --genre TARGET --init CLIP --max-change D --seed {args.seed}`: the shipped dreaming
-model trained/cnn-mel.pt, class objective, fine grid, the genre-blind music prior), and the held-out
+model trained/cnn-mel-ensemble.json, class objective, fine grid, the genre-blind music prior), and the held-out
 panel judges the WAV as written.
 `--max-change D` keeps every value of the fine log-magnitude within D of the clip's own (0.5 is
 +-4.3 dB per bin and frame). Before any change the panel hears {src_hits} of {len(sources)} source
