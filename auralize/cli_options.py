@@ -13,6 +13,7 @@ import click
 
 from .errors import AuralizeError
 from .settings import SPLITS
+from .workers import MAX_JOBS
 
 #: Library argument names whose CLI option is not simply ``--<name with dashes>``.
 FLAGS = {"n_iter": "--iters", "griffin_lim_iters": "--iters", "k": "-k/--top", "data_dir": "--data",
@@ -56,8 +57,10 @@ LABELS = click.option("--labels", type=click.Path(path_type=Path), default=None,
                       help="CSV of path,genre (FMA style; path relative to --data) instead of genre folders.")
 DEVICE = click.option("--device", type=click.Choice(("cpu", "cuda", "auto")), default="cpu", show_default=True,
                       help="Where the model computes (auto: cuda if torch sees a GPU).")
+
+
 class _JobsOrAuto(click.ParamType):
-    """``--jobs``: a number of worker processes (1 to 256) or ``auto``."""
+    """``--jobs``: a number of worker processes (1 to :data:`~auralize.workers.MAX_JOBS`) or ``auto``."""
 
     name = "N|auto"
 
@@ -68,13 +71,13 @@ class _JobsOrAuto(click.ParamType):
             n = int(value)
         except (TypeError, ValueError):
             n = 0
-        if not 1 <= n <= 256:
-            self.fail(f"{value!r} is neither a number of worker processes from 1 to 256 nor auto", param, ctx)
+        if not 1 <= n <= MAX_JOBS:
+            self.fail(f"{value!r} is neither a number of worker processes from 1 to {MAX_JOBS} nor auto", param, ctx)
         return n
 
 
 JOBS_OR_AUTO = _JobsOrAuto()
-JOBS = click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
+JOBS = click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=1, show_default=True,
                     help="Worker processes; the output does not depend on it.")
 SPLIT = click.option("--split", type=click.Choice(SPLITS), default="filtered", show_default=True,
                      help="filtered: artist-disjoint fault-filtered lists; clip: the paper's leaky clip shuffle; "

@@ -57,6 +57,11 @@ class Ensemble(nn.Module):
         self.meta: dict = _shared_split(models)
         self.path: Path | None = None
 
+    @property
+    def models(self) -> tuple:
+        """The members, in order (``m0``, ``m1``, ...)."""
+        return tuple(self._models)
+
     def features(self, audio: torch.Tensor) -> torch.Tensor:
         return audio
 

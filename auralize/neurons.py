@@ -235,11 +235,12 @@ def top_neurons(model: nn.Module, x: np.ndarray | torch.Tensor, layer: str | Non
                         np.bincount(pred, minlength=n_genres), k)
 
 
-def neurons_path(model) -> Path | None:
+def neurons_path(model, folder: str | Path | None = None) -> Path | None:
     """Where a model's neuron statistics live: ``<checkpoint stem>.neurons.json`` beside its checkpoint,
     ``my_model.build.neurons.json`` beside ``my_model.py`` for ``my_model.py:build``; ``None`` for a model
-    that came from no file. ``model`` is a model or the checkpoint it came from."""
-    where = origin(model)
+    that came from no file. ``model`` is a model or the checkpoint it came from; ``folder``: the same name
+    in that folder instead."""
+    where = origin(model) if folder is None else Path(folder) / "_"
     return None if where is None else where.with_name(f"{file_stem(model)}.neurons.json")
 
 

@@ -13,6 +13,8 @@ import signal
 import warnings
 from typing import Any, Callable, Iterator, Sequence
 
+#: The most worker processes anyone may ask for.
+MAX_JOBS = 256
 #: The most worker processes ``jobs="auto"`` starts (each holds its own model and prior).
 AUTO_MAX = 4
 
@@ -28,7 +30,7 @@ def resolve_jobs(jobs: int | str, tasks: int) -> int:
         return max(1, min(cores, AUTO_MAX, tasks))
     if isinstance(jobs, str):
         raise AuralizeError(f"jobs must be a number of worker processes or 'auto', got {jobs!r:.40}", param="jobs")
-    return min(checks.count("jobs", jobs, 1, 256), max(1, tasks))
+    return min(checks.count("jobs", jobs, 1, MAX_JOBS), max(1, tasks))
 
 
 def in_workers(fn: Callable[[Any], Any], tasks: Sequence, jobs: int, initializer: Callable | None = None,

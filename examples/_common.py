@@ -16,8 +16,8 @@ REAL_DATA = REPO.parent / "shared" / "gtzan4k"
 def options(description: str, name: str, model: str = "lstm") -> argparse.ArgumentParser:
     """The studies' options; ``model``: the shipped checkpoint the study uses unless --checkpoint is given."""
     ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--checkpoint", type=Path, default=auralize.default_checkpoint(model),
-                    help=f"default: the shipped {auralize.default_checkpoint(model).name}")
+    shipped = auralize.default_checkpoint(model)
+    ap.add_argument("--checkpoint", type=Path, default=shipped, help=f"default: the shipped {shipped.name}")
     ap.add_argument("--data", type=Path, default=None, help=f"genre folders (default: {REAL_DATA} when present)")
     ap.add_argument("--synthetic", action="store_true", help="use synthetic audio even when real data is present")
     ap.add_argument("--out", type=Path, default=REPO / "examples" / "out" / name)

@@ -58,10 +58,10 @@ def neurons_cmd(checkpoint, data_dir, labels, layers, rule, quantile, k, example
         check_layer(model, layer)  # before reading any data
     # Without -o the statistics go beside the checkpoint, where dreams read them; with -o, with the figures
     # into that folder (the ones beside it stay). Neither replaces what the repository ships without --force.
-    stats = neurons_path(model) if out is None else Path(out) / f"{file_stem(model)}.neurons.json"
+    stats = neurons_path(model, out)
     out = ensure_writable(out or origin(model).parent)  # before any work or any file
-    protect_shipped([stats, *(out / f"{file_stem(model)}.neurons-{n}.png" for n in layers)], force,
-                    elsewhere="write them into another folder (-o)")
+    png = {layer: out / f"{file_stem(model)}.neurons-{layer}.png" for layer in layers}
+    protect_shipped([stats, *png.values()], force, elsewhere="write them into another folder (-o)")
     from ..exemplars import check_counts
 
     data = load_data(data_dir, quiet, model=model, audio=examples is not None,
@@ -72,13 +72,13 @@ def neurons_cmd(checkpoint, data_dir, labels, layers, rule, quantile, k, example
     reports = [top_neurons(model.to(device), x, layer, rule, quantile, k) for layer in layers]
     path = save_reports(model, reports, None if stats == neurons_path(model) else stats)
     for r in reports:
-        png = heatmap(r, out / f"{file_stem(model)}.neurons-{r.layer}.png")
+        drawn = heatmap(r, png[r.layer])
         click.echo(f"layer {r.layer} (rule {r.rule}, active above the unit's {r.quantile:.0%} quantile):")
         for g, n in zip(r.genres, r.n_clips):
             top = r.top(g, k)
             listed = ", ".join(f"{t['unit']} ({t['active_rate']:.0%}, mean {t['mean_activation']:+.2f})" for t in top)
             click.echo(f"  {g:10s} {int(n):5d} clips: {listed or 'no clip predicted'}")
-        click.echo(f"  heatmap: {png}")
+        click.echo(f"  heatmap: {drawn}")
     click.echo(f"saved {path}")
     if examples is not None:
         from ..exemplars import dataset_examples, save_examples

@@ -196,12 +196,14 @@ def info_cmd(checkpoint):
     """What a checkpoint is: model, genres, front end, split and how it was trained."""
     from ..audiomodel import label, state_sizes
     from ..checkpoint import load_model
+    from ..ensembles import Ensemble
     from ..neurons import neurons_path
 
     model = load_model(checkpoint)
     meta = getattr(model, "meta", None) or {}
     cfg = getattr(model, "config", None)
-    own = '(an ensemble)' if hasattr(model, '_models') else '(your own model)'
+    members = model.models if isinstance(model, Ensemble) else ()
+    own = '(an ensemble)' if isinstance(model, Ensemble) else '(your own model)'
     click.echo(f"{checkpoint}: {label(model)} {model.size_label() if cfg else own}".rstrip())
     paper = hasattr(model, "scaler")
     if paper:
@@ -213,7 +215,7 @@ def info_cmd(checkpoint):
     else:
         click.echo(f"  input: its own front end, {model.clip_samples / model.sample_rate:g}-s clips at "
                    f"{model.sample_rate} Hz")
-    for k, member in enumerate(getattr(model, "_models", [])):  # an ensemble file
+    for k, member in enumerate(members):
         click.echo(f"  member m{k}: {label(member)}, {getattr(member, 'path', None) or 'built in memory'}")
     if meta:
         click.echo(f"  split: {meta.get('coverage', meta.get('split', '?'))}")
