@@ -7,7 +7,7 @@ import click
 
 from .cli_options import CHECKPOINT_HELP, JOBS_OR_AUTO, QUIET, SEED, AuralizeGroup, Finite, LazyChoice, echo_warnings, rule_names
 from .checks import MAX_SECONDS
-from .settings import MAX_COPIES, Target
+from .settings import MAX_COPIES, DreamSettings, Target
 
 
 def _param_names() -> list[str]:
@@ -38,7 +38,8 @@ def _objective_names() -> list[str]:
                    "512/128 STFT magnitude (Griffin-Lim in the loop).")
 @click.option("--seconds", type=Finite(lo=5, hi=MAX_SECONDS), default=5.0, show_default=True,
               help="Length of the dream, 5 s to 10 minutes; every 5-s window serves the objective.")
-@click.option("--steps", type=click.IntRange(1, 100_000), default=200, show_default=True, help="Gradient-ascent steps.")
+@click.option("--steps", type=click.IntRange(1, 100_000), default=DreamSettings.steps, show_default=True,
+              help="Gradient-ascent steps.")
 @click.option("--lr", type=Finite(lo=0, lo_open=True, hi=10), default=None,
               help="Adam learning rate (default 0.1 spectrogram and fine, 0.005 waveform).")
 @click.option("--init", default="noise", show_default=True, help="noise, silence, or an audio file to start from.")

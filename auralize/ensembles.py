@@ -19,6 +19,7 @@ from torch import nn
 from . import results
 from .audiomodel import check_model, default_layer, label
 from .errors import AuralizeError
+from .finemel import sharing
 
 #: How the members' log-probabilities are combined.
 COMBINE = ("mean", "min")
@@ -70,10 +71,11 @@ class Ensemble(nn.Module):
 
     def forward_with_states(self, audio: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         logps, states = [], {}
-        for k, m in enumerate(self._models):
-            logits, own = m.forward_with_states(m.features(audio))
-            logps.append(torch.log_softmax(logits, 1))
-            states.update({f"m{k}.{n}": s for n, s in own.items()})
+        with sharing():  # members on the same front end read one log-mel of the audio
+            for k, m in enumerate(self._models):
+                logits, own = m.forward_with_states(m.features(audio))
+                logps.append(torch.log_softmax(logits, 1))
+                states.update({f"m{k}.{n}": s for n, s in own.items()})
         stacked = torch.stack(logps)
         return (stacked.mean(0) if self.combine == "mean" else stacked.amin(0)), states
 

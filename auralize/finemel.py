@@ -7,7 +7,10 @@ for readers that must be blind to loudness.
 """
 from __future__ import annotations
 
+import contextlib
+import threading
 from functools import cached_property
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -98,6 +101,35 @@ def _window() -> torch.Tensor:
 def at_level(audio: torch.Tensor, rms: float = LEVEL_RMS) -> torch.Tensor:
     """Each row of ``audio`` scaled to RMS ``rms`` (differentiable): what a prior or model blind to level reads."""
     return audio * (rms / audio.pow(2).mean(-1, keepdim=True).add(1e-12).sqrt())
+
+
+_sharing = threading.local()
+
+
+@contextlib.contextmanager
+def sharing() -> Iterator[None]:
+    """Within the block, :func:`level_logmel` of the same audio tensor is computed once: an ensemble's members
+    that read it through this front end share one log-mel (and one backward through it) at each step."""
+    if getattr(_sharing, "memo", None) is not None:  # nested: the outer block shares already
+        yield
+        return
+    _sharing.memo = {}
+    try:
+        yield
+    finally:
+        _sharing.memo = None
+
+
+def level_logmel(audio: torch.Tensor) -> torch.Tensor:
+    """The log-mel ``(B, 48, frames)`` of audio ``(B, samples)`` scaled to the listening level (what the
+    dreaming CNN reads), once per audio tensor inside :func:`sharing`."""
+    memo = getattr(_sharing, "memo", None)
+    if memo is None:
+        return Frames(at_level(audio.float())).logmel
+    key = (id(audio), audio._version)  # the memo holds the audio too, so its id is not reused meanwhile
+    if key not in memo:
+        memo[key] = (audio, Frames(at_level(audio.float())).logmel)
+    return memo[key][1]
 
 
 def front_end_meta() -> dict:

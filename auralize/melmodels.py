@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .finemel import N_MELS, Frames, at_level
+from .finemel import N_MELS, level_logmel
 from .modelkinds import Classifier, ModelConfig, ModelKind, register_model
 
 
@@ -35,7 +35,7 @@ class MelFrontEnd(nn.Module):
     @staticmethod
     def logmel(audio: torch.Tensor) -> torch.Tensor:
         """The log-mel before standardisation ``(B, 48, frames)``."""
-        return Frames(at_level(audio.float())).logmel
+        return level_logmel(audio)
 
     def fit(self, logmel: torch.Tensor) -> "MelFrontEnd":
         """Set each band's mean and spread from training log-mels ``(n, 48, frames)``."""

@@ -121,7 +121,7 @@ class DreamSettings:
 
     param: Any = "fine"
     seconds: float = 5.0
-    steps: int = 200
+    steps: int = 150
     lr: float | None = None
     init: Any = "noise"
     l2: float = 0.01

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import auralize
+from auralize import finemel
 from conftest import run_cli, write_song
 
 
@@ -61,3 +62,28 @@ def test_the_shipped_dreaming_model_is_the_default():
     assert model.meta["split"] == "track"
     for name in ("cnn-mel-ensemble.md", "cnn-mel-ensemble.neurons.json", "cnn-mel.md", "cnn-mel-trades.md"):
         assert (path.parent / name).is_file(), name
+
+
+def test_an_ensembles_members_share_one_log_mel_and_its_gradient():
+    """Members on the fine front end read one log-mel of the audio per step (finemel.sharing): the same
+    log-probabilities as each member reading it on its own, the same gradient on the audio, and one front end."""
+    model = auralize.load_model(auralize.default_checkpoint(auralize.DREAMING_MODEL)).eval()
+    audio = torch.from_numpy(np.random.default_rng(0).normal(0, 0.05, (2, model.clip_samples)).astype(np.float32))
+    calls = []
+    frames = finemel.Frames.__init__
+
+    def counted(self, a):
+        calls.append(1)
+        frames(self, a)
+
+    a1 = audio.clone().requires_grad_()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(finemel.Frames, "__init__", counted)
+        shared = model(model.features(a1))
+    shared[:, 3].sum().backward()
+    a2 = audio.clone().requires_grad_()
+    alone = torch.stack([torch.log_softmax(m(m.features(a2)), 1) for m in model.models]).mean(0)
+    alone[:, 3].sum().backward()
+    assert len(calls) == 1 and len(model.models) == 2
+    assert torch.equal(shared, alone)
+    assert torch.allclose(a1.grad, a2.grad, rtol=1e-3, atol=1e-6)  # float rounding: one sum of two gradients
