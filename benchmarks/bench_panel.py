@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from auralize import features as F  # noqa: E402
 from auralize.errors import AuralizeError  # noqa: E402
+from auralize.finemel import LEVEL_RMS  # noqa: E402
 from auralize.io import atomic_write_text  # noqa: E402
 from auralize.data import ClipSet, load_clips  # noqa: E402
 from auralize.panel.registry import JUDGES, OUTSIDE_PANEL, PANEL  # noqa: E402
@@ -159,7 +160,8 @@ def round_trips(folder: Path) -> list[float]:
     """The same-model round trip p(target) of each dream in ``folder`` (from its JSON; controls left out)."""
     from auralize import results
 
-    read = [results.read(p, "dream") for p in sorted(folder.glob("*.json"))]
+    # a folder of dreams may hold other results too (a quiz's key and scores: auralize listen)
+    read = [results.read(p, "dream") for p in sorted(folder.glob("*.json")) if results.kind_of(p) == "dream"]
     return [d["round_trip"]["p_target_mean"] for d in read if d.get("role") != "control"]
 
 
@@ -251,8 +253,11 @@ def blind_prior(seeds: list[int], work: Path, genres, extra: list[str], log=prin
         verdict = judge(wavs[0])[0]
         verdicts.append(verdict.majority or "split")
         log(f"prior alone, seed {seed}: the panel hears {verdicts[-1]}")
-    counts = {v: verdicts.count(v) for v in sorted(set(verdicts), key=verdicts.count, reverse=True)}
+    counts = tally(verdicts)
     top, most = next(((v, n) for v, n in counts.items() if v != "split"), (None, 0))
+    # what the panel answers for sound that holds no genre at all: seeded white noise at the dreams' level
+    noise = [judge(np.random.default_rng(seed).normal(0, LEVEL_RMS, F.CLIP_SAMPLES).astype(np.float32),
+                   sr=F.SAMPLE_RATE)[0].majority or "split" for seed in seeds]
     # chance: each seed's verdict one of the genres at random; the most frequent genre reaching `most` or more
     # (union bound over the genres)
     p = min(1.0, len(genres) * float(binom.sf(most - 1, len(seeds), 1 / len(genres)))) if top else 1.0
@@ -261,7 +266,14 @@ def blind_prior(seeds: list[int], work: Path, genres, extra: list[str], log=prin
             f"are the same bytes for {same} of {len(seeds)} seeds. The panel hears them as "
             + ", ".join(f"{v} {n}" for v, n in counts.items())
             + (f" of {len(seeds)}; chance of one genre {most} or more times: p = {p:.2g} (10 genres equally likely"
-               ", union bound)." if top else "."))
+               ", union bound)." if top else ".")
+            + f" For comparison, white noise at the dreams' level (RMS {LEVEL_RMS}, seeded by S), which holds no genre: "
+            + ", ".join(f"{v} {n}" for v, n in tally(noise).items()) + f" of {len(seeds)}.")
+
+
+def tally(verdicts: list[str]) -> dict[str, int]:
+    """How often each verdict occurs, the most frequent first."""
+    return {v: verdicts.count(v) for v in sorted(set(verdicts), key=verdicts.count, reverse=True)}
 
 
 def _command() -> str:

@@ -48,7 +48,7 @@ def main(argv=None):
         genre = auralize.fit_prior(audio, labels, data.genres).save(args.out / "synthetic-genre-prior.npz")
     else:
         music, genre = "music", "genre"  # the shipped priors
-    settings = DreamSettings(steps=20 if args.quick else 200, seed=args.seed, griffin_lim_iters=10 if args.quick else 100)
+    settings = DreamSettings(steps=20 if args.quick else DreamSettings.steps, seed=args.seed, griffin_lim_iters=10 if args.quick else 100)
     runs = {"model alone": Target(prior_weight=0.0), "with the music prior": Target(prior=music),
             "the prior alone": Target(prior=music, model_weight=0.0), "with the genre prior": Target(prior=genre)}
     summaries = {}

@@ -69,14 +69,22 @@ class BandCNN(nn.Module):
         return self.out(torch.cat([h.mean(-1), h.amax(-1)], 1))
 
 
-def build(genres=None):
-    """The wrapped model (with its trained weights when there are some): what ``--checkpoint FILE:build`` calls."""
-    saved = torch.load(WEIGHTS, weights_only=True) if WEIGHTS.exists() else {}
+def build(genres=None, trained: bool = True):
+    """The wrapped model (with its trained weights when there are some and ``trained``): what ``--checkpoint
+    FILE:build`` calls."""
+    saved = torch.load(WEIGHTS, weights_only=True) if trained and WEIGHTS.exists() else {}
     genres = list(genres or saved.get("genres") or auralize.GENRES)
     net = BandCNN(len(genres))
     if "state_dict" in saved:
         net.load_state_dict(saved["state_dict"])
     return auralize.wrap(net, features=LogMel(), genres=genres, name="band-cnn", states=["conv.1", "conv.4", "conv.7"])
+
+
+def fresh(genres, seed: int):
+    """The model training starts from: new weights drawn from ``seed``, never an earlier run's, so a rerun trains
+    the same model."""
+    torch.manual_seed(seed)
+    return build(genres, trained=False)
 
 
 def fit(model, clips, epochs: int, seed: int, log=print) -> dict:
@@ -123,7 +131,7 @@ def main(argv=None):
     present = [g for g in clips.genres if (clips.label == clips.genres.index(g)).any()]
     note = (("SYNTHETIC audio (tones, beats and noise standing in for GTZAN; the figures say nothing about real "
              "music): " if synthetic else "real data: ") + clips.dataset.summary())
-    model = build(present)
+    model = fresh(present, args.seed)
     fitted = fit(model, clips, 1 if args.quick else args.epochs, args.seed, log=lambda m: print(m, file=sys.stderr))
     weights = WEIGHTS if args.out == WEIGHTS.parent else args.out / "cnn.pt"
     torch.save({"genres": list(model.genres), "state_dict": model.net.state_dict()}, weights)
@@ -134,7 +142,7 @@ def main(argv=None):
     dreamable = [g for g in present if report.top(g, 1)]
     target = auralize.Target() if dreamable else auralize.Target(objective="class")
     genres = (dreamable or present)[:2 if args.quick else None]
-    settings = auralize.DreamSettings(steps=20 if args.quick else 200, seed=args.seed,
+    settings = auralize.DreamSettings(steps=20 if args.quick else auralize.DreamSettings.steps, seed=args.seed,
                                       griffin_lim_iters=10 if args.quick else 100)
     dreams = auralize.make_audible(model, genres, args.out / "dreams", target=target, settings=settings, report=report,
                                    control=True)

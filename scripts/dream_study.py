@@ -55,7 +55,7 @@ ENSEMBLES = {
 CANDIDATES = {
     "default": ("the defaults: the ensemble trained/cnn-mel-ensemble.json (mean log-probability of the robust CNN on "
                 "log-mel trained with PGD, trained/cnn-mel.pt, and the same CNN trained with TRADES, "
-                "trained/cnn-mel-trades.pt), class objective, genre-blind music prior (weight 0.1), fine grid, 200 steps",
+                "trained/cnn-mel-trades.pt), class objective, genre-blind music prior (weight 0.1), fine grid, 150 steps",
                 []),
     "cnn-mel": ("the PGD CNN alone (trained/cnn-mel.pt, training seed 0; the default before the ensemble)",
                 ["--checkpoint", "trained/cnn-mel.pt"]),

@@ -35,3 +35,23 @@ def test_example_runs(name, figure, needle, tmp_path):
     summary = (out / "summary.md").read_text()
     assert summary.rstrip() == text.rstrip()
     assert needle in summary and "SYNTHETIC" in summary
+
+
+def test_the_byom_example_trains_from_fresh_seeded_weights(tmp_path, monkeypatch):
+    """A rerun trains the same model: training starts from weights drawn from the seed, never from those an
+    earlier run saved (which ``--checkpoint 06_bring_your_own_model.py:build`` loads)."""
+    import torch
+
+    example = load("06_bring_your_own_model")
+    genres = ["blues", "jazz"]
+    first = example.fresh(genres, 0).net.state_dict()
+    saved = tmp_path / "cnn.pt"
+    torch.save({"genres": genres, "state_dict": {k: v + 1 for k, v in first.items()}}, saved)
+    monkeypatch.setattr(example, "WEIGHTS", saved)
+    torch.manual_seed(123)  # whatever ran before
+    again = example.fresh(genres, 0).net.state_dict()
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    other = example.fresh(genres, 1).net.state_dict()
+    assert not all(torch.equal(first[k], other[k]) for k in first)
+    loaded = example.build(genres).net.state_dict()  # what --checkpoint FILE:build gives
+    assert all(torch.equal(loaded[k], first[k] + 1) for k in first if first[k].is_floating_point())
