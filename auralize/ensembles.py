@@ -50,7 +50,7 @@ class Ensemble(nn.Module):
             raise AuralizeError("the members of an ensemble must know the same genres and read the same clips",
                                 param="models")
         if combine not in COMBINE:
-            raise AuralizeError(f"combine must be mean or min, got {combine!r}", param="combine")
+            raise AuralizeError(f"combine must be {' or '.join(COMBINE)}, got {combine!r}", param="combine")
         self.members = nn.ModuleList([m for m in models if isinstance(m, nn.Module)])
         self._models, self.combine = models, combine
         self.genres, self.sample_rate, self.clip_samples = tuple(first.genres), first.sample_rate, first.clip_samples

@@ -276,16 +276,17 @@ def save_reports(model, reports: list[NeuronReport], path: str | Path | None = N
     """Merge reports (keyed by layer) into the model's ``.neurons.json`` (a ``neurons`` result).
 
     ``model`` is a model or its checkpoint. Reports made for another version of the model (a retrained
-    model), and a damaged file, are replaced. With ``path`` the reports go there instead, in a file of their
-    own (dreams read the statistics beside the model, so those stay as they were).
+    model), and a damaged file, are replaced. With a ``path`` other than that file the reports go there instead,
+    in a file of their own (dreams read the statistics beside the model, so those stay as they were).
 
     Raises
     ------
     AuralizeError
         If the model came from no file (nowhere to keep its statistics beside).
     """
-    beside = path is None
-    path = neurons_path(model) if beside else Path(path)
+    own = neurons_path(model)
+    path = own if path is None else Path(path)
+    beside = path == own
     if path is None:
         raise AuralizeError("this model came from no file, so its neuron statistics have nowhere to live beside it; "
                             "save it, give a path, or keep the reports top_neurons returns")

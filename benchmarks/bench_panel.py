@@ -256,8 +256,8 @@ def blind_prior(seeds: list[int], work: Path, genres, extra: list[str], log=prin
     counts = tally(verdicts)
     top, most = next(((v, n) for v, n in counts.items() if v != "split"), (None, 0))
     # what the panel answers for sound that holds no genre at all: seeded white noise at the dreams' level
-    noise = [judge(np.random.default_rng(seed).normal(0, LEVEL_RMS, F.CLIP_SAMPLES).astype(np.float32),
-                   sr=F.SAMPLE_RATE)[0].majority or "split" for seed in seeds]
+    noise = [judge(shaped_noise(np.ones(F.N_BINS), seed, LEVEL_RMS), sr=F.SAMPLE_RATE)[0].majority or "split"
+             for seed in seeds]
     # chance: each seed's verdict one of the genres at random; the most frequent genre reaching `most` or more
     # (union bound over the genres)
     p = min(1.0, len(genres) * float(binom.sf(most - 1, len(seeds), 1 / len(genres)))) if top else 1.0

@@ -34,6 +34,7 @@ import bench_panel  # noqa: E402
 from auralize.data import load_clips  # noqa: E402
 from auralize.io import atomic_write_text  # noqa: E402
 from auralize.panel.scoring import rows_table  # noqa: E402
+from auralize.settings import DreamSettings  # noqa: E402
 
 WORK = "runs/dream-study"
 LSTM = ["--checkpoint", "trained/lstm.pt"]
@@ -55,7 +56,8 @@ ENSEMBLES = {
 CANDIDATES = {
     "default": ("the defaults: the ensemble trained/cnn-mel-ensemble.json (mean log-probability of the robust CNN on "
                 "log-mel trained with PGD, trained/cnn-mel.pt, and the same CNN trained with TRADES, "
-                "trained/cnn-mel-trades.pt), class objective, genre-blind music prior (weight 0.1), fine grid, 150 steps",
+                "trained/cnn-mel-trades.pt), class objective, genre-blind music prior (weight 0.1), fine grid, "
+                f"{DreamSettings.steps} steps",
                 []),
     "cnn-mel": ("the PGD CNN alone (trained/cnn-mel.pt, training seed 0; the default before the ensemble)",
                 ["--checkpoint", "trained/cnn-mel.pt"]),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from auralize import DREAMING_MODEL, load_clips, load_dataset, load_model
+from auralize import DREAMING_MODEL, load_clips, load_dataset, load_model, results
 from auralize.data import make_split
 from auralize.evaluation import data_inputs, evaluate
 from auralize.io import atomic_write_text
@@ -134,7 +134,7 @@ def ensemble_card(name: str, clips, data_arg: str, lstm) -> str:
     """The card of the default dreaming model, an ensemble file of shipped checkpoints."""
     path = TRAINED / f"{name}.json"
     model = load_model(path)
-    members = json.loads(path.read_text())["members"]
+    members = results.read(path, "ensemble")["members"]
     ev = evaluate(model, clips)
     neurons = TRAINED / f"{name}.neurons.json"
     lines = [
@@ -256,6 +256,7 @@ def main() -> None:
             print(f"wrote trained/{name}.md")
         atomic_write_text(TRAINED / f"{DREAMING_MODEL}.md", ensemble_card(DREAMING_MODEL, clips, args.data, lstm))
         print(f"wrote trained/{DREAMING_MODEL}.md")
+
 
 if __name__ == "__main__":
     main()

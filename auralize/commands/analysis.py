@@ -70,7 +70,7 @@ def neurons_cmd(checkpoint, data_dir, labels, layers, rule, quantile, k, example
     if not hasattr(x, "shape"):  # a feature store's rows, streamed
         click.echo(f"streaming the clips from the feature store; quantiles: {QUANTILE_METHOD}", err=True)
     reports = [top_neurons(model.to(device), x, layer, rule, quantile, k) for layer in layers]
-    path = save_reports(model, reports, None if stats == neurons_path(model) else stats)
+    path = save_reports(model, reports, stats)
     for r in reports:
         drawn = heatmap(r, png[r.layer])
         click.echo(f"layer {r.layer} (rule {r.rule}, active above the unit's {r.quantile:.0%} quantile):")

@@ -23,6 +23,12 @@ def _robust_names() -> list[str]:
 
     return ROBUST.choices()
 
+
+def _combine_names() -> list[str]:
+    from ..ensembles import COMBINE
+
+    return list(COMBINE)
+
 @click.command("train")
 @click.option("--model", "kind", type=LazyChoice(_model_names), required=True, help="Which model kind (the model registry).")
 @DATA
@@ -277,7 +283,7 @@ def predict_cmd(songs, checkpoint, clips, max_seconds, out, jobs, device):
 @click.command("ensemble")
 @click.argument("members", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="The ensemble file to write (.json).")
-@click.option("--combine", type=click.Choice(["mean", "min"]), default="mean", show_default=True,
+@click.option("--combine", type=LazyChoice(_combine_names), default="mean", show_default=True,
               help="Combine the members' log-probabilities by their mean or their minimum.")
 @click.option("--name", default=None, help="A name for messages and result files.")
 @FORCE

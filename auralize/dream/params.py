@@ -22,7 +22,7 @@ from torch import nn
 
 from .. import features as F
 from ..errors import AuralizeError
-from ..invert import fine_istft, fine_stft
+from ..invert import fine_griffin_lim, fine_istft, fine_stft, unit_phase
 from ..registry import Registry
 from .transforms import Compose, Dither, Gain, InputNoise, Jitter, Shift
 
@@ -227,10 +227,6 @@ class WaveformParam(nn.Module):
 
 
 
-def _unit(spec: torch.Tensor) -> torch.Tensor:
-    return spec / spec.abs().clamp(min=1e-12)
-
-
 @register_param
 class FineParam(WaveformParam):
     """Optimise a log-magnitude ``(1, 257, fine frames)`` on a 512/128 Hann STFT grid.
@@ -252,7 +248,7 @@ class FineParam(WaveformParam):
         self.samples = start.shape[1]
         spec = fine_stft(start)
         self.logmag = nn.Parameter(torch.log(spec.abs() + 1e-5))
-        self.phase = _unit(spec)
+        self.phase = unit_phase(spec)
         self._front(model)
 
     def _audio(self, phase: torch.Tensor) -> torch.Tensor:
@@ -272,10 +268,7 @@ class FineParam(WaveformParam):
 
     @torch.no_grad()
     def _griffin_lim(self, iters: int) -> torch.Tensor:
-        phase = self.phase
-        for _ in range(iters):
-            phase = _unit(fine_stft(self._audio(phase)))
-        return phase
+        return fine_griffin_lim(torch.exp(self.logmag), self.phase, iters, self.samples)
 
     def project(self) -> None:
         self.phase = self._griffin_lim(1)
