@@ -26,8 +26,10 @@ controls and conflict test), :func:`reference_rows` and :func:`run`, and passes 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -113,8 +115,6 @@ def dream_row(folder: str | Path, genres, suffix: str = "") -> list[tuple[str, n
 
 def make_dreams(seed: int, folder: Path, extra: list[str], control: bool = True) -> float:
     """``auralize --genre all --seed SEED -o FOLDER [--control] [EXTRA]`` in a fresh process; returns its seconds."""
-    import subprocess
-
     started = time.time()
     subprocess.run([sys.executable, "-m", "auralize", "--genre", "all", "--seed", str(seed), "-o", str(folder),
                     "--quiet", "--no-panel", *(["--control"] if control else []), *extra], check=True, cwd=ROOT,
@@ -232,43 +232,67 @@ def candidate_rows(name: str, extra: list[str], seeds: list[int], work: Path, ge
 def blind_prior(seeds: list[int], work: Path, genres, extra: list[str], log=print) -> str:
     """Issue 14's genre-blindness check of the default prior: the prior alone (``--model-weight 0``) from noise,
     one dream per seed, for two genres; the two must be the same bytes (the prior knows no genre), and the
-    panel's verdicts over the seeds are compared with chance (each of the genres equally likely)."""
-    import hashlib
-    import subprocess
-
+    panel's verdicts over the seeds are compared with chance (each of the genres equally likely). The same for
+    the prior centred on a draw per seed (``--prior-sample``), and, as the reference, seeded white noise at the
+    dreams' level, which holds no genre at all. Each is also given judge by judge."""
     from scipy.stats import binom
 
     from auralize import judge
 
-    verdicts, same = [], 0
-    for seed in seeds:
-        folder = work / f"prior-alone-seed{seed}"
-        wavs = [folder / f"{g}.wav" for g in genres[:2]]
-        if not all(w.is_file() for w in wavs):
-            subprocess.run([sys.executable, "-m", "auralize", "--genre", ",".join(genres[:2]), "--seed", str(seed),
-                            "--model-weight", "0", "-o", str(folder), "--quiet", "--no-panel", *extra], check=True,
-                           cwd=ROOT, stdout=subprocess.DEVNULL)
-        digests = {hashlib.sha256(w.read_bytes()).hexdigest() for w in wavs}
-        same += len(digests) == 1
-        verdict = judge(wavs[0])[0]
-        verdicts.append(verdict.majority or "split")
-        log(f"prior alone, seed {seed}: the panel hears {verdicts[-1]}")
-    counts = tally(verdicts)
-    top, most = next(((v, n) for v, n in counts.items() if v != "split"), (None, 0))
-    # what the panel answers for sound that holds no genre at all: seeded white noise at the dreams' level
-    noise = [judge(shaped_noise(np.ones(F.N_BINS), seed, LEVEL_RMS), sr=F.SAMPLE_RATE)[0].majority or "split"
-             for seed in seeds]
-    # chance: each seed's verdict one of the genres at random; the most frequent genre reaching `most` or more
-    # (union bound over the genres)
-    p = min(1.0, len(genres) * float(binom.sf(most - 1, len(seeds), 1 / len(genres)))) if top else 1.0
-    return (f"The prior alone (`auralize --genre {genres[0]},{genres[1]} --seed S --model-weight 0"
-            + (f" {shlex.join(extra)}" if extra else "") + f"`), S in {seeds[0]}..{seeds[-1]}: the two genres' dreams "
-            f"are the same bytes for {same} of {len(seeds)} seeds. The panel hears them as "
-            + ", ".join(f"{v} {n}" for v, n in counts.items())
-            + (f" of {len(seeds)}; chance of one genre {most} or more times: p = {p:.2g} (10 genres equally likely"
-               ", union bound)." if top else ".")
-            + f" For comparison, white noise at the dreams' level (RMS {LEVEL_RMS}, seeded by S), which holds no genre: "
-            + ", ".join(f"{v} {n}" for v, n in tally(noise).items()) + f" of {len(seeds)}.")
+    def heard(name: str, verdicts: list) -> str:
+        """The panel's verdicts over the seeds, chance's p for the most frequent genre, and each judge's tally."""
+        counts = tally([v.majority or "split" for v in verdicts])
+        most = max((n for v, n in counts.items() if v != "split"), default=0)
+        # chance: each seed's verdict one of the genres at random; the most frequent genre reaching `most` or
+        # more times (union bound over the genres)
+        p = min(1.0, len(genres) * float(binom.sf(most - 1, len(seeds), 1 / len(genres)))) if most else 1.0
+        judges = "; ".join(f"{j.judge} " + ", ".join(f"{g} {n}" for g, n in tally(
+            [v.verdicts[k].genre for v in verdicts]).items()) for k, j in enumerate(verdicts[0].verdicts))
+        return (f"{name}: the panel hears " + ", ".join(f"{v} {n}" for v, n in counts.items())
+                + f" of {len(seeds)} (chance of one genre {most} or more times: p = {p:.2g}, 10 genres equally "
+                f"likely, union bound); judge by judge: {judges}.")
+
+    lines = []
+    for label, folder_name, options in (("The prior alone", "prior-alone", []),
+                                        ("The prior alone, centred on a draw per seed (`--prior-sample`)",
+                                         "prior-drawn", ["--prior-sample"])):
+        verdicts, same = [], 0
+        for seed in seeds:
+            folder = work / f"{folder_name}-seed{seed}"
+            wavs = [folder / f"{g}.wav" for g in genres[:2]]
+            if not all(w.is_file() for w in wavs):
+                subprocess.run([sys.executable, "-m", "auralize", "--genre", ",".join(genres[:2]), "--seed",
+                                str(seed), "--model-weight", "0", *options, "-o", str(folder), "--quiet",
+                                "--no-panel", *extra], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+            same += len({hashlib.sha256(w.read_bytes()).hexdigest() for w in wavs}) == 1
+            verdicts.append(judge(wavs[0])[0])
+            log(f"{label}, seed {seed}: the panel hears {verdicts[-1].majority or 'split'}")
+        command = shlex.join(["auralize", "--genre", ",".join(genres[:2]), "--seed", "S", "--model-weight", "0",
+                              *options, *extra])
+        lines.append(heard(f"{label} (`{command}`, S in {seeds[0]}..{seeds[-1]}; the two genres' dreams are the "
+                           f"same bytes for {same} of {len(seeds)} seeds)", verdicts))
+    noise = [judge(shaped_noise(np.ones(F.N_BINS), seed, LEVEL_RMS), sr=F.SAMPLE_RATE)[0] for seed in seeds]
+    lines.append(heard(f"For comparison, white noise at the dreams' level (RMS {LEVEL_RMS}, seeded by S), which "
+                       "holds no genre", noise))
+    return "\n\n".join(lines)
+
+
+def real_clips_heard(clips: ClipSet) -> str:
+    """What the panel hears in every TEST clip of the real data: per genre, the share of clips whose majority verdict
+    is their genre, and their sum, the genres of 10 that one real test clip per genre is heard as on average: what
+    a dream row's "panel majority = target" is compared with."""
+    from auralize import judge
+
+    ids = clips.split["test"]
+    heard = np.array([v.majority or "split" for v in judge(clips.audio[ids], sr=F.SAMPLE_RATE)])
+    labels = np.array([clips.genres[i] for i in clips.label[ids]])
+    shares = {g: float(np.mean(heard[labels == g] == g)) for g in clips.genres if np.any(labels == g)}
+    return (f"The panel on every real TEST clip ({len(ids)} clips of {len(set(clips.track[ids].tolist()))} tracks): "
+            "each genre's share of clips whose majority verdict is their genre: "
+            + ", ".join(f"{g} {v:.2f} ({int(np.sum(labels == g))} clips)" for g, v in shares.items())
+            + f". One real test clip per genre is heard as its genre in {sum(shares.values()):.1f} of "
+            f"{len(shares)} genres on average, what the panel achieves on real music, to set beside a dream row's "
+            "\"panel majority = target\".")
 
 
 def tally(verdicts: list[str]) -> dict[str, int]:
@@ -383,6 +407,9 @@ def main() -> None:
         note = (f"Dreams: `auralize --genre all --seed S --control {args.options}`".replace(" `", "`") +
                 f" for S in {args.seeds}, judged as the WAVs read back from disk.")
     rows.update(reference_rows(clips, args.per_genre, args.seed))
+    ceiling = real_clips_heard(clips)
+    print(ceiling)
+    note = f"{note}\n\n{ceiling}".strip()
     if args.blind_seeds:
         lo, _, hi = args.blind_seeds.partition("-")
         blind = blind_prior(list(range(int(lo), int(hi or lo) + 1)), args.work or Path(tempfile.mkdtemp()), clips.genres,

@@ -46,11 +46,20 @@ MADE = {
     f"{WORK}/cnn-mel-noise.pt": [*RECIPE, "--seed", "0", "--robust", "noise", "--robust-eps", "0.5"],
     f"{WORK}/cnn-mel-seed1.pt": [*RECIPE, "--seed", "1", "--robust", "pgd", "--robust-eps", "0.1"],
     f"{WORK}/cnn-mel-seed2.pt": [*RECIPE, "--seed", "2", "--robust", "pgd", "--robust-eps", "0.1"],
+    # trained/cnn-mel-trades.pt's recipe with another seed, and with a larger radius
+    f"{WORK}/cnn-mel-trades-seed1.pt": [*RECIPE, "--seed", "1", "--robust", "trades", "--robust-eps", "0.15"],
+    f"{WORK}/cnn-mel-trades0.25.pt": [*RECIPE, "--seed", "0", "--robust", "trades", "--robust-eps", "0.25"],
+    f"{WORK}/cnn-mel-trades0.4.pt": [*RECIPE, "--seed", "0", "--robust", "trades", "--robust-eps", "0.4"],
 }
 #: Ensemble files the study writes (``auralize ensemble``): path -> (members, how they combine).
 ENSEMBLES = {
     f"{WORK}/ensemble-min.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt"], "min"),
     f"{WORK}/ensemble-3.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt", f"{WORK}/cnn-mel-seed1.pt"], "mean"),
+    f"{WORK}/ensemble-trades0.25.json": (["trained/cnn-mel.pt", f"{WORK}/cnn-mel-trades0.25.pt"], "mean"),
+    f"{WORK}/ensemble-trades0.4.json": (["trained/cnn-mel.pt", f"{WORK}/cnn-mel-trades0.4.pt"], "mean"),
+    f"{WORK}/ensemble-2trades.json": (["trained/cnn-mel-trades.pt", f"{WORK}/cnn-mel-trades-seed1.pt"], "mean"),
+    f"{WORK}/ensemble-pgd-2trades.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt",
+                                           f"{WORK}/cnn-mel-trades-seed1.pt"], "mean"),
 }
 #: name -> (description, options of ``auralize --genre all``).
 CANDIDATES = {
@@ -69,6 +78,13 @@ CANDIDATES = {
                 ["--checkpoint", f"{WORK}/ensemble-min.json"]),
     "ens3": ("the default ensemble and the PGD CNN of training seed 1 (mean of three)",
              ["--checkpoint", f"{WORK}/ensemble-3.json"]),
+    "ens-t25": ("the PGD CNN and a TRADES CNN of a larger radius (eps 0.25) instead of the default's 0.15",
+                ["--checkpoint", f"{WORK}/ensemble-trades0.25.json"]),
+    "ens-t40": ("the PGD CNN and a TRADES CNN of radius 0.4", ["--checkpoint", f"{WORK}/ensemble-trades0.4.json"]),
+    "ens-2trades": ("two TRADES CNNs (eps 0.15, training seeds 0 and 1), no PGD member",
+                    ["--checkpoint", f"{WORK}/ensemble-2trades.json"]),
+    "ens-pgd-2trades": ("the default ensemble and the TRADES CNN of training seed 1 (mean of three)",
+                        ["--checkpoint", f"{WORK}/ensemble-pgd-2trades.json"]),
     "neuron": ("the defaults with the paper's objective (the top neuron of the first member's pooled layer + class)", ["--objective", "neuron"]),
     "no-prior": ("the defaults without any prior (--prior-weight 0): the default ensemble alone", ["--prior-weight", "0"]),
     "prior-x3": ("the defaults with the music prior at three times its weight", ["--prior-weight", "0.3"]),
@@ -167,6 +183,10 @@ def main() -> None:
                     for p, (m, c) in ENSEMBLES.items())
     run_line = shlex.join(["python", "scripts/dream_study.py", *sys.argv[1:]]).replace(str(args.data),
                                                                                        "../shared/gtzan4k")
+    conflict_text = (f"For seeds {args.conflict_seeds} it also makes the conflict test: for each genre G, the "
+                     "candidate's model objective for G with the genre-aware prior\n(`trained/genre-prior.npz`, weight "
+                     "0.5) pulling to the next genre G+1." if conflict else "No conflict test was made (no conflict "
+                     "seeds).")
     text = f"""# Dream study: what the panel hears, and how much of it comes from the model (issue 14)
 
 Made by (on a shared 2-core machine):
@@ -175,9 +195,7 @@ Made by (on a shared 2-core machine):
 
 For every candidate below and S in {args.seeds} it runs `auralize --genre all --seed S --control -o DIR --quiet
 --no-panel OPTIONS` in a fresh process: ten dreams, and beside each its prior-only control (the same seed
-and settings with the model's objective off). For seeds {args.conflict_seeds or 'none'} it also makes the
-conflict test: for each genre G, the candidate's model objective for G with the genre-aware prior
-(`trained/genre-prior.npz`, weight 0.5) pulling to the next genre G+1. Every WAV is scored as read back from
+and settings with the model's objective off). {conflict_text} Every WAV is scored as read back from
 disk by `benchmarks/bench_panel.py`: the held-out panel (features, cnn, lstm-mel; majority 2 of 3; no judge
 is a dreaming model or part of any objective). *The model's share* is, per genre, the panel's p(G) of the
 dream minus that of its control, averaged over genres. The round trip is the dreaming model's own p(G) of
