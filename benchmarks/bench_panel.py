@@ -279,8 +279,8 @@ def blind_prior(seeds: list[int], work: Path, genres, extra: list[str], log=prin
 
 def real_clips_heard(clips: ClipSet) -> str:
     """What the panel hears in every TEST clip of the real data: per genre, the share of clips whose majority verdict
-    is their genre, and their sum, the genres of 10 that one real test clip per genre is heard as on average: what
-    a dream row's "panel majority = target" is compared with."""
+    is their genre; their sum is how many genres one real test clip per genre is heard as on average, the figure
+    to set beside a dream row's "panel majority = target"."""
     from auralize import judge
 
     ids = clips.split["test"]
@@ -407,9 +407,9 @@ def main() -> None:
         note = (f"Dreams: `auralize --genre all --seed S --control {args.options}`".replace(" `", "`") +
                 f" for S in {args.seeds}, judged as the WAVs read back from disk.")
     rows.update(reference_rows(clips, args.per_genre, args.seed))
-    ceiling = real_clips_heard(clips)
-    print(ceiling)
-    note = f"{note}\n\n{ceiling}".strip()
+    real_heard = real_clips_heard(clips)
+    print(real_heard)
+    note = f"{note}\n\n{real_heard}".strip()
     if args.blind_seeds:
         lo, _, hi = args.blind_seeds.partition("-")
         blind = blind_prior(list(range(int(lo), int(hi or lo) + 1)), args.work or Path(tempfile.mkdtemp()), clips.genres,
