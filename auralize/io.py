@@ -190,13 +190,20 @@ def atomic_save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
 
 def atomic_torch_save(path: str | Path, payload: dict) -> Path:
     """``torch.save`` atomically, through a Python file, so a full disk is an OSError that says so
-    (torch writing to a path reports it as ``enforce fail ... unexpected pos``)."""
+    (torch writing to a path reports it as ``enforce fail ... unexpected pos``).
+
+    Ctrl-C and SIGTERM wait until the file is in place (:func:`auralize.signals.held`): raised inside
+    torch's writer, they came out as its ``unexpected pos`` error instead of an interrupt.
+    """
     import torch
+
+    from .signals import held
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
             torch.save(payload, fh)
-    return atomic_write(path, write)
+    with held():
+        return atomic_write(path, write)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
