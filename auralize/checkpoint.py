@@ -99,17 +99,18 @@ def _load_ensemble(path: Path) -> nn.Module:
     """An ensemble file's model: its members loaded as checkpoints (:mod:`auralize.ensembles`)."""
     from .ensembles import Ensemble, read_ensemble_file
 
-    members, combine, name = read_ensemble_file(path)
+    members, combine, name, temperatures = read_ensemble_file(path)
     models = [_load_checkpoint(m) for m in members]
     try:
-        model = Ensemble(models, combine, name)
+        model = Ensemble(models, combine, name, temperatures)
     except AuralizeError as exc:
         raise AuralizeError(f"{path}: {exc}") from None
     model.path = path
     return model
 
 
-def save_ensemble(members, path: str | Path, combine: str = "mean", name: str | None = None) -> Path:
+def save_ensemble(members, path: str | Path, combine: str = "mean", name: str | None = None,
+                  fits=None) -> Path:
     """Write an ensemble file naming member checkpoints, after checking that they load and fit together.
 
     Parameters
@@ -123,6 +124,16 @@ def save_ensemble(members, path: str | Path, combine: str = "mean", name: str | 
         How the members' log-probabilities are combined.
     name : str, optional
         A name for messages and result files.
+    fits : sequence of TemperatureFit, optional
+        One per member, from :func:`auralize.fit_members` (each member's temperature, fitted on
+        the validation part of the split it was trained on), so that under-confident members are not
+        outweighed; by default every member's logits are used as they are.
+
+    Examples
+    --------
+    >>> import auralize
+    >>> fits = auralize.fit_members(["a.pt", "b.pt"], auralize.load_clips("genres/"))  # doctest: +SKIP
+    >>> auralize.save_ensemble(["a.pt", "b.pt"], "team.json", fits=fits)  # doctest: +SKIP
 
     Returns
     -------
@@ -133,7 +144,9 @@ def save_ensemble(members, path: str | Path, combine: str = "mean", name: str | 
 
     path, members = ensemble_path(path), [Path(m) for m in members]
     model = Ensemble([_load_checkpoint(check_member(m, m)) for m in members], combine, name)  # refuses misfits
-    return write_ensemble_file(path, members, combine, model.name)
+    if fits is not None and len(fits) != len(members):
+        raise AuralizeError(f"give one temperature fit per member ({len(members)}), got {len(fits)}", param="fits")
+    return write_ensemble_file(path, members, combine, model.name, fits)
 
 
 def _load_checkpoint(path: Path) -> nn.Module:

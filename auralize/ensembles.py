@@ -9,6 +9,7 @@ combine; :func:`auralize.load_model` reads it as it reads a checkpoint, so ``--c
 """
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Sequence
@@ -30,13 +31,15 @@ MAX_MEMBERS = 16
 class Ensemble(nn.Module):
     """Several :class:`~auralize.audiomodel.AudioModel` s of the same genres as one: its input is the audio,
     each member reads it through its own front end, and its logits are the mean (or the minimum) of the
-    members' log-probabilities.
+    members' log-probabilities, each member's logits first divided by its temperature (1 by default;
+    :func:`auralize.calibration.held_out_fit` fits one on held-out clips).
 
     States are the members' states, prefixed ``m{k}.``; a dream through it must be heard as the genre by
     every member at once, which no member's blind spot alone can satisfy.
     """
 
-    def __init__(self, models: Sequence, combine: str = "mean", name: str | None = None) -> None:
+    def __init__(self, models: Sequence, combine: str = "mean", name: str | None = None,
+                 temperatures: Sequence[float] | None = None) -> None:
         super().__init__()
         models = list(models)
         if not models:
@@ -51,6 +54,13 @@ class Ensemble(nn.Module):
                                 param="models")
         if combine not in COMBINE:
             raise AuralizeError(f"combine must be {' or '.join(COMBINE)}, got {combine!r}", param="combine")
+        temperatures = [1.0] * len(models) if temperatures is None else list(temperatures)
+        if len(temperatures) != len(models) or not all(
+                isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) and t > 0
+                for t in temperatures):
+            raise AuralizeError(f"temperatures must be one positive finite number per member ({len(models)}), got "
+                                f"{temperatures!r:.80}", param="temperatures")
+        self.temperatures = tuple(float(t) for t in temperatures)
         self.members = nn.ModuleList([m for m in models if isinstance(m, nn.Module)])
         self._models, self.combine = models, combine
         self.genres, self.sample_rate, self.clip_samples = tuple(first.genres), first.sample_rate, first.clip_samples
@@ -72,9 +82,9 @@ class Ensemble(nn.Module):
     def forward_with_states(self, audio: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         logps, states = [], {}
         with sharing():  # members on the same front end read one log-mel of the audio
-            for k, m in enumerate(self._models):
+            for k, (m, t) in enumerate(zip(self._models, self.temperatures)):
                 logits, own = m.forward_with_states(m.features(audio))
-                logps.append(torch.log_softmax(logits, 1))
+                logps.append(torch.log_softmax(logits / t if t != 1.0 else logits, 1))
                 states.update({f"m{k}.{n}": s for n, s in own.items()})
         stacked = torch.stack(logps)
         return (stacked.mean(0) if self.combine == "mean" else stacked.amin(0)), states
@@ -97,7 +107,8 @@ def _shared_split(models) -> dict:
     return shared
 
 
-def ensemble(models: Sequence, combine: str = "mean", name: str | None = None) -> Ensemble:
+def ensemble(models: Sequence, combine: str = "mean", name: str | None = None,
+             temperatures: Sequence[float] | None = None) -> Ensemble:
     """Several models of the same genres as one :class:`AudioModel` (see :class:`Ensemble`).
 
     Examples
@@ -107,7 +118,7 @@ def ensemble(models: Sequence, combine: str = "mean", name: str | None = None) -
     >>> both.genres == auralize.load_model(auralize.default_checkpoint("rnn")).genres
     True
     """
-    return Ensemble(models, combine, name)
+    return Ensemble(models, combine, name, temperatures)
 
 
 def is_ensemble_file(path) -> bool:
@@ -131,17 +142,25 @@ def ensemble_path(path: str | Path) -> Path:
     return Path(path)
 
 
-def write_ensemble_file(path: str | Path, members: Sequence[Path], combine: str, name: str) -> Path:
-    """Write the ensemble file (result kind ``ensemble``): members relative to its folder when under it."""
+def write_ensemble_file(path: str | Path, members: Sequence[Path], combine: str, name: str,
+                        fits: Sequence | None = None) -> Path:
+    """Write the ensemble file (result kind ``ensemble``): members relative to its folder when under it, and
+    with ``fits`` (:class:`auralize.calibration.TemperatureFit`, one per member) their temperatures and how
+    each was fitted."""
     path = ensemble_path(path)
     folder = path.resolve().parent
     named = [os.path.relpath(m.resolve(), folder) if m.resolve().is_relative_to(folder) else str(m.resolve())
              for m in members]
-    return results.write(path, "ensemble", {"members": named, "combine": combine, "name": name})
+    spec = {"members": named, "combine": combine, "name": name}
+    if fits is not None:
+        spec["temperatures"] = [round(float(f.temperature), 4) for f in fits]
+        spec["calibration"] = [f.to_dict() for f in fits]
+    return results.write(path, "ensemble", spec)
 
 
-def read_ensemble_file(path: str | Path) -> tuple[list[Path], str, str | None]:
-    """An ensemble file's member checkpoints (resolved against its folder), how they combine, and its name.
+def read_ensemble_file(path: str | Path) -> tuple[list[Path], str, str | None, list[float] | None]:
+    """An ensemble file's member checkpoints (resolved against its folder), how they combine, its name and
+    the members' temperatures (``None``: all 1).
 
     Raises
     ------
@@ -154,4 +173,5 @@ def read_ensemble_file(path: str | Path) -> tuple[list[Path], str, str | None]:
     members = spec["members"]
     if not 1 <= len(members) <= MAX_MEMBERS:
         raise AuralizeError(f"{path} names {len(members)} members; an ensemble has 1 to {MAX_MEMBERS}")
-    return [check_member(path.parent / m, m, path) for m in members], spec["combine"], spec.get("name")
+    return ([check_member(path.parent / m, m, path) for m in members], spec["combine"], spec.get("name"),
+            spec.get("temperatures"))

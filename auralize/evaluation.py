@@ -328,6 +328,32 @@ def track_votes(probs: np.ndarray, truth: np.ndarray, track_ids: np.ndarray) -> 
     return truth_of, pred_of
 
 
+def own_split(model, dataset: Dataset, split: str | Split | None = None, part: str = "test",
+              seed: int | None = None) -> Split:
+    """The split to score ``model`` on: ``split`` (a name or a made split), by default the one the model was
+    trained on, with its seed (a warning says so when the model does not record it).
+
+    Raises
+    ------
+    AuralizeError
+        If ``part`` is not a part of the split.
+    """
+    meta = getattr(model, "meta", {}) or {}
+    if split is None and not meta.get("split"):
+        warnings.warn(f"{audiomodel.label(model)} does not say which split it was trained on: scored on the filtered "
+                      f"split's {part} part, whose tracks it may have learned from (give the split of its training)",
+                      stacklevel=3)
+    if split is None:
+        split = meta.get("split") or "filtered"
+    if isinstance(split, str):
+        if seed is None:
+            seed = meta.get("split_seed", meta.get("seed", 0)) if meta.get("split") == split else 0
+        split = make_split(dataset, split, seed=0 if seed is None else seed)
+    if part not in split.parts:
+        raise AuralizeError(f"part must be one of {', '.join(split.parts)}, got {part!r}", param="part")
+    return split
+
+
 def evaluate(model, data: Dataset | ClipSet, split: str | Split | None = None, part: str = "test",
              seed: int | None = None) -> Evaluation:
     """Clip accuracy, track accuracy (a vote of each track's clips), per genre, confusions.
@@ -354,18 +380,7 @@ def evaluate(model, data: Dataset | ClipSet, split: str | Split | None = None, p
     """
     dataset = data.dataset if isinstance(data, ClipSet) else data
     meta = getattr(model, "meta", {}) or {}
-    if split is None and not meta.get("split"):
-        warnings.warn(f"{audiomodel.label(model)} does not say which split it was trained on: scored on the filtered "
-                      f"split's {part} part, whose tracks it may have learned from (give the split of its training)",
-                      stacklevel=2)
-    if split is None:
-        split = meta.get("split") or "filtered"
-    if isinstance(split, str):
-        if seed is None:
-            seed = meta.get("split_seed", meta.get("seed", 0)) if meta.get("split") == split else 0
-        split = make_split(dataset, split, seed=0 if seed is None else seed)
-    if part not in split.parts:
-        raise AuralizeError(f"part must be one of {', '.join(split.parts)}, got {part!r}", param="part")
+    split = own_split(model, dataset, split, part, seed)
     overlap = training_overlap(dataset, split, part, meta) if part != "train" else None
     if overlap:
         warnings.warn(overlap["note"], stacklevel=2)

@@ -117,8 +117,12 @@ SCHEMAS = {
         {name: [Fields({"track": str, "start": float, "value": float, "wav": str})]
          for name in ("neuron_top", "neuron_bottom", "class_top", "class_bottom")}, {"unit": int, "png": str}))},
         {"model": str, "checkpoint": str, "rule": str, "sample_rate": int}),
-    # An ensemble model (auralize.ensembles): member checkpoints, relative to the file's folder.
-    "ensemble": Fields({"members": [str], "combine": str}, {"name": str}),
+    # An ensemble model (auralize.ensembles): member checkpoints, relative to the file's folder, and their
+    # temperatures (auralize.calibration) when any is not 1.
+    "ensemble": Fields({"members": [str], "combine": str},
+                       {"name": str, "temperatures": [Range(0.0)],
+                        "calibration": [Fields({"temperature": float, "part": str, "n_clips": COUNT, "accuracy": P,
+                                                "confidence": P, "calibrated_confidence": P})]}),
     # The listening quiz (auralize.quiz): its key (never in the page), a listener's answers (written by
     # the page) and the score of a set of answers.
     "quiz-key": Fields({"quiz": str, "genres": [str], "page": str,

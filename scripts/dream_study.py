@@ -51,15 +51,20 @@ MADE = {
     f"{WORK}/cnn-mel-trades0.25.pt": [*RECIPE, "--seed", "0", "--robust", "trades", "--robust-eps", "0.25"],
     f"{WORK}/cnn-mel-trades0.4.pt": [*RECIPE, "--seed", "0", "--robust", "trades", "--robust-eps", "0.4"],
 }
-#: Ensemble files the study writes (``auralize ensemble``): path -> (members, how they combine).
+#: Ensemble files the study writes (``auralize ensemble``): path -> (members, how they combine, whether each
+#: member's temperature is fitted on its validation clips, ``--calibrate``).
 ENSEMBLES = {
-    f"{WORK}/ensemble-min.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt"], "min"),
-    f"{WORK}/ensemble-3.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt", f"{WORK}/cnn-mel-seed1.pt"], "mean"),
-    f"{WORK}/ensemble-trades0.25.json": (["trained/cnn-mel.pt", f"{WORK}/cnn-mel-trades0.25.pt"], "mean"),
-    f"{WORK}/ensemble-trades0.4.json": (["trained/cnn-mel.pt", f"{WORK}/cnn-mel-trades0.4.pt"], "mean"),
-    f"{WORK}/ensemble-2trades.json": (["trained/cnn-mel-trades.pt", f"{WORK}/cnn-mel-trades-seed1.pt"], "mean"),
+    f"{WORK}/ensemble-min.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt"], "min", False),
+    f"{WORK}/ensemble-3.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt", f"{WORK}/cnn-mel-seed1.pt"],
+                                "mean", False),
+    f"{WORK}/ensemble-trades0.25.json": (["trained/cnn-mel.pt", f"{WORK}/cnn-mel-trades0.25.pt"], "mean", False),
+    f"{WORK}/ensemble-trades0.4.json": (["trained/cnn-mel.pt", f"{WORK}/cnn-mel-trades0.4.pt"], "mean", False),
+    f"{WORK}/ensemble-2trades.json": (["trained/cnn-mel-trades.pt", f"{WORK}/cnn-mel-trades-seed1.pt"], "mean", False),
     f"{WORK}/ensemble-pgd-2trades.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt",
-                                           f"{WORK}/cnn-mel-trades-seed1.pt"], "mean"),
+                                           f"{WORK}/cnn-mel-trades-seed1.pt"], "mean", False),
+    f"{WORK}/ensemble-2-calibrated.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt"], "mean", True),
+    f"{WORK}/ensemble-3-calibrated.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt",
+                                            f"{WORK}/cnn-mel-trades-seed1.pt"], "mean", True),
 }
 #: name -> (description, options of ``auralize --genre all``).
 CANDIDATES = {
@@ -68,13 +73,13 @@ CANDIDATES = {
                 "trained/cnn-mel-trades.pt), class objective, genre-blind music prior (weight 0.1), fine grid, "
                 f"{DreamSettings.steps} steps",
                 []),
-    "cnn-mel": ("the PGD CNN alone (trained/cnn-mel.pt, training seed 0; the default before the ensemble)",
+    "cnn-mel": ("the PGD CNN alone (trained/cnn-mel.pt, training seed 0; the default before the ensembles)",
                 ["--checkpoint", "trained/cnn-mel.pt"]),
     "cnn-seed1": ("the PGD CNN's recipe, training seed 1", ["--checkpoint", f"{WORK}/cnn-mel-seed1.pt"]),
     "cnn-seed2": ("the PGD CNN's recipe, training seed 2", ["--checkpoint", f"{WORK}/cnn-mel-seed2.pt"]),
     "trades": ("the TRADES CNN alone (clean loss + 6 x KL to the L2 PGD point, eps 0.15; trained/cnn-mel-trades.pt)",
                ["--checkpoint", "trained/cnn-mel-trades.pt"]),
-    "ens-min": ("the default ensemble, combined by the minimum of the two log-probabilities instead of the mean",
+    "ens-min": ("the default ensemble combined by the minimum of the two log-probabilities instead of the mean",
                 ["--checkpoint", f"{WORK}/ensemble-min.json"]),
     "ens3": ("the default ensemble and the PGD CNN of training seed 1 (mean of three)",
              ["--checkpoint", f"{WORK}/ensemble-3.json"]),
@@ -85,6 +90,10 @@ CANDIDATES = {
                     ["--checkpoint", f"{WORK}/ensemble-2trades.json"]),
     "ens-pgd-2trades": ("the default ensemble and the TRADES CNN of training seed 1 (mean of three)",
                         ["--checkpoint", f"{WORK}/ensemble-pgd-2trades.json"]),
+    "ens2-cal": ("the default ensemble with each member's temperature fitted on its validation clips "
+                 "(auralize ensemble --calibrate)", ["--checkpoint", f"{WORK}/ensemble-2-calibrated.json"]),
+    "ens3-cal": ("ens-pgd-2trades with each member's temperature fitted on its validation clips",
+                 ["--checkpoint", f"{WORK}/ensemble-3-calibrated.json"]),
     "neuron": ("the defaults with the paper's objective (the top neuron of the first member's pooled layer + class)", ["--objective", "neuron"]),
     "no-prior": ("the defaults without any prior (--prior-weight 0): the default ensemble alone", ["--prior-weight", "0"]),
     "prior-x3": ("the defaults with the music prior at three times its weight", ["--prior-weight", "0.3"]),
@@ -99,15 +108,26 @@ CANDIDATES = {
 }
 
 
-def make_prerequisites(data: Path) -> None:
-    """Train the study's own models (kept, like the dreams, under runs/)."""
+def needed(names: list[str]) -> set[str]:
+    """The models and ensemble files of ``MADE`` and ``ENSEMBLES`` that the candidates ``names`` dream with."""
+    paths = {opt for n in names for opt in CANDIDATES[n][1]}
+    paths |= {m for p in paths & set(ENSEMBLES) for m in ENSEMBLES[p][0]}
+    return paths & (set(MADE) | set(ENSEMBLES))
+
+
+def make_prerequisites(data: Path, names: list[str]) -> None:
+    """Train the study's own models that the candidates ``names`` need (kept, like the dreams, under runs/)."""
+    wanted = needed(names)
     for path, command in MADE.items():
-        if not (ROOT / path).is_file():
+        if path in wanted and not (ROOT / path).is_file():
             print(f"making {path}: auralize {' '.join(command)}", file=sys.stderr, flush=True)
             subprocess.run([sys.executable, "-m", "auralize", *command, "--data", str(data), "-o", path, "--quiet"],
                            check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    for path, (members, combine) in ENSEMBLES.items():
-        subprocess.run([sys.executable, "-m", "auralize", "ensemble", *members, "--combine", combine, "-o", path],
+    for path, (members, combine, calibrate) in ENSEMBLES.items():
+        if path not in wanted:
+            continue
+        fit = ["--calibrate", "--data", str(data), "--quiet"] if calibrate else []
+        subprocess.run([sys.executable, "-m", "auralize", "ensemble", *members, "--combine", combine, *fit, "-o", path],
                        check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
@@ -164,7 +184,7 @@ def main() -> None:
         ap.error(f"unknown candidate {unknown[0]!r}; choose from {', '.join(CANDIDATES)}")
     seeds = [int(s) for s in args.seeds.split(",")]
     conflict = [int(s) for s in args.conflict_seeds.split(",") if s.strip()]
-    make_prerequisites(args.data)
+    make_prerequisites(args.data, names)
     clips = load_clips(args.data)
     rows, trips, controls, seconds = {}, {}, {}, {}
     for name in names:
@@ -178,9 +198,12 @@ def main() -> None:
                                        if f"{name}, seed {s}" in controls}) for name in names)
     table = summary(scored, trips, controls, names, seeds, conflict)
     candidates = "\n".join(f"- `{n}`: {CANDIDATES[n][0]}.\n  `{command(CANDIDATES[n][1])}`" for n in names)
-    made = "\n".join(f"- `{p}`: `auralize {' '.join(c)} --data ../shared/gtzan4k -o {p}`" for p, c in MADE.items())
-    made += "".join(f"\n- `{p}`: `auralize ensemble {' '.join(m)} --combine {c} -o {p}`"
-                    for p, (m, c) in ENSEMBLES.items())
+    wanted = needed(names)
+    made = "\n".join(f"- `{p}`: `auralize {' '.join(c)} --data ../shared/gtzan4k -o {p}`" for p, c in MADE.items()
+                     if p in wanted)
+    made += "".join(f"\n- `{p}`: `auralize ensemble {' '.join(m)} --combine {c}"
+                    f"{' --calibrate --data ../shared/gtzan4k' if cal else ''} -o {p}`"
+                    for p, (m, c, cal) in ENSEMBLES.items() if p in wanted)
     run_line = shlex.join(["python", "scripts/dream_study.py", *sys.argv[1:]]).replace(str(args.data),
                                                                                        "../shared/gtzan4k")
     conflict_text = (f"For seeds {args.conflict_seeds} it also makes the conflict test: for each genre G, the "

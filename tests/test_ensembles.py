@@ -73,6 +73,9 @@ def _write(path, **fields):
     (dict(members=["model.py:build"], combine="mean"), "not a checkpoint (.pt)"),
     (dict(members=["other.json"], combine="mean"), "not a checkpoint (.pt)"),
     (dict(members="a.pt", combine="mean"), "members"),
+    (dict(members=["a.pt"], combine="mean", temperatures=[0]), "temperatures"),
+    (dict(members=["a.pt"], combine="mean", temperatures=[1.0, 1.0]), "temperatures"),
+    (dict(members=["a.pt"], combine="mean", temperatures=["hot"]), "temperatures"),
 ])
 def test_a_damaged_ensemble_file_is_a_one_line_error(team, fields, needle):
     """Hand-edited files: too few or too many members, an unknown combination, a missing member, a member that

@@ -222,7 +222,8 @@ def info_cmd(checkpoint):
         click.echo(f"  input: its own front end, {model.clip_samples / model.sample_rate:g}-s clips at "
                    f"{model.sample_rate} Hz")
     for k, member in enumerate(members):
-        click.echo(f"  member m{k}: {label(member)}, {getattr(member, 'path', None) or 'built in memory'}")
+        temperature = f", temperature {model.temperatures[k]:.3f}" if model.temperatures[k] != 1.0 else ""
+        click.echo(f"  member m{k}: {label(member)}, {getattr(member, 'path', None) or 'built in memory'}{temperature}")
     if meta:
         click.echo(f"  split: {meta.get('coverage', meta.get('split', '?'))}")
     if "best_epoch" in meta:
@@ -286,15 +287,36 @@ def predict_cmd(songs, checkpoint, clips, max_seconds, out, jobs, device):
 @click.option("--combine", type=LazyChoice(_combine_names), default="mean", show_default=True,
               help="Combine the members' log-probabilities by their mean or their minimum.")
 @click.option("--name", default=None, help="A name for messages and result files.")
+@click.option("--calibrate", is_flag=True,
+              help="Fit each member's temperature on the validation part of its own split (needs --data), so that "
+                   "an under-confident member is not outweighed.")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+              help="With --calibrate: the folder of genre folders the members were trained on.")
+@QUIET
 @FORCE
 @NO_RANDOMNESS_SEED
-def ensemble_cmd(members, out, combine, name, force):
+def ensemble_cmd(members, out, combine, name, calibrate, data_dir, quiet, force):
     """Write an ensemble file: several checkpoints (MEMBERS, .pt) as one model, usable wherever a checkpoint is
     (--checkpoint team.json). A dream through it must be heard as its genre by every member."""
     from ..checkpoint import save_ensemble
     from ..io import protect_shipped, refuse_overwriting
 
+    if calibrate and data_dir is None:
+        raise click.UsageError("--calibrate fits the members' temperatures on data: give --data DIR (the genre "
+                               "folders they were trained on)")
     refuse_overwriting([out], {f"member {m}": m for m in members})
     protect_shipped([out], force)
-    path = save_ensemble(members, out, combine, name)
+    fits = None
+    if calibrate:
+        from ..calibration import fit_members
+
+        fits = fit_members(members, load_data(data_dir, quiet, audio=True))
+    path = save_ensemble(members, out, combine, name, fits)
     click.echo(f"wrote {path}: {combine} of {len(members)} members ({', '.join(map(str, members))})")
+    if calibrate:
+        from ..results import read
+
+        for m, fit in zip(members, read(path, "ensemble")["calibration"]):
+            click.echo(f"  {m}: temperature {fit['temperature']:.3f} on {fit['n_clips']} {fit['part']} clips of its "
+                       f"split: accuracy {fit['accuracy']:.3f}, mean top probability {fit['confidence']:.3f} -> "
+                       f"{fit['calibrated_confidence']:.3f}")
