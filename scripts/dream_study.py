@@ -117,6 +117,9 @@ def needed(names: list[str]) -> set[str]:
 
 def make_prerequisites(data: Path, names: list[str]) -> None:
     """Train the study's own models that the candidates ``names`` need (kept, like the dreams, under runs/)."""
+    rest = [n for n in CANDIDATES if n not in names]
+    left_out = ("\nNot in this run (`--candidates` names them): " + "; ".join(f"`{n}`, {CANDIDATES[n][0]}" for n in rest)
+                + ".\n") if rest else ""
     wanted = needed(names)
     for path, command in MADE.items():
         if path in wanted and not (ROOT / path).is_file():
@@ -198,6 +201,9 @@ def main() -> None:
                                        if f"{name}, seed {s}" in controls}) for name in names)
     table = summary(scored, trips, controls, names, seeds, conflict)
     candidates = "\n".join(f"- `{n}`: {CANDIDATES[n][0]}.\n  `{command(CANDIDATES[n][1])}`" for n in names)
+    rest = [n for n in CANDIDATES if n not in names]
+    left_out = ("\nNot in this run (`--candidates` names them): " + "; ".join(f"`{n}`, {CANDIDATES[n][0]}" for n in rest)
+                + ".\n") if rest else ""
     wanted = needed(names)
     made = "\n".join(f"- `{p}`: `auralize {' '.join(c)} --data ../shared/gtzan4k -o {p}`" for p, c in MADE.items()
                      if p in wanted)
@@ -232,6 +238,7 @@ Models the study makes for itself (not shipped):
 ## Candidates
 
 {candidates}
+{left_out}
 
 ## Summary per candidate (seeds {args.seeds}; conflict on seeds {args.conflict_seeds or 'none'})
 
