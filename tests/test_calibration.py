@@ -88,6 +88,9 @@ def test_calibrate_without_data_is_a_one_line_error(ckpt, tmp_path):
     code, _, err = run_cli(["ensemble", ckpt, "--calibrate", "-o", tmp_path / "t.json"])
     one_line_error(code, err, "--calibrate", "--data")
     assert not (tmp_path / "t.json").exists()
+    code, _, err = run_cli(["ensemble", ckpt, "--data", tmp_path, "-o", tmp_path / "t.json"])
+    one_line_error(code, err, "--data is read only with --calibrate")
+    assert not (tmp_path / "t.json").exists()
 
 
 def test_a_file_without_temperatures_is_uncalibrated(ckpt, tmp_path):

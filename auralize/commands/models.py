@@ -304,6 +304,9 @@ def ensemble_cmd(members, out, combine, name, calibrate, data_dir, quiet, force)
     if calibrate and data_dir is None:
         raise click.UsageError("--calibrate fits the members' temperatures on data: give --data DIR (the genre "
                                "folders they were trained on)")
+    if data_dir is not None and not calibrate:
+        raise click.UsageError("--data is read only with --calibrate (to fit the members' temperatures on it): add "
+                               "--calibrate or leave --data out")
     refuse_overwriting([out], {f"member {m}": m for m in members})
     protect_shipped([out], force)
     fits = None
