@@ -206,6 +206,16 @@ class _Prefetch:
         except Exception:  # noqa: BLE001 (the main thread meets any failure again, and reports it)
             pass
 
+    def __enter__(self) -> "_Prefetch":
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        # Interrupted: let the thread finish before the exception ends the process. A daemon thread still
+        # inside numba's compiler when the interpreter shuts down aborts it ("terminate called without an
+        # active exception" on stderr, after the one-line message).
+        if kind is not None:
+            self._thread.join(timeout=60)
+
     def judges(self) -> list | None:
         """The panel's judges (``None`` when not asked for or missing), once the thread is done."""
         self._thread.join()
@@ -418,8 +428,8 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else (lambda m: None)  # no silent minute
     if panel:
         say("loading the held-out listening panel (while the dreams are made)...")
-    with signals.terminate_as_interrupt():
-        ready = _Prefetch(panel)  # what writing and judging need, on the core the ascent leaves idle
+    # what writing and judging need, on the core the ascent leaves idle
+    with signals.terminate_as_interrupt(), _Prefetch(panel) as ready:
         result = render(model, objectives, replace(settings, init=start), progress=progress)
         say(f"making the audio ({settings.griffin_lim_iters} Griffin-Lim iterations), then writing each dream"
             + (" and judging it with the panel (the first run also compiles the panel's feature code)" if panel else ""))
