@@ -83,8 +83,9 @@ class TemperatureFit:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
     def line(self) -> str:
-        return (f"temperature {self.temperature:.3f} on {self.n_clips} {self.part} clips: accuracy {self.accuracy:.3f}, "
-                f"mean top probability {self.confidence:.3f} -> {self.calibrated_confidence:.3f}")
+        """What it is, in the words ``auralize ensemble --calibrate`` prints."""
+        return (f"temperature {self.temperature:.3f} on {self.n_clips} {self.part} clips of its split: accuracy "
+                f"{self.accuracy:.3f}, mean top probability {self.confidence:.3f} -> {self.calibrated_confidence:.3f}")
 
 
 def held_out_fit(model, data, part: str = "valid") -> TemperatureFit:
@@ -106,12 +107,11 @@ def held_out_fit(model, data, part: str = "valid") -> TemperatureFit:
         If that part holds no clip of the model's genres.
     """
     from .data import ClipSet
-    from .evaluation import data_inputs, own_split, predict_logits
+    from .evaluation import data_inputs, model_labels, own_split, predict_logits
 
     dataset = data.dataset if isinstance(data, ClipSet) else data
     ids = own_split(model, dataset, part=part)[part]
-    to_model = np.array([model.genres.index(g) if g in model.genres else -1 for g in dataset.genres])
-    labels = to_model[dataset.label[ids]]
+    labels = model_labels(model, dataset, ids)
     keep = labels >= 0
     if not keep.any():
         raise AuralizeError(f"the {part} part of the split this model was trained on holds no clip of its genres "

@@ -328,6 +328,13 @@ def track_votes(probs: np.ndarray, truth: np.ndarray, track_ids: np.ndarray) -> 
     return truth_of, pred_of
 
 
+def model_labels(model, dataset: Dataset, ids: np.ndarray) -> np.ndarray:
+    """The labels of clips ``ids`` as indices into the model's own genre list, matched by name (-1 for a genre
+    the model does not know)."""
+    to_model = np.array([model.genres.index(g) if g in model.genres else -1 for g in dataset.genres])
+    return to_model[dataset.label[ids]]
+
+
 def own_split(model, dataset: Dataset, split: str | Split | None = None, part: str = "test",
               seed: int | None = None) -> Split:
     """The split to score ``model`` on: ``split`` (a name or a made split), by default the one the model was
@@ -386,11 +393,9 @@ def evaluate(model, data: Dataset | ClipSet, split: str | Split | None = None, p
         warnings.warn(overlap["note"], stacklevel=2)
     ids = split[part]
     k = len(model.genres)
-    # A model knows its own genre list; map the data's labels onto it by name.
-    to_model = np.array([model.genres.index(g) if g in model.genres else -1 for g in dataset.genres])
     x = data_inputs(model, data, ids)
     probs = probabilities(model, x, f"the {split.name} split's {part} clips")
-    truth = to_model[dataset.label[ids]]
+    truth = model_labels(model, dataset, ids)
     pred = probs.argmax(1)
     clip_conf = np.zeros((k, k), dtype=np.int64)
     np.add.at(clip_conf, (truth[truth >= 0], pred[truth >= 0]), 1)

@@ -117,8 +117,8 @@ SCHEMAS = {
         {name: [Fields({"track": str, "start": float, "value": float, "wav": str})]
          for name in ("neuron_top", "neuron_bottom", "class_top", "class_bottom")}, {"unit": int, "png": str}))},
         {"model": str, "checkpoint": str, "rule": str, "sample_rate": int}),
-    # An ensemble model (auralize.ensembles): member checkpoints, relative to the file's folder, and their
-    # temperatures (auralize.calibration) when any is not 1.
+    # An ensemble model (auralize.ensembles): member checkpoints, relative to the file's folder, and, when it
+    # was calibrated (auralize.calibration), their temperatures and how each was fitted.
     "ensemble": Fields({"members": [str], "combine": str},
                        {"name": str, "temperatures": [Range(0.0)],
                         "calibration": [Fields({"temperature": float, "part": str, "n_clips": COUNT, "accuracy": P,

@@ -117,9 +117,6 @@ def needed(names: list[str]) -> set[str]:
 
 def make_prerequisites(data: Path, names: list[str]) -> None:
     """Train the study's own models that the candidates ``names`` need (kept, like the dreams, under runs/)."""
-    rest = [n for n in CANDIDATES if n not in names]
-    left_out = ("\nNot in this run (`--candidates` names them): " + "; ".join(f"`{n}`, {CANDIDATES[n][0]}" for n in rest)
-                + ".\n") if rest else ""
     wanted = needed(names)
     for path, command in MADE.items():
         if path in wanted and not (ROOT / path).is_file():

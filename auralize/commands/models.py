@@ -316,10 +316,5 @@ def ensemble_cmd(members, out, combine, name, calibrate, data_dir, quiet, force)
         fits = fit_members(members, load_data(data_dir, quiet, audio=True))
     path = save_ensemble(members, out, combine, name, fits)
     click.echo(f"wrote {path}: {combine} of {len(members)} members ({', '.join(map(str, members))})")
-    if calibrate:
-        from ..results import read
-
-        for m, fit in zip(members, read(path, "ensemble")["calibration"]):
-            click.echo(f"  {m}: temperature {fit['temperature']:.3f} on {fit['n_clips']} {fit['part']} clips of its "
-                       f"split: accuracy {fit['accuracy']:.3f}, mean top probability {fit['confidence']:.3f} -> "
-                       f"{fit['calibrated_confidence']:.3f}")
+    for m, fit in zip(members, fits or ()):
+        click.echo(f"  {m}: {fit.line()}")
