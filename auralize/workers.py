@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 import warnings
 from typing import Any, Callable, Iterator, Sequence
 
@@ -61,14 +62,19 @@ def in_workers(fn: Callable[[Any], Any], tasks: Sequence, jobs: int, initializer
 
 
 def _stop(pool) -> None:
-    """Cancel what has not started and send SIGTERM to every worker of ``pool``."""
-    processes = list(getattr(pool, "_processes", None) or {})  # the executor's workers, by pid
+    """Cancel what has not started, send SIGTERM to every worker of ``pool`` and wait (a minute at most) until
+    they are gone, so that none is still finishing, or writing to the shared stderr, after this process's
+    last line."""
+    processes = dict(getattr(pool, "_processes", None) or {})  # the executor's workers, by pid
     pool.shutdown(wait=False, cancel_futures=True)
     for pid in processes:
         try:
             os.kill(pid, signal.SIGTERM)
         except (ProcessLookupError, PermissionError):
             pass
+    deadline = time.monotonic() + 60
+    for process in processes.values():
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def _start(initializer: Callable | None, initargs: tuple) -> None:
