@@ -51,7 +51,7 @@ _PUBLIC = {
     "dream": ["Compose", "Context", "Dither", "DreamResult", "FineParam", "FreqMask", "FreqShift",
               "Gain", "InputNoise", "Jitter", "Noise", "OBJECTIVE_KINDS", "Objective", "PARAMS", "Param", "STATISTICS",
               "Shift", "SpectrogramParam", "TRANSFORMS", "TimeMask", "WaveformParam", "check_settings", "check_target",
-              "class_logit", "class_logprob",
+              "class_logit", "class_logodds", "class_logprob",
               "genre_objective", "l2", "make_audible", "GenrePrior", "MusicPrior", "fit_prior", "fit_music_prior",
               "load_prior", "prior_match",
               "train_prior", "neuron", "out_of_range", "register_objective", "register_param", "register_statistic",

@@ -31,8 +31,9 @@ def _objective_names() -> list[str]:
               help="WAV path for one genre (default quintessential-<genre>.wav; an existing folder, or one ending "
                    "in /: written into it); folder for --genre all (default quintessential/).")
 @click.option("--objective", type=LazyChoice(_objective_names), default=Target.objective, show_default=True,
-              help="class: the genre's log-probability; neuron: the genre's most commonly active neuron (the "
-                   "paper's future work).")
+              help="class: the genre's log-probability; logodds: log p/(1-p), which keeps rising once the model is "
+                   "sure; logit: the genre's logit; neuron: the genre's most commonly active neuron (the paper's "
+                   "future work).")
 @click.option("--param", type=LazyChoice(_param_names), default="fine", show_default=True,
               help="Optimise the 22x513 input (then Griffin-Lim), the samples through the front end, or a fine "
                    "512/128 STFT magnitude (Griffin-Lim in the loop).")

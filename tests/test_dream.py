@@ -206,6 +206,20 @@ def test_objective_algebra_and_penalties():
                                                                        - 0.5 * x.pow(2).mean()))
 
 
+def test_logodds_is_log_p_over_one_minus_p_and_keeps_rising_where_log_p_stops():
+    from auralize.dream import Context, class_logodds
+
+    def both(logits):
+        ctx = Context(torch.tensor(logits, dtype=torch.float64), {}, None, None, None)
+        return float(class_logodds(1)(ctx)), float(class_logprob(1)(ctx))
+
+    odds, logp = both([[0.5, 2.0, -1.0], [1.0, 0.0, 0.0]])  # two windows: the mean of their log-odds
+    p = torch.softmax(torch.tensor([[0.5, 2.0, -1.0], [1.0, 0.0, 0.0]], dtype=torch.float64), 1)[:, 1]
+    assert odds == pytest.approx(float(torch.log(p / (1 - p)).mean()))
+    sure, surer = both([[0.0, 20.0, 0.0]]), both([[0.0, 40.0, 0.0]])
+    assert surer[1] - sure[1] < 1e-8 and surer[0] - sure[0] == pytest.approx(20.0)  # log p is at its ceiling
+
+
 def test_penalty_is_part_of_the_ascent():
     """A heavy L2 penalty keeps the input near the average spectrum; without it the input roams."""
     from auralize.dream import l2

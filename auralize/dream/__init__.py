@@ -9,7 +9,7 @@
 """
 from ..settings import DreamSettings, Target
 from .audible import dream_stems, genre_objective, make_audible, pick_genres, real_clips
-from .objectives import (OBJECTIVE_KINDS, Context, Objective, check_target, class_logit, class_logprob, l2, neuron,
+from .objectives import (OBJECTIVE_KINDS, Context, Objective, check_target, class_logit, class_logodds, class_logprob, l2, neuron,
                          out_of_range, prior_match, register_objective, regulariser, tv_freq, tv_time)
 from .music_prior import MusicPrior, fit_music_prior
 from .prior import STATISTICS, GenrePrior, fit_prior, register_statistic
@@ -24,7 +24,7 @@ __all__ = [
     "fit_prior", "fit_music_prior", "MusicPrior", "PRIORS", "load_prior", "prior_match", "register_statistic", "train_prior",
     "FreqMask", "FreqShift", "Gain", "InputNoise",
     "Jitter", "Noise", "Objective", "PARAMS", "Param", "Shift", "SpectrogramParam", "TRANSFORMS", "Target",
-    "TimeMask", "WaveformParam", "check_settings", "check_target", "class_logit", "class_logprob", "dream_stems", "from_names", "genre_objective",
+    "TimeMask", "WaveformParam", "check_settings", "check_target", "class_logit", "class_logodds", "class_logprob", "dream_stems", "from_names", "genre_objective",
     "get_param", "l2", "make_audible", "n_frames", "neuron", "out_of_range", "pick_genres", "real_clips",
     "register_param", "register_transform", "regulariser", "render", "round_trip", "to_audio", "tv_freq", "tv_time",
 ]

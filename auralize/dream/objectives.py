@@ -134,6 +134,18 @@ def class_logprob(index: int, name: str = "") -> Objective:
     return Objective(lambda c: torch.log_softmax(c.logits, 1)[:, index].mean(), f"log p({name or index})")
 
 
+def class_logodds(index: int, name: str = "") -> Objective:
+    """The class's log-odds ``log p / (1 - p)``, mean over windows: the log-probability's pull on the other
+    classes, without its ceiling (log p stops rising as p nears 1, the log-odds does not)."""
+    checks.index("index", index, "the genre's position in model.genres")
+
+    def logodds(c: Context) -> torch.Tensor:
+        others = torch.cat([c.logits[:, :index], c.logits[:, index + 1:]], 1)
+        return (c.logits[:, index] - torch.logsumexp(others, 1)).mean()
+
+    return Objective(logodds, f"log-odds({name or index})")
+
+
 def _over_input(t: torch.Tensor) -> torch.Tensor:
     """Mean over frames and bins of a ``(1, frames, bins)`` term: one number for the dream."""
     return t.mean((1, 2)).squeeze(0)
@@ -233,6 +245,12 @@ def _neuron_kind(model, genre: str, target, report) -> Objective:
 def _class_kind(model, genre: str, target, report) -> Objective:
     """The genre's log-probability."""
     return class_logprob(model.genres.index(genre), genre)
+
+
+@register_objective("logodds")
+def _logodds_kind(model, genre: str, target, report) -> Objective:
+    """The genre's log-odds: like ``class``, but it keeps rising once the model is sure."""
+    return class_logodds(model.genres.index(genre), genre)
 
 
 @register_objective("logit")
