@@ -154,12 +154,27 @@ def conflict_of(scored: dict, name: str, seed: int) -> str:
     return f"{scored[f'{key}: heard as G']['panel_hits']} / {scored[f'{key}: heard as G+1']['panel_hits']}"
 
 
+def paired_p(scored: dict, name: str, base: str, seeds: list[int]) -> str:
+    """The panel's mean p(G) of ``name``'s dreams minus ``base``'s, paired by seed and genre, with its standard error:
+    hit counts move by one or two from noise alone, and a pairing on the same seeds and genres removes the part of
+    that noise which both candidates share."""
+    diffs = []
+    for s in seeds:
+        mine = {i["target"]: i["p_target"] for i in scored[f"{name}, seed {s}"]["items"]}
+        theirs = {i["target"]: i["p_target"] for i in scored[f"{base}, seed {s}"]["items"]}
+        diffs += [mine[g] - theirs[g] for g in mine if g in theirs]
+    d = np.asarray(diffs)
+    return f"{d.mean():+.3f} ± {d.std(ddof=1) / np.sqrt(len(d)):.3f}" if len(d) > 1 else "-"
+
+
 def summary(scored: dict, trips: dict, controls: dict, names: list[str], seeds: list[int], conflict: list[int]) -> str:
     """One row per candidate: panel hits per seed, its controls', the model's share, the conflict test, round trip."""
+    base = "default" if "default" in names else None
     first = next(iter(scored.values()))
     judges = [j for j in first["judge_hits"] if j not in first.get("outside_judges", ())]
     head = ("| candidate | panel hits per seed (of 10) | mean panel p(G) | prior-only control heard as G, per seed | "
             "the model's share (mean; per seed) | conflict: heard as the model's G / the prior's G+1 | "
+            + ("p(G) minus the default's, paired (± SE) | " if base else "")
             + " | ".join(f"{j} hits" for j in judges) + " | round trip mean / lowest |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for name in names:
@@ -174,6 +189,7 @@ def summary(scored: dict, trips: dict, controls: dict, names: list[str], seeds: 
             f"{' / '.join(str(c['panel_hits']) for c in ctrl) or '- (no prior)'} | "
             + (f"{np.mean(shares):+.3f}; {' / '.join(f'{v:+.3f}' for v in shares)}" if shares else "-") + " | "
             + ", ".join(conflict_of(scored, name, s) for s in conflict) + " | "
+            + (f"{paired_p(scored, name, base, seeds) if name != base else '0 (itself)'} | " if base else "")
             + " | ".join(f"{sum(r['judge_hits'][j] for r in rows)}/{n}" for j in judges)
             + f" | {ps.mean():.3f} / {ps.min():.3f} |")
     return "\n".join(lines)
