@@ -213,7 +213,7 @@ def test_logodds_is_log_p_over_one_minus_p_and_keeps_rising_where_log_p_stops():
         ctx = Context(torch.tensor(logits, dtype=torch.float64), {}, None, None, None)
         return float(class_logodds(1)(ctx)), float(class_logprob(1)(ctx))
 
-    odds, logp = both([[0.5, 2.0, -1.0], [1.0, 0.0, 0.0]])  # two windows: the mean of their log-odds
+    odds, _ = both([[0.5, 2.0, -1.0], [1.0, 0.0, 0.0]])  # two windows: the mean of their log-odds
     p = torch.softmax(torch.tensor([[0.5, 2.0, -1.0], [1.0, 0.0, 0.0]], dtype=torch.float64), 1)[:, 1]
     assert odds == pytest.approx(float(torch.log(p / (1 - p)).mean()))
     sure, surer = both([[0.0, 20.0, 0.0]]), both([[0.0, 40.0, 0.0]])

@@ -9,8 +9,8 @@
 """
 from ..settings import DreamSettings, Target
 from .audible import dream_stems, genre_objective, make_audible, pick_genres, real_clips
-from .objectives import (OBJECTIVE_KINDS, Context, Objective, check_target, class_logit, class_logodds, class_logprob, l2, neuron,
-                         out_of_range, prior_match, register_objective, regulariser, tv_freq, tv_time)
+from .objectives import (OBJECTIVE_KINDS, Context, Objective, check_target, class_logit, class_logodds, class_logprob,
+                         l2, neuron, out_of_range, prior_match, register_objective, regulariser, tv_freq, tv_time)
 from .music_prior import MusicPrior, fit_music_prior
 from .prior import STATISTICS, GenrePrior, fit_prior, register_statistic
 from .priors import PRIORS, load_prior, train_prior
