@@ -33,7 +33,7 @@ _PUBLIC = {
     "audio": ["as_audio"],
     "audiomodel": ["AudioModel", "WrappedModel", "load_user_model", "state_sizes", "wrap"],
     "ensembles": ["Ensemble", "ensemble"],
-    "calibration": ["TemperatureFit", "fit_members", "fit_temperature", "held_out_fit"],
+    "calibration": ["TemperatureFit", "fit_members", "fit_output", "fit_temperature", "held_out_fit"],
     "checkpoint": ["load_model", "save_checkpoint", "save_ensemble"],
     "data": ["GENRES", "ClipSet", "Dataset", "Split", "discover", "load_clips", "load_dataset", "make_split",
              "read_labels"],

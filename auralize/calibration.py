@@ -5,7 +5,9 @@ sure: ``trained/cnn-mel-trades.pt`` is right on 0.67 of its validation clips wit
 of 0.33. Dividing its logits by a temperature T fitted on held-out clips (Guo et al. 2017, "On calibration
 of modern neural networks") fixes that without changing any verdict. An ensemble that averages its
 members' log-probabilities (:class:`auralize.ensembles.Ensemble`) then weighs them by what they know,
-not by how loud their logits are.
+not by how loud their logits are. One temperature on the ensemble's combined output
+(:func:`fit_output`) instead makes the ensemble's own probabilities mean what they say, and leaves the
+members' weights as they are.
 """
 from __future__ import annotations
 
@@ -129,3 +131,16 @@ def fit_members(members: Sequence, data, part: str = "valid") -> list[Temperatur
     from .checkpoint import load_model
 
     return [held_out_fit(m if hasattr(m, "genres") else load_model(m), data, part) for m in members]
+
+
+def fit_output(members: Sequence, data, combine: str = "mean", fits: Sequence[TemperatureFit] | None = None,
+               part: str = "valid") -> TemperatureFit:
+    """The temperature of the combined output of an ensemble of ``members`` (models or paths), with the
+    members' own temperatures from ``fits`` applied, fitted by :func:`held_out_fit` on the ``part`` clips of
+    the split the members share; for :func:`auralize.save_ensemble`'s ``output_fit``."""
+    from .checkpoint import load_model
+    from .ensembles import Ensemble
+
+    models = [m if hasattr(m, "genres") else load_model(m) for m in members]
+    temperatures = None if fits is None else [f.temperature for f in fits]
+    return held_out_fit(Ensemble(models, combine, temperatures=temperatures), data, part)

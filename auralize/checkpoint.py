@@ -99,10 +99,10 @@ def _load_ensemble(path: Path) -> nn.Module:
     """An ensemble file's model: its members loaded as checkpoints (:mod:`auralize.ensembles`)."""
     from .ensembles import Ensemble, read_ensemble_file
 
-    members, combine, name, temperatures = read_ensemble_file(path)
-    models = [_load_checkpoint(m) for m in members]
+    spec = read_ensemble_file(path)
+    models = [_load_checkpoint(m) for m in spec.members]
     try:
-        model = Ensemble(models, combine, name, temperatures)
+        model = Ensemble(models, spec.combine, spec.name, spec.temperatures, spec.output_temperature)
     except AuralizeError as exc:
         raise AuralizeError(f"{path}: {exc}") from None
     model.path = path
@@ -110,7 +110,7 @@ def _load_ensemble(path: Path) -> nn.Module:
 
 
 def save_ensemble(members, path: str | Path, combine: str = "mean", name: str | None = None,
-                  fits=None) -> Path:
+                  fits=None, output_fit=None) -> Path:
     """Write an ensemble file naming member checkpoints, after checking that they load and fit together.
 
     Parameters
@@ -128,6 +128,10 @@ def save_ensemble(members, path: str | Path, combine: str = "mean", name: str | 
         One per member, from :func:`auralize.fit_members` (each member's temperature, fitted on
         the validation part of the split it was trained on), so that under-confident members are not
         outweighed; by default every member's logits are used as they are.
+    output_fit : TemperatureFit, optional
+        The combined output's temperature, from :func:`auralize.calibration.fit_output` (fitted on the
+        validation part of the members' shared split, with ``fits`` applied): the ensemble's probabilities
+        then mean what they say, its verdicts and its members' weights unchanged.
 
     Examples
     --------
@@ -146,7 +150,7 @@ def save_ensemble(members, path: str | Path, combine: str = "mean", name: str | 
     model = Ensemble([_load_checkpoint(check_member(m, m)) for m in members], combine, name)  # refuses misfits
     if fits is not None and len(fits) != len(members):
         raise AuralizeError(f"give one temperature fit per member ({len(members)}), got {len(fits)}", param="fits")
-    return write_ensemble_file(path, members, combine, model.name, fits)
+    return write_ensemble_file(path, members, combine, model.name, fits, output_fit)
 
 
 def _load_checkpoint(path: Path) -> nn.Module:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import torch
 from torch import nn
@@ -32,14 +32,16 @@ class Ensemble(nn.Module):
     """Several :class:`~auralize.audiomodel.AudioModel` s of the same genres as one: its input is the audio,
     each member reads it through its own front end, and its logits are the mean (or the minimum) of the
     members' log-probabilities, each member's logits first divided by its temperature (1 by default;
-    :func:`auralize.calibration.held_out_fit` fits one on held-out clips).
+    :func:`auralize.calibration.held_out_fit` fits one on held-out clips). The combined output is then
+    divided by ``output_temperature`` (1 by default), which changes how sure the ensemble is, never its
+    verdict, and leaves the members' weights as they are.
 
     States are the members' states, prefixed ``m{k}.``; a dream through it must be heard as the genre by
     every member at once, which no member's blind spot alone can satisfy.
     """
 
     def __init__(self, models: Sequence, combine: str = "mean", name: str | None = None,
-                 temperatures: Sequence[float] | None = None) -> None:
+                 temperatures: Sequence[float] | None = None, output_temperature: float = 1.0) -> None:
         super().__init__()
         models = list(models)
         if not models:
@@ -55,12 +57,14 @@ class Ensemble(nn.Module):
         if combine not in COMBINE:
             raise AuralizeError(f"combine must be {' or '.join(COMBINE)}, got {combine!r}", param="combine")
         temperatures = [1.0] * len(models) if temperatures is None else list(temperatures)
-        if len(temperatures) != len(models) or not all(
-                isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) and t > 0
-                for t in temperatures):
+        if len(temperatures) != len(models) or not all(map(_positive, temperatures)):
             raise AuralizeError(f"temperatures must be one positive finite number per member ({len(models)}), got "
                                 f"{temperatures!r:.80}", param="temperatures")
         self.temperatures = tuple(float(t) for t in temperatures)
+        if not _positive(output_temperature):
+            raise AuralizeError(f"the output temperature must be a positive finite number, got {output_temperature!r:.40}",
+                                param="output_temperature")
+        self.output_temperature = float(output_temperature)
         self.members = nn.ModuleList([m for m in models if isinstance(m, nn.Module)])
         self._models, self.combine = models, combine
         self.genres, self.sample_rate, self.clip_samples = tuple(first.genres), first.sample_rate, first.clip_samples
@@ -87,10 +91,15 @@ class Ensemble(nn.Module):
                 logps.append(torch.log_softmax(logits / t if t != 1.0 else logits, 1))
                 states.update({f"m{k}.{n}": s for n, s in own.items()})
         stacked = torch.stack(logps)
-        return (stacked.mean(0) if self.combine == "mean" else stacked.amin(0)), states
+        combined = stacked.mean(0) if self.combine == "mean" else stacked.amin(0)
+        return (combined / self.output_temperature if self.output_temperature != 1.0 else combined), states
 
     def default_layer(self) -> str:
         return f"m0.{default_layer(self._models[0])}"
+
+
+def _positive(t) -> bool:
+    return isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) and t > 0
 
 
 def _shared_split(models) -> dict:
@@ -108,7 +117,7 @@ def _shared_split(models) -> dict:
 
 
 def ensemble(models: Sequence, combine: str = "mean", name: str | None = None,
-             temperatures: Sequence[float] | None = None) -> Ensemble:
+             temperatures: Sequence[float] | None = None, output_temperature: float = 1.0) -> Ensemble:
     """Several models of the same genres as one :class:`AudioModel` (see :class:`Ensemble`).
 
     Examples
@@ -118,7 +127,7 @@ def ensemble(models: Sequence, combine: str = "mean", name: str | None = None,
     >>> both.genres == auralize.load_model(auralize.default_checkpoint("rnn")).genres
     True
     """
-    return Ensemble(models, combine, name, temperatures)
+    return Ensemble(models, combine, name, temperatures, output_temperature)
 
 
 def is_ensemble_file(path) -> bool:
@@ -143,10 +152,10 @@ def ensemble_path(path: str | Path) -> Path:
 
 
 def write_ensemble_file(path: str | Path, members: Sequence[Path], combine: str, name: str,
-                        fits: Sequence | None = None) -> Path:
-    """Write the ensemble file (result kind ``ensemble``): members relative to its folder when under it, and
+                        fits: Sequence | None = None, output_fit=None) -> Path:
+    """Write the ensemble file (result kind ``ensemble``): members relative to its folder when under it,
     with ``fits`` (:class:`auralize.calibration.TemperatureFit`, one per member) their temperatures and how
-    each was fitted."""
+    each was fitted, and with ``output_fit`` the combined output's temperature and how it was fitted."""
     path = ensemble_path(path)
     folder = path.resolve().parent
     named = [os.path.relpath(m.resolve(), folder) if m.resolve().is_relative_to(folder) else str(m.resolve())
@@ -155,12 +164,25 @@ def write_ensemble_file(path: str | Path, members: Sequence[Path], combine: str,
     if fits is not None:
         spec["temperatures"] = [round(float(f.temperature), 4) for f in fits]
         spec["calibration"] = [f.to_dict() for f in fits]
+    if output_fit is not None:
+        spec["output_temperature"] = round(float(output_fit.temperature), 4)
+        spec["output_calibration"] = output_fit.to_dict()
     return results.write(path, "ensemble", spec)
 
 
-def read_ensemble_file(path: str | Path) -> tuple[list[Path], str, str | None, list[float] | None]:
-    """An ensemble file's member checkpoints (resolved against its folder), how they combine, its name and
-    the members' temperatures (``None``: all 1).
+class EnsembleSpec(NamedTuple):
+    """What an ensemble file says (:func:`read_ensemble_file`)."""
+
+    members: list[Path]  #: member checkpoints, resolved against the file's folder
+    combine: str
+    name: str | None
+    temperatures: list[float] | None  #: ``None``: all 1
+    output_temperature: float
+
+
+def read_ensemble_file(path: str | Path) -> EnsembleSpec:
+    """An ensemble file's member checkpoints (resolved against its folder), how they combine, its name, the
+    members' temperatures and the output's.
 
     Raises
     ------
@@ -173,5 +195,5 @@ def read_ensemble_file(path: str | Path) -> tuple[list[Path], str, str | None, l
     members = spec["members"]
     if not 1 <= len(members) <= MAX_MEMBERS:
         raise AuralizeError(f"{path} names {len(members)} members; an ensemble has 1 to {MAX_MEMBERS}")
-    return ([check_member(path.parent / m, m, path) for m in members], spec["combine"], spec.get("name"),
-            spec.get("temperatures"))
+    return EnsembleSpec([check_member(path.parent / m, m, path) for m in members], spec["combine"], spec.get("name"),
+                        spec.get("temperatures"), spec.get("output_temperature", 1.0))

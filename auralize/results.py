@@ -84,6 +84,9 @@ _NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true
 #: A probability, and a count of judges or votes.
 P, COUNT = Range(0.0, 1.0), Range(0, integer=True)
 PROBABILITIES = [[P]]
+#: A model's temperature and how it was fitted (``auralize.calibration.TemperatureFit.to_dict``).
+TEMPERATURE_FIT = Fields({"temperature": float, "part": str, "n_clips": COUNT, "accuracy": P, "confidence": P,
+                          "calibrated_confidence": P})
 NEURON_REPORT = Fields({"layer": str, "rule": str, "quantile": float, "genres": [str], "n_clips": [float],
                         "top": Each([Fields({"unit": int, "active_rate": float, "mean_activation": float},
                                             {"lift": float})])})
@@ -118,11 +121,11 @@ SCHEMAS = {
          for name in ("neuron_top", "neuron_bottom", "class_top", "class_bottom")}, {"unit": int, "png": str}))},
         {"model": str, "checkpoint": str, "rule": str, "sample_rate": int}),
     # An ensemble model (auralize.ensembles): member checkpoints, relative to the file's folder, and, when it
-    # was calibrated (auralize.calibration), their temperatures and how each was fitted.
+    # was calibrated (auralize.calibration), their temperatures and how each was fitted, and the combined
+    # output's temperature and how it was fitted.
     "ensemble": Fields({"members": [str], "combine": str},
-                       {"name": str, "temperatures": [Range(0.0)],
-                        "calibration": [Fields({"temperature": float, "part": str, "n_clips": COUNT, "accuracy": P,
-                                                "confidence": P, "calibrated_confidence": P})]}),
+                       {"name": str, "temperatures": [Range(0.0)], "calibration": [TEMPERATURE_FIT],
+                        "output_temperature": Range(0.0), "output_calibration": TEMPERATURE_FIT}),
     # The listening quiz (auralize.quiz): its key (never in the page), a listener's answers (written by
     # the page) and the score of a set of answers.
     "quiz-key": Fields({"quiz": str, "genres": [str], "page": str,

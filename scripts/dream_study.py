@@ -51,24 +51,30 @@ MADE = {
     f"{WORK}/cnn-mel-trades0.25.pt": [*RECIPE, "--seed", "0", "--robust", "trades", "--robust-eps", "0.25"],
     f"{WORK}/cnn-mel-trades0.4.pt": [*RECIPE, "--seed", "0", "--robust", "trades", "--robust-eps", "0.4"],
 }
-#: Ensemble files the study writes (``auralize ensemble``): path -> (members, how they combine, whether each
-#: member's temperature is fitted on its validation clips, ``--calibrate``).
+#: Ensemble files the study writes (``auralize ensemble``): path -> (members, how they combine, which temperatures
+#: are fitted on validation clips: ``--calibrate`` each member's, ``--calibrate-output`` the combined output's).
 ENSEMBLES = {
-    f"{WORK}/ensemble-min.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt"], "min", False),
+    f"{WORK}/ensemble-min.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt"], "min", ()),
     f"{WORK}/ensemble-3.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt", f"{WORK}/cnn-mel-seed1.pt"],
-                                "mean", False),
-    f"{WORK}/ensemble-trades0.25.json": (["trained/cnn-mel.pt", f"{WORK}/cnn-mel-trades0.25.pt"], "mean", False),
-    f"{WORK}/ensemble-trades0.4.json": (["trained/cnn-mel.pt", f"{WORK}/cnn-mel-trades0.4.pt"], "mean", False),
-    f"{WORK}/ensemble-2trades.json": (["trained/cnn-mel-trades.pt", f"{WORK}/cnn-mel-trades-seed1.pt"], "mean", False),
+                                "mean", ()),
+    f"{WORK}/ensemble-trades0.25.json": (["trained/cnn-mel.pt", f"{WORK}/cnn-mel-trades0.25.pt"], "mean", ()),
+    f"{WORK}/ensemble-trades0.4.json": (["trained/cnn-mel.pt", f"{WORK}/cnn-mel-trades0.4.pt"], "mean", ()),
+    f"{WORK}/ensemble-2trades.json": (["trained/cnn-mel-trades.pt", f"{WORK}/cnn-mel-trades-seed1.pt"], "mean", ()),
     f"{WORK}/ensemble-pgd-2trades.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt",
-                                           f"{WORK}/cnn-mel-trades-seed1.pt"], "mean", False),
+                                           f"{WORK}/cnn-mel-trades-seed1.pt"], "mean", ()),
     f"{WORK}/ensemble-4.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt", f"{WORK}/cnn-mel-seed1.pt",
-                                  f"{WORK}/cnn-mel-trades-seed1.pt"], "mean", False),
+                                  f"{WORK}/cnn-mel-trades-seed1.pt"], "mean", ()),
     f"{WORK}/ensemble-5.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt", f"{WORK}/cnn-mel-seed1.pt",
-                                  f"{WORK}/cnn-mel-trades-seed1.pt", f"{WORK}/cnn-mel-seed2.pt"], "mean", False),
-    f"{WORK}/ensemble-2-calibrated.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt"], "mean", True),
+                                  f"{WORK}/cnn-mel-trades-seed1.pt", f"{WORK}/cnn-mel-seed2.pt"], "mean", ()),
+    f"{WORK}/ensemble-2-output.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt"], "mean",
+                                       ("--calibrate-output",)),
+    f"{WORK}/ensemble-pgd-2trades-output.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt",
+                                                  f"{WORK}/cnn-mel-trades-seed1.pt"], "mean", ("--calibrate-output",)),
+    f"{WORK}/ensemble-4-output.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt", f"{WORK}/cnn-mel-seed1.pt",
+                                         f"{WORK}/cnn-mel-trades-seed1.pt"], "mean", ("--calibrate-output",)),
+    f"{WORK}/ensemble-2-calibrated.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt"], "mean", ("--calibrate",)),
     f"{WORK}/ensemble-3-calibrated.json": (["trained/cnn-mel.pt", "trained/cnn-mel-trades.pt",
-                                            f"{WORK}/cnn-mel-trades-seed1.pt"], "mean", True),
+                                            f"{WORK}/cnn-mel-trades-seed1.pt"], "mean", ("--calibrate",)),
 }
 #: name -> (description, options of ``auralize --genre all``).
 CANDIDATES = {
@@ -101,6 +107,17 @@ CANDIDATES = {
                  "(auralize ensemble --calibrate)", ["--checkpoint", f"{WORK}/ensemble-2-calibrated.json"]),
     "ens3-cal": ("ens-pgd-2trades with each member's temperature fitted on its validation clips",
                  ["--checkpoint", f"{WORK}/ensemble-3-calibrated.json"]),
+    "ens2-out": ("the default ensemble with one temperature on its combined output, fitted on validation clips "
+                 "(auralize ensemble --calibrate-output): the members keep their weights",
+                 ["--checkpoint", f"{WORK}/ensemble-2-output.json"]),
+    "ens-pgd-2trades-out": ("ens-pgd-2trades with one temperature on its combined output, fitted on validation clips",
+                            ["--checkpoint", f"{WORK}/ensemble-pgd-2trades-output.json"]),
+    "ens-pgd-2trades-250": ("ens-pgd-2trades with 250 gradient steps instead of 150",
+                            ["--checkpoint", f"{WORK}/ensemble-pgd-2trades.json", "--steps", "250"]),
+    "ens-pgd-2trades-p05": ("ens-pgd-2trades with the music prior at half its weight (0.05)",
+                            ["--checkpoint", f"{WORK}/ensemble-pgd-2trades.json", "--prior-weight", "0.05"]),
+    "ens4-out": ("ens4 with one temperature on its combined output, fitted on validation clips",
+                 ["--checkpoint", f"{WORK}/ensemble-4-output.json"]),
     "logodds": ("the defaults with the genre's log-odds, log p / (1 - p), as the objective instead of its "
                 "log-probability, which stops rising as p nears 1", ["--objective", "logodds"]),
     "ens2-cal-logodds": ("ens2-cal with the log-odds objective",
@@ -134,10 +151,10 @@ def make_prerequisites(data: Path, names: list[str]) -> None:
             print(f"making {path}: auralize {' '.join(command)}", file=sys.stderr, flush=True)
             subprocess.run([sys.executable, "-m", "auralize", *command, "--data", str(data), "-o", path, "--quiet"],
                            check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    for path, (members, combine, calibrate) in ENSEMBLES.items():
+    for path, (members, combine, fitting) in ENSEMBLES.items():
         if path not in wanted:
             continue
-        fit = ["--calibrate", "--data", str(data), "--quiet"] if calibrate else []
+        fit = [*fitting, "--data", str(data), "--quiet"] if fitting else []
         subprocess.run([sys.executable, "-m", "auralize", "ensemble", *members, "--combine", combine, *fit, "-o", path],
                        check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
 
@@ -232,8 +249,8 @@ def main() -> None:
     made = "\n".join(f"- `{p}`: `auralize {' '.join(c)} --data ../shared/gtzan4k -o {p}`" for p, c in MADE.items()
                      if p in wanted)
     made += "".join(f"\n- `{p}`: `auralize ensemble {' '.join(m)} --combine {c}"
-                    f"{' --calibrate --data ../shared/gtzan4k' if cal else ''} -o {p}`"
-                    for p, (m, c, cal) in ENSEMBLES.items() if p in wanted)
+                    f"{''.join(f' {f}' for f in fit)}{' --data ../shared/gtzan4k' if fit else ''} -o {p}`"
+                    for p, (m, c, fit) in ENSEMBLES.items() if p in wanted)
     run_line = shlex.join(["python", "scripts/dream_study.py", *sys.argv[1:]]).replace(str(args.data),
                                                                                        "../shared/gtzan4k")
     conflict_text = (f"For seeds {args.conflict_seeds} it also makes the conflict test: for each genre G, the "

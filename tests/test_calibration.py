@@ -89,7 +89,7 @@ def test_calibrate_without_data_is_a_one_line_error(ckpt, tmp_path):
     one_line_error(code, err, "--calibrate", "--data")
     assert not (tmp_path / "t.json").exists()
     code, _, err = run_cli(["ensemble", ckpt, "--data", tmp_path, "-o", tmp_path / "t.json"])
-    one_line_error(code, err, "--data is read only with --calibrate")
+    one_line_error(code, err, "--data is read only with --calibrate or --calibrate-output")
     assert not (tmp_path / "t.json").exists()
 
 
@@ -105,3 +105,44 @@ def test_save_ensemble_takes_one_fit_per_member(ckpt, gtzan_dir, tmp_path):
         auralize.save_ensemble([ckpt, ckpt], tmp_path / "t.json", fits=fits)
     path = auralize.save_ensemble([ckpt], tmp_path / "t.json", fits=fits)
     assert auralize.load_model(path).temperatures == (pytest.approx(fits[0].temperature, abs=1e-4),)
+
+
+def test_an_output_temperature_divides_the_combined_output_and_keeps_every_verdict(ckpt):
+    one = auralize.load_model(ckpt)
+    plain, sharp = auralize.ensemble([one, one], temperatures=[0.5, 2.0]), auralize.ensemble(
+        [one, one], temperatures=[0.5, 2.0], output_temperature=0.25)
+    audio = torch.from_numpy(np.random.default_rng(1).normal(0, 0.1, (4, one.clip_samples)).astype(np.float32))
+    with torch.no_grad():
+        want, got = plain(plain.features(audio)), sharp(sharp.features(audio))
+    assert torch.allclose(got, want / 0.25, atol=1e-5)
+    assert torch.equal(got.argmax(1), want.argmax(1))
+    assert sharp.temperatures == (0.5, 2.0) and plain.output_temperature == 1.0
+    for bad in (0.0, -1.0, float("inf"), True):
+        with pytest.raises(AuralizeError, match="output temperature must be a positive finite number"):
+            auralize.ensemble([one], output_temperature=bad)
+
+
+def test_calibrate_output_fits_the_combined_output_on_validation_clips_after_the_members(ckpt, gtzan_dir, tmp_path):
+    """`--calibrate-output` records one temperature for the combined output, fitted with the members' own
+    temperatures applied, and the file loads with it; `info` shows it."""
+    clips = auralize.load_clips(gtzan_dir)
+    one = auralize.load_model(ckpt)
+    fits = auralize.fit_members([ckpt, ckpt], clips)
+    want = held_out_fit(auralize.ensemble([one, one], temperatures=[f.temperature for f in fits]), clips)
+    assert auralize.fit_output([ckpt, ckpt], clips, fits=fits) == want
+    assert auralize.fit_output([ckpt, ckpt], clips) != want  # the members' temperatures are applied first
+    code, out, err = run_cli(["ensemble", ckpt, ckpt, "--calibrate", "--calibrate-output", "--data", gtzan_dir,
+                              "-o", tmp_path / "t.json", "--quiet"])
+    assert code == 0, err
+    assert f"combined output: temperature {want.temperature:.3f} on {want.n_clips} valid clips" in out
+    spec = json.loads((tmp_path / "t.json").read_text())
+    assert spec["output_temperature"] == pytest.approx(want.temperature, abs=1e-4)
+    assert spec["output_calibration"]["part"] == "valid" and len(spec["temperatures"]) == 2
+    model = auralize.load_model(tmp_path / "t.json")
+    assert model.output_temperature == pytest.approx(want.temperature, abs=1e-4)
+    code, out, err = run_cli(["info", tmp_path / "t.json"])
+    assert code == 0 and f"combined output: temperature {model.output_temperature:.3f}" in out, err
+    code, _, err = run_cli(["ensemble", ckpt, "--calibrate-output", "-o", tmp_path / "u.json"])
+    one_line_error(code, err, "--calibrate-output", "--data")
+    assert not (tmp_path / "u.json").exists()
+    assert auralize.load_model(auralize.save_ensemble([ckpt], tmp_path / "plain.json")).output_temperature == 1.0

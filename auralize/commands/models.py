@@ -224,6 +224,8 @@ def info_cmd(checkpoint):
     for k, member in enumerate(members):
         temperature = f", temperature {model.temperatures[k]:.3f}" if model.temperatures[k] != 1.0 else ""
         click.echo(f"  member m{k}: {label(member)}, {getattr(member, 'path', None) or 'built in memory'}{temperature}")
+    if members and model.output_temperature != 1.0:
+        click.echo(f"  combined output: temperature {model.output_temperature:.3f}")
     if meta:
         click.echo(f"  split: {meta.get('coverage', meta.get('split', '?'))}")
     if "best_epoch" in meta:
@@ -290,31 +292,40 @@ def predict_cmd(songs, checkpoint, clips, max_seconds, out, jobs, device):
 @click.option("--calibrate", is_flag=True,
               help="Fit each member's temperature on the validation part of its own split (needs --data), so that "
                    "an under-confident member is not outweighed.")
+@click.option("--calibrate-output", is_flag=True,
+              help="Fit one temperature to the combined output on the validation part of the members' shared split "
+                   "(needs --data): the ensemble's probabilities then mean what they say, its verdicts and the members' "
+                   "weights unchanged. After --calibrate when both are given.")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
-              help="With --calibrate: the folder of genre folders the members were trained on.")
+              help="With --calibrate or --calibrate-output: the folder of genre folders the members were trained on.")
 @QUIET
 @FORCE
 @NO_RANDOMNESS_SEED
-def ensemble_cmd(members, out, combine, name, calibrate, data_dir, quiet, force):
+def ensemble_cmd(members, out, combine, name, calibrate, calibrate_output, data_dir, quiet, force):
     """Write an ensemble file: several checkpoints (MEMBERS, .pt) as one model, usable wherever a checkpoint is
     (--checkpoint team.json). A dream through it must be heard as its genre by every member."""
     from ..checkpoint import save_ensemble
     from ..io import protect_shipped, refuse_overwriting
 
-    if calibrate and data_dir is None:
-        raise click.UsageError("--calibrate fits the members' temperatures on data: give --data DIR (the genre "
-                               "folders they were trained on)")
-    if data_dir is not None and not calibrate:
-        raise click.UsageError("--data is read only with --calibrate (to fit the members' temperatures on it): add "
-                               "--calibrate or leave --data out")
+    fitting = [flag for flag, on in (("--calibrate", calibrate), ("--calibrate-output", calibrate_output)) if on]
+    if fitting and data_dir is None:
+        raise click.UsageError(f"{fitting[0]} fits temperatures on data: give --data DIR (the genre folders the "
+                               "members were trained on)")
+    if data_dir is not None and not fitting:
+        raise click.UsageError("--data is read only with --calibrate or --calibrate-output (to fit temperatures on "
+                               "it): add one or leave --data out")
     refuse_overwriting([out], {f"member {m}": m for m in members})
     protect_shipped([out], force)
-    fits = None
-    if calibrate:
-        from ..calibration import fit_members
+    fits = output_fit = None
+    if fitting:
+        from ..calibration import fit_members, fit_output
 
-        fits = fit_members(members, load_data(data_dir, quiet, audio=True))
-    path = save_ensemble(members, out, combine, name, fits)
+        data = load_data(data_dir, quiet, audio=True)
+        fits = fit_members(members, data) if calibrate else None
+        output_fit = fit_output(members, data, combine, fits) if calibrate_output else None
+    path = save_ensemble(members, out, combine, name, fits, output_fit)
     click.echo(f"wrote {path}: {combine} of {len(members)} members ({', '.join(map(str, members))})")
     for m, fit in zip(members, fits or ()):
         click.echo(f"  {m}: {fit.line()}")
+    if output_fit is not None:
+        click.echo(f"  combined output: {output_fit.line()}")
