@@ -128,9 +128,7 @@ def held_out_fit(model, data, part: str = "valid") -> TemperatureFit:
 def fit_members(members: Sequence, data, part: str = "valid") -> list[TemperatureFit]:
     """:func:`held_out_fit` of each member (a model, or a path :func:`auralize.load_model` reads), for
     :func:`auralize.save_ensemble`'s ``fits``."""
-    from .checkpoint import load_model
-
-    return [held_out_fit(m if hasattr(m, "genres") else load_model(m), data, part) for m in members]
+    return [held_out_fit(_as_model(m), data, part) for m in members]
 
 
 def fit_output(members: Sequence, data, combine: str = "mean", fits: Sequence[TemperatureFit] | None = None,
@@ -138,9 +136,14 @@ def fit_output(members: Sequence, data, combine: str = "mean", fits: Sequence[Te
     """The temperature of the combined output of an ensemble of ``members`` (models or paths), with the
     members' own temperatures from ``fits`` applied, fitted by :func:`held_out_fit` on the ``part`` clips of
     the split the members share; for :func:`auralize.save_ensemble`'s ``output_fit``."""
-    from .checkpoint import load_model
     from .ensembles import Ensemble
 
-    models = [m if hasattr(m, "genres") else load_model(m) for m in members]
     temperatures = None if fits is None else [f.temperature for f in fits]
-    return held_out_fit(Ensemble(models, combine, temperatures=temperatures), data, part)
+    return held_out_fit(Ensemble([_as_model(m) for m in members], combine, temperatures=temperatures), data, part)
+
+
+def _as_model(member):
+    """A member given as a model, or as a path :func:`auralize.load_model` reads."""
+    from .checkpoint import load_model
+
+    return member if hasattr(member, "genres") else load_model(member)

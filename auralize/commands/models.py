@@ -319,10 +319,12 @@ def ensemble_cmd(members, out, combine, name, calibrate, calibrate_output, data_
     fits = output_fit = None
     if fitting:
         from ..calibration import fit_members, fit_output
+        from ..checkpoint import load_model
 
         data = load_data(data_dir, quiet, audio=True)
-        fits = fit_members(members, data) if calibrate else None
-        output_fit = fit_output(members, data, combine, fits) if calibrate_output else None
+        models = [load_model(m) for m in members]  # once, for both fits
+        fits = fit_members(models, data) if calibrate else None
+        output_fit = fit_output(models, data, combine, fits) if calibrate_output else None
     path = save_ensemble(members, out, combine, name, fits, output_fit)
     click.echo(f"wrote {path}: {combine} of {len(members)} members ({', '.join(map(str, members))})")
     for m, fit in zip(members, fits or ()):
