@@ -61,7 +61,7 @@ def _objective_names() -> list[str]:
               help="How far the prior's target moves the genre's statistics away from the other genres' "
                    "(0: the genre's plain mean).")
 @click.option("--prior", "prior_path", default=None,
-              help="The prior: music (genre-blind, the default), genre (each genre's texture), or a prior file ('auralize train-prior' makes one).")
+              help="The prior: music-mix (genre-blind, the default), music (genre-blind, one Gaussian), genre (each genre's texture), or a prior file ('auralize train-prior' makes one).")
 @click.option("--model-weight", type=Finite(lo=0, hi=1e3), default=1.0, show_default=True,
               help="Weight of the model's objective; 0 is the prior alone, the dream's control.")
 @click.option("--prior-genre", default=None,

@@ -54,14 +54,16 @@ class Target:
 
     To it, ``prior_weight`` times :func:`~auralize.dream.objectives.prior_match` is added: the pull of
     the dream's audio towards real music under the prior ``prior``, a name of
-    :data:`auralize.dream.priors.PRIORS` or a file: ``music`` (the default, ``trained/music-prior.npz``),
+    :data:`auralize.dream.priors.PRIORS` or a file: ``music-mix`` (the default, ``trained/music-mix-prior.npz``,
+    a mixture of real music's modes) or ``music`` (``trained/music-prior.npz``, one Gaussian), both
     genre-blind, the same for every genre; or ``genre`` (``trained/genre-prior.npz``), towards the
     statistics of real clips of ``prior_genre`` (default: the dream's genre) exaggerated away from the
     other genres' by ``caricature``: the genre's texture, which a listener then hears whatever the model
     asks for. ``prior_weight`` ``None`` is the prior's own default for a parameterisation that holds audio
     and 0 for the spectrogram one (the prior reads audio); 0 turns it off. ``prior_sample`` centres the
     genre-blind prior on a random draw from it (seeded by the dream's seed,
-    :meth:`~auralize.dream.music_prior.MusicPrior.drawn`) instead of its mode, so its pull, and the prior
+    :meth:`~auralize.dream.music_prior.MusicPrior.drawn`; for the mixture, one component,
+    :meth:`~auralize.dream.mixture_prior.MixturePrior.drawn`) instead of its mode, so its pull, and the prior
     alone, differ from seed to seed.
     """
 

@@ -2,14 +2,14 @@
 
 Four dreams per genre from the same noise and seed, through the shipped dreaming model
 (trained/cnn-mel-ensemble.json): the model's objective alone (`--prior-weight 0`); the default, which adds the
-genre-blind music prior (real music of every genre, fitted without labels); its control, the prior
+genre-blind music prior (a mixture of real music of every genre, fitted without labels); its control, the prior
 alone (`--model-weight 0`); and the earlier default's genre prior (`--prior genre`: statistics of real
 clips of the genre, exaggerated away from the other genres). Does the held-out panel hear the genre in
 each? How do they look on a fine (512/128) grid, beside a real clip?
 
     python examples/05_what_the_prior_adds.py [--data DIR | --synthetic] [--checkpoint trained/lstm.pt]
 
-With real data it uses the shipped priors (trained/music-prior.npz and trained/genre-prior.npz, fitted
+With real data it uses the shipped priors (trained/music-mix-prior.npz and trained/genre-prior.npz, fitted
 on GTZAN's training clips); with synthetic audio it fits both on that audio.
 """
 import sys
@@ -44,10 +44,10 @@ def main(argv=None):
     genres = [g for g in model.genres if g in data.genres][: 2 if args.quick else None]
     audio, labels = clips_of(data)
     if "SYNTHETIC" in note:
-        music = auralize.fit_music_prior(audio).save(args.out / "synthetic-music-prior.npz")
+        music = auralize.fit_mixture_prior(audio).save(args.out / "synthetic-music-prior.npz")
         genre = auralize.fit_prior(audio, labels, data.genres).save(args.out / "synthetic-genre-prior.npz")
     else:
-        music, genre = "music", "genre"  # the shipped priors
+        music, genre = "music-mix", "genre"  # the shipped priors
     settings = DreamSettings(steps=20 if args.quick else DreamSettings.steps, seed=args.seed, griffin_lim_iters=10 if args.quick else 100)
     runs = {"model alone": Target(prior_weight=0.0), "with the music prior": Target(prior=music),
             "the prior alone": Target(prior=music, model_weight=0.0), "with the genre prior": Target(prior=genre)}

@@ -50,6 +50,8 @@ MADE = {
     f"{WORK}/cnn-mel-trades-seed1.pt": [*RECIPE, "--seed", "1", "--robust", "trades", "--robust-eps", "0.15"],
     f"{WORK}/cnn-mel-trades0.25.pt": [*RECIPE, "--seed", "0", "--robust", "trades", "--robust-eps", "0.25"],
     f"{WORK}/cnn-mel-trades0.4.pt": [*RECIPE, "--seed", "0", "--robust", "trades", "--robust-eps", "0.4"],
+    # genre-blind priors with several modes (a Gaussian mixture, no labels)
+    **{f"{WORK}/music-mix{k}.npz": ["train-prior", "--kind", "music-mix", "--components", str(k)] for k in (4, 8)},
 }
 #: Ensemble files the study writes (``auralize ensemble``): path -> (members, how they combine, which temperatures
 #: are fitted on validation clips: ``--calibrate`` each member's, ``--calibrate-output`` the combined output's).
@@ -80,7 +82,8 @@ ENSEMBLES = {
 CANDIDATES = {
     "default": ("the defaults: the ensemble trained/cnn-mel-ensemble.json (mean log-probability of the robust CNN on "
                 "log-mel trained with PGD, trained/cnn-mel.pt, and the same CNN trained with TRADES, "
-                "trained/cnn-mel-trades.pt), class objective, genre-blind music prior (weight 0.1), fine grid, "
+                "trained/cnn-mel-trades.pt), class objective, genre-blind music mixture prior (trained/music-mix-prior.npz, "
+                "16 modes, weight 0.1), fine grid, "
                 f"{DreamSettings.steps} steps",
                 []),
     "cnn-mel": ("the PGD CNN alone (trained/cnn-mel.pt, training seed 0; the default before the ensembles)",
@@ -123,6 +126,15 @@ CANDIDATES = {
     "ens2-cal-logodds": ("ens2-cal with the log-odds objective",
                          ["--checkpoint", f"{WORK}/ensemble-2-calibrated.json", "--objective", "logodds"]),
     "neuron": ("the defaults with the paper's objective (the top neuron of the first member's pooled layer + class)", ["--objective", "neuron"]),
+    "music": ("the defaults with the genre-blind prior of one Gaussian (--prior music, trained/music-prior.npz): "
+              "the default before the mixture", ["--prior", "music"]),
+    **{f"mix{k}": (f"the defaults with a genre-blind mixture prior of {k} modes instead of 16 (auralize train-prior "
+                   f"--kind music-mix --components {k})", ["--prior", f"{WORK}/music-mix{k}.npz"]) for k in (4, 8)},
+    "drawn": ("the defaults with one mode of the mixture drawn per seed (--prior-sample): the prior of one kind of "
+              "music, chosen by the seed, not by the genre", ["--prior-sample"]),
+    "mix8-drawn": ("mix8 with one of its modes drawn per seed (--prior-sample): the prior of one kind of music, "
+                   "chosen by the seed, not by the genre",
+                   ["--prior", f"{WORK}/music-mix8.npz", "--prior-sample"]),
     "no-prior": ("the defaults without any prior (--prior-weight 0): the default ensemble alone", ["--prior-weight", "0"]),
     "prior-x3": ("the defaults with the music prior at three times its weight", ["--prior-weight", "0.3"]),
     "plain-cnn": ("the PGD CNN's recipe trained without an adversary", ["--checkpoint", f"{WORK}/cnn-mel-plain.pt"]),

@@ -173,6 +173,8 @@ def test_item13_a_killed_dream_set_leaves_no_wav_without_its_json(toy_checkpoint
                 b"auralize: aborted", b"auralize: terminated",
                 b"auralize: interrupted; rerun with --resume where the command has it"), err
         assert len(list(out.glob("*.json"))) < 10 or proc.returncode == 0
+        if killed_midway:  # one kill in the middle of a set is the case; more attempts only cost time
+            break
     assert killed_midway, "the signal never arrived before the set was complete; the test proves nothing"
 
 

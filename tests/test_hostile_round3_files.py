@@ -69,7 +69,8 @@ def shipped(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("command,artefact", [
-    (["train-prior"], "trained/music-prior.npz"),
+    (["train-prior"], "trained/music-mix-prior.npz"),
+    (["train-prior", "--kind", "music"], "trained/music-prior.npz"),
     (["train-prior", "--kind", "genre"], "trained/genre-prior.npz"),
     (["train-judge", "features"], "trained/panel/features.npz"),
 ])

@@ -45,7 +45,7 @@ def test_it_dreams_with_the_defaults_and_its_control(mel_checkpoint, tmp_path):
                             "2", "--no-panel", "--quiet", "--control", "-o", tmp_path / "d"])
     assert code == 0, err
     dream = json.loads((tmp_path / "d" / "metal.json").read_text())
-    assert dream["objective"].startswith("log p(metal) + 0.1 * music prior")
+    assert dream["objective"].startswith("log p(metal) + 0.1 * music mixture prior of")
     assert [t.split("(")[0] for t in dream["settings"]["transforms"]] == ["Gain", "Dither", "Jitter", "Shift"]
     controls = [(tmp_path / "d" / f"{g}-control.wav").read_bytes() for g in ("classical", "metal")]
     assert controls[0] == controls[1]

@@ -67,14 +67,17 @@ def _prior_names() -> list[str]:
               help="Seed of the track split; the prior learns from its TRAIN part only.")
 @click.option("--statistics", default=None,
               help="Comma-separated statistics to fit (default: all of auralize.dream.prior.STATISTICS).")
-@click.option("--kind", type=LazyChoice(_prior_names), default="music", show_default=True,
-              help="music: genre-blind, learned without labels (the dreams' default); genre: each genre's texture.")
+@click.option("--kind", type=LazyChoice(_prior_names), default=None,
+              help="music-mix (the dreams' default): genre-blind, a mixture learned without labels; music: the same as "
+                   "one Gaussian; genre: each genre's texture.")
 @click.option("--rank", type=click.IntRange(1, 512), default=None,
-              help="Principal directions of the music prior (default 32, fewer with fewer clips).")
+              help="Principal directions of the genre-blind priors (default 32, fewer with fewer clips).")
+@click.option("--components", type=click.IntRange(1, 256), default=None,
+              help="Gaussians of the music-mix prior (default 16, fewer with fewer clips).")
 @FORCE
 @NO_RANDOMNESS_SEED
 @QUIET
-def train_prior_cmd(data_dir, out, split_seed, statistics, kind, rank, force, quiet):
+def train_prior_cmd(data_dir, out, split_seed, statistics, kind, rank, components, force, quiet):
     """Fit a prior the dreams are pulled towards: real music (music) or each genre's texture (genre)."""
     from ..dream.priors import train_prior
 
@@ -84,7 +87,8 @@ def train_prior_cmd(data_dir, out, split_seed, statistics, kind, rank, force, qu
         if names == []:
             raise click.BadParameter(f"{statistics!r} names no statistic", param_hint="'--statistics'")
         prior, path, card = train_prior(data_dir, out, split_seed, command="auralize " + " ".join(sys.argv[1:]),
-                                        names=names, kind=kind, rank=rank, log=log, force=force)
+                                        names=names, kind=kind, rank=rank, components=components, log=log,
+                                        force=force)
     for part, acc in prior.meta.get("nearest_genre_accuracy", {}).items():
         click.echo(f"{part}: clips nearest to their own genre under the prior alone: {acc:.3f}")
     if "energies" in prior.meta:

@@ -2,7 +2,8 @@
 
 - :mod:`.objectives`: what to maximise (:class:`Objective`, neurons, classes, penalties);
 - :mod:`.params`: what is optimised (:data:`PARAMS`: spectrogram, waveform, fine);
-- :mod:`.prior`: statistics of real music a dream is pulled towards (:class:`GenrePrior`);
+- :mod:`.prior`, :mod:`.music_prior`, :mod:`.mixture_prior`, :mod:`.priors`: statistics of real music a dream
+  is pulled towards (:class:`GenrePrior`, :class:`MusicPrior`, :class:`MixturePrior`) and their registry;
 - :mod:`.transforms`: random, seeded changes at every step (:data:`TRANSFORMS`);
 - :mod:`.render`: the loop (:func:`render`), and audio of its result (:func:`to_audio`);
 - :mod:`.audible`: a genre to files, end to end (:func:`make_audible`).
@@ -11,6 +12,7 @@ from ..settings import DreamSettings, Target
 from .audible import dream_stems, genre_objective, make_audible, pick_genres, real_clips
 from .objectives import (OBJECTIVE_KINDS, Context, Objective, check_target, class_logit, class_logodds, class_logprob,
                          l2, neuron, out_of_range, prior_match, register_objective, regulariser, tv_freq, tv_time)
+from .mixture_prior import MixturePrior, fit_mixture_prior
 from .music_prior import MusicPrior, fit_music_prior
 from .prior import STATISTICS, GenrePrior, fit_prior, register_statistic
 from .priors import PRIORS, load_prior, train_prior
@@ -21,7 +23,7 @@ from .transforms import (TRANSFORMS, Compose, Dither, FreqMask, FreqShift, Gain,
 
 __all__ = [
     "OBJECTIVE_KINDS", "register_objective", "Compose", "Context", "Dither", "DreamResult", "DreamSettings", "FineParam", "GenrePrior", "STATISTICS",
-    "fit_prior", "fit_music_prior", "MusicPrior", "PRIORS", "load_prior", "prior_match", "register_statistic", "train_prior",
+    "fit_prior", "fit_music_prior", "MusicPrior", "fit_mixture_prior", "MixturePrior", "PRIORS", "load_prior", "prior_match", "register_statistic", "train_prior",
     "FreqMask", "FreqShift", "Gain", "InputNoise",
     "Jitter", "Noise", "Objective", "PARAMS", "Param", "Shift", "SpectrogramParam", "TRANSFORMS", "Target",
     "TimeMask", "WaveformParam", "check_settings", "check_target", "class_logit", "class_logodds", "class_logprob", "dream_stems", "from_names", "genre_objective",

@@ -67,6 +67,16 @@ class MusicPrior:
                                                                         self.residual))
 
     @property
+    def kind_text(self) -> str:
+        """What it is, in a few words, for logs and cards."""
+        return "music prior"
+
+    @property
+    def model_text(self) -> str:
+        """How it models the statistics inside its principal directions, for its card."""
+        return "a low-rank Gaussian"
+
+    @property
     def size(self) -> int:
         return int(self.center.size)
 
@@ -112,15 +122,19 @@ class MusicPrior:
         genre; ``caricature`` has no meaning for a prior without genres."""
         from .objectives import Objective
 
-        return Objective(lambda c: -self._energy_of(c.audio).mean(), f"music prior (rank {self.components.shape[1]})")
+        return Objective(lambda c: -self._energy_of(c.audio).mean(), f"{self.kind_text} (rank {self.components.shape[1]})")
 
     def save(self, path: str | Path) -> Path:
-        arrays = {"format": np.array(FORMAT), "names": np.array(self.names), "center": self.center,
+        return atomic_save_npz(path, self.arrays())
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What its file holds: name -> array."""
+        arrays = {"format": np.array(self.file_format), "names": np.array(self.names), "center": self.center,
                   "components": self.components, "variances": self.variances, "residual": self.residual,
                   "clips": np.array(self.clips), "meta": np.array(json.dumps(self.meta))}
         for n in self.names:
             arrays[f"mean/{n}"], arrays[f"spread/{n}"] = self.mean[n], self.spread[n]
-        return atomic_save_npz(path, arrays)
+        return arrays
 
     @classmethod
     def from_arrays(cls, z: dict, path: Path) -> "MusicPrior":
@@ -174,6 +188,20 @@ class MusicPrior:
                                 param="prior")
 
 
+def _statistics(audio: np.ndarray, names: Sequence[str], batch: int = 256) -> dict[str, np.ndarray]:
+    audio = np.asarray(audio, np.float32)
+    with torch.no_grad():
+        parts = [statistics(at_level(torch.from_numpy(audio[i:i + batch])), names) for i in range(0, len(audio), batch)]
+    return {n: torch.cat([p[n] for p in parts]).double().numpy() for n in names}
+
+
+def vectors(prior: MusicPrior, audio: np.ndarray, batch: int = 256) -> np.ndarray:
+    """The block-scaled z-scores ``v`` ``(n, D)`` of clips ``audio`` ``(n, samples)`` under ``prior``."""
+    every = _statistics(audio, prior.names, batch)
+    return np.concatenate([(every[n] - prior.mean[n]) / prior.spread[n] / math.sqrt(every[n].shape[1])
+                           for n in prior.names], 1)
+
+
 #: The principal directions a music prior keeps unless told otherwise (fewer when there are few clips).
 RANK = 32
 
@@ -190,9 +218,7 @@ def fit_music_prior(audio: np.ndarray, rank: int | None = None, names: Sequence[
         raise AuralizeError("fit_music_prior needs at least three clips (n, samples)", param="audio")
     rank = min(RANK, len(audio) - 2) if rank is None else checks.count("rank", rank, 1, len(audio) - 2)
     names = check_statistics(names)
-    with torch.no_grad():
-        parts = [statistics(at_level(torch.from_numpy(audio[i:i + batch])), names) for i in range(0, len(audio), batch)]
-    every = {n: torch.cat([p[n] for p in parts]).double().numpy() for n in names}
+    every = _statistics(audio, names, batch)
     mean = {n: v.mean(0) for n, v in every.items()}
     spread = {n: v.std(0, ddof=1) + 1e-3 for n, v in every.items()}
     x = np.concatenate([(every[n] - mean[n]) / spread[n] / math.sqrt(every[n].shape[1]) for n in names], 1)
@@ -207,12 +233,14 @@ def fit_music_prior(audio: np.ndarray, rank: int | None = None, names: Sequence[
     return MusicPrior(tuple(names), mean, spread, center, u, lam[:rank], psi, len(audio), info)
 
 
-def train_music(clips, meta: dict, names, rank: int, log) -> tuple[MusicPrior, object]:
+def train_music(clips, meta: dict, names, rank: int, log, fit=None) -> tuple[MusicPrior, object]:
     """The music prior from the TRAIN clips (their labels unread), and its card: how it scores held-out clips
-    of each genre (labels read only for this report) and white noise."""
+    of each genre (labels read only for this report) and white noise. ``fit``: how it is fitted from the clips
+    (default :func:`fit_music_prior`)."""
     x, _ = clips.part("train")
-    prior = fit_music_prior(x, rank, names, meta)
-    log(f"music prior: rank {prior.meta['rank']}, {prior.meta['explained_variance']:.3f} of the statistics' variance")
+    prior = (fit or fit_music_prior)(x, rank=rank, names=names, meta=meta)
+    log(f"{prior.kind_text}: rank {prior.meta['rank']}, {prior.meta['explained_variance']:.3f} of the statistics' "
+        "variance")
     held = np.concatenate([clips.split["valid"], clips.split["test"]])
     with torch.no_grad():
         energy = torch.cat([prior.distance(torch.from_numpy(clips.audio[held[i:i + 256]]))
@@ -235,7 +263,7 @@ def music_card(prior: MusicPrior, figures: dict, command: str, path: Path) -> st
     return f"""# Music prior: {path.name}
 
 A genre-blind prior: where the texture statistics of real music lie, learned from real clips of every
-genre **without their labels** (`auralize/dream/music_prior.py`). `auralize --genre G` pulls every dream
+genre **without their labels** (`{type(prior).__module__.replace(".", "/")}.py`). `auralize --genre G` pulls every dream
 towards it, the same way for every genre, so any genre a listener hears in a dream comes from the model.
 Made by:
 
@@ -246,10 +274,10 @@ Made by:
 The statistics of `auralize/dream/prior.py` ({', '.join(f'`{n}`' for n in prior.names)}: {prior.size}
 numbers) of every 5-s clip of the TRAIN part of the track split ({prior.meta.get('split', '')}), {prior.clips}
 clips, read at the listening level (RMS {LEVEL_RMS}), z-scored, each statistic's block scaled by 1/sqrt(its
-size); then a low-rank Gaussian: their mean, spread, {prior.components.shape[1]} principal directions with their
+size); then {prior.model_text}: their mean, spread, {prior.components.shape[1]} principal directions with their
 variances ({prior.meta.get('explained_variance', 0):.3f} of the variance) and each dimension's residual variance.
 These are aggregates over every clip: no clip, and no audio, can be rebuilt from them, and a dream cannot
-retrieve one. No label was read to make it (`fit_music_prior` takes none).
+retrieve one. No label was read to make it (its fit takes none).
 
 ## How it scores real music and noise
 
@@ -266,6 +294,7 @@ this table), the medians lie within {spread:.2f} of each other:
 
 `auralize --genre G` adds `-{DEFAULT_WEIGHT} * energy` to the model's objective (`--prior-weight`), the same
 for every G. Its prior-only control (`--control`, `--model-weight 0`) does not depend on the genre: what the
-held-out panel hears in it, and in dreams made with it, is in `docs/results/dream-study.md`. The genre prior
+held-out panel hears in it, and in dreams made with it, is in `docs/results/dream-mixture.md` (the mixture, the
+default, beside the one Gaussian) and `docs/results/dream-study.md` (the one Gaussian). The genre prior
 (`--prior genre`, `trained/genre-prior.md`) is the other kind: it supplies the genre's texture itself.
 """

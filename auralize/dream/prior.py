@@ -406,7 +406,7 @@ objective (`--prior-weight`, `--caricature`): the dream's statistics are pulled 
 from the mean of the other genres' by the difference (z-scored by each statistic's spread over all
 clips). It is not the default: the panel hears this texture as G even with the model switched off,
 so these dreams are labelled "texture of the genre, accepted by the model". The default is the
-genre-blind music prior (`trained/music-prior.md`); the study is `docs/results/dream-study.md`.
+genre-blind music mixture prior (`trained/music-mix-prior.md`); the study is `docs/results/dream-study.md`.
 
 A dream is not judged by this: the held-out listening panel (`trained/panel/`) judges dreams, and
 the prior is no part of any panel judge.

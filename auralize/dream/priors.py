@@ -1,7 +1,8 @@
 """The priors a dream can name: their registry, their files, reading them and fitting them.
 
-``music`` (:mod:`.music_prior`, genre-blind, the default) and ``genre`` (:mod:`.prior`, each genre's
-texture) are its two entries; ``--prior NAME`` and ``auralize train-prior --kind NAME`` read it.
+``music-mix`` (:mod:`.mixture_prior`, genre-blind with several modes, the default), ``music``
+(:mod:`.music_prior`, genre-blind, one Gaussian) and ``genre`` (:mod:`.prior`, each genre's texture) are its
+entries; ``--prior NAME`` and ``auralize train-prior --kind NAME`` read it.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Callable, Sequence
 from ..arrays import read_npz
 from ..errors import AuralizeError
 from ..registry import Registry
+from .mixture_prior import MixturePrior, train_mixture
 from .music_prior import MusicPrior, train_music
 from .prior import GenrePrior, check_statistics, train_genre
 
@@ -23,7 +25,8 @@ class PriorKind:
 
     ``train(clips, meta, names, rank, log)`` fits it on the TRAIN part of a :class:`~auralize.data.ClipSet`
     and returns the prior and its card (Markdown); ``file`` is the shipped file's name in ``trained/``;
-    ``cls`` reads a file of its ``file_format`` (``cls.from_arrays``).
+    ``cls`` reads a file of its ``file_format`` (``cls.from_arrays``); ``options``: the further keyword
+    arguments ``train`` takes.
     """
 
     name: str
@@ -31,12 +34,15 @@ class PriorKind:
     train: Callable
     cls: type
     help: str = ""
+    options: tuple[str, ...] = ()
 
 
-#: The priors: ``music`` (genre-blind, :mod:`.music_prior`; the default) and ``genre`` (:class:`GenrePrior`,
-#: which supplies the genre's texture itself).
+#: The priors: ``music-mix`` (genre-blind, several modes, :mod:`.mixture_prior`; the default), ``music``
+#: (genre-blind, one Gaussian, :mod:`.music_prior`) and ``genre`` (:class:`GenrePrior`, which supplies the genre's
+#: texture itself).
 PRIORS: Registry[PriorKind] = Registry("prior", "prior")
-DEFAULT_PRIOR = "music"
+#: The dreams' prior unless told otherwise (docs/results/dream-mixture.md chose it).
+DEFAULT_PRIOR = "music-mix"
 
 
 def prior_path(prior: str | Path | None = None) -> Path:
@@ -63,8 +69,7 @@ def read_prior(path: str | Path):
     """Read a prior file of any kind; a missing, foreign or damaged file is a one-line :class:`AuralizeError`.
 
     Every array's header is checked before it is read (a small file cannot make auralize allocate
-    gigabytes), then its format picks the kind (:class:`GenrePrior` or
-    :class:`~auralize.dream.music_prior.MusicPrior`), which checks the rest.
+    gigabytes), then its format picks the kind (:data:`PRIORS`' classes), which checks the rest.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise AuralizeError(f"path must be a prior file (a str or Path), got {path!r:.60}", param="path")
@@ -91,8 +96,9 @@ _loaded: dict[tuple[str, int], object] = {}
 
 
 def load_prior(prior: str | Path | None = None):
-    """Load a prior by name (:data:`PRIORS`: ``music``, the default, or ``genre``) or path, cached per file and
-    modification time: a :class:`~auralize.dream.music_prior.MusicPrior` or a :class:`GenrePrior`."""
+    """Load a prior by name (:data:`PRIORS`: ``music-mix``, the default, ``music`` or ``genre``) or path, cached per
+    file and modification time: a :class:`~auralize.dream.mixture_prior.MixturePrior`, a
+    :class:`~auralize.dream.music_prior.MusicPrior` or a :class:`GenrePrior`."""
     if prior is not None and not isinstance(prior, (str, os.PathLike)):
         raise AuralizeError(f"path must be a prior's name or file (a str or Path), got {prior!r:.60}", param="path")
     path = prior_path(prior)
@@ -105,14 +111,15 @@ def load_prior(prior: str | Path | None = None):
 
 
 def train_prior(data_dir: str | Path, out: str | Path | None = None, split_seed: int = 0, command: str = "",
-                names: Sequence[str] | None = None, kind: str = DEFAULT_PRIOR, rank: int | None = None,
-                log: Callable[[str], None] = print, force: bool = False) -> tuple[object, Path, Path]:
-    """Fit a prior of ``kind`` (:data:`PRIORS`) on the TRAIN part of ``data_dir``'s track split (``split_seed``;
+                names: Sequence[str] | None = None, kind: str | None = None, rank: int | None = None,
+                components: int | None = None, log: Callable[[str], None] = print,
+                force: bool = False) -> tuple[object, Path, Path]:
+    """Fit a prior of ``kind`` (:data:`PRIORS`, default :data:`DEFAULT_PRIOR`) on the TRAIN part of ``data_dir``'s track split (``split_seed``;
     0 is the shipped checkpoints' and the panel's split), write it to ``out`` (default: the kind's shipped
     file) with a card beside it (``.md``); returns the prior, its path and the card's.
 
     ``names``: the statistics (default every registered one); ``rank``: the principal directions of the
-    genre-blind ``music`` prior. The genre prior's card gives how often it alone puts a held-out clip
+    genre-blind priors; ``components``: the Gaussians of ``music-mix`` (an error for another kind). The genre prior's card gives how often it alone puts a held-out clip
     nearest its own genre; the music prior's, how it scores held-out clips of each genre and noise. The
     shipped prior (or, without ``out``, any prior already there) is replaced only with ``force``; all of
     that is checked before any work.
@@ -120,19 +127,27 @@ def train_prior(data_dir: str | Path, out: str | Path | None = None, split_seed:
     from ..data import load_clips
     from ..io import artefact_paths, atomic_write_text
 
-    entry = PRIORS[kind]
+    entry = PRIORS[kind or DEFAULT_PRIOR]
+    if components is not None and "components" not in entry.options:
+        raise AuralizeError(f"a {entry.name} prior has no mixture components: leave out components, or use "
+                            "kind music-mix", param="components")
     names = check_statistics(names)
     out, card_path = artefact_paths(out or default_prior_path(entry.name), force, default=out is None)
     clips = load_clips(data_dir, split_seed)
     log(clips.dataset.summary())
     log(clips.split.coverage)
+    options = {"components": components} if components is not None else {}
     prior, card = entry.train(clips, {"split": clips.split.coverage, "split_seed": split_seed, "command": command},
-                              names, rank, log)
+                              names, rank, log, **options)
     prior.save(out)
     return prior, out, atomic_write_text(card_path, card(out))
 
 
 PRIORS.register(PriorKind("music", "music-prior.npz", train_music, MusicPrior,
-                          "genre-blind: real music of every genre, learned without labels (the default)"))
+                          "genre-blind, one Gaussian: real music of every genre, learned without labels"))
+PRIORS.register(PriorKind("music-mix", "music-mix-prior.npz", train_mixture, MixturePrior,
+                          "genre-blind, several modes: a Gaussian mixture of real music of every genre, no labels "
+                          "(the default)",
+                          ("components",)))
 PRIORS.register(PriorKind("genre", "genre-prior.npz", train_genre, GenrePrior,
                           "the texture of real clips of the dream's genre: a listener hears the prior's genre"))

@@ -1,0 +1,159 @@
+"""A genre-blind prior with several modes: a Gaussian mixture of real clips' texture statistics, no labels.
+
+The :class:`~auralize.dream.music_prior.MusicPrior` is one Gaussian: its pull is towards the centre of all
+music, so the further a dream moves towards any one kind of music (the genre the model asks for among them),
+the more it pays. A :class:`MixturePrior` keeps the same statistics, z-scores and principal directions ``U``
+and has ``K`` components instead, fitted (expectation-maximisation, scikit-learn) on the training clips'
+coordinates ``p = U^T c`` **without their labels**. Component ``k`` has its own centre ``m_k`` among all ``D``
+numbers (the mean of the clips it holds), a full covariance ``Sigma_k`` inside ``U`` and, outside ``U``, the
+residual variances ``psi`` shared by all components. With ``d_k = v - m_k``, ``q_k = (U^T d_k)^T Sigma_k^-1
+(U^T d_k) + sum_d (d_k - U U^T d_k)_d^2 / psi_d`` and ``N_k = pi_k det(Sigma_k)^(-1/2) exp(-q_k / 2)``, its
+energy is
+
+    E(v) = (S / D) [-2 log sum_k N_k - sum_i log lambda_i],
+
+the music prior's energy when ``K = 1``. With more components, a dream near the centre of any kind of music
+real clips hold pays little, so the prior no longer favours central music over the kind the model asks for.
+It is the same for every genre, and it holds only aggregates (each component's weight, centre and covariance
+over hundreds of clips): no clip can be rebuilt from it.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .. import checks
+from ..errors import AuralizeError
+from .music_prior import MusicPrior, fit_music_prior, train_music, vectors
+
+FORMAT = "auralize-music-mixture-1"
+#: Mixture components unless told otherwise (fewer when there are few clips).
+COMPONENTS = 16
+
+
+@dataclass
+class MixturePrior(MusicPrior):
+    """A genre-blind Gaussian mixture of real clips' texture statistics (see the module docstring)."""
+
+    weights: np.ndarray = None  # (K,)
+    centers: np.ndarray = None  # (K, D)
+    precision_chol: np.ndarray = None  # (K, rank, rank): Sigma_k^-1 = P_k P_k^T
+
+    file_format = FORMAT
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        t = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
+        self._m, self._pc = t(self.centers), t(self.precision_chol)
+        logdet = np.log(np.abs(np.diagonal(self.precision_chol, axis1=1, axis2=2))).sum(1)
+        # log pi_k + log det P_k, and the constant that makes E the music prior's energy when K = 1
+        self._log_w = t(np.log(self.weights) + logdet)
+        self._const = float(np.log(self.variances).sum())
+
+    @property
+    def kind_text(self) -> str:
+        return f"music mixture prior of {len(self.weights)} components"
+
+    @property
+    def model_text(self) -> str:
+        return (f"a mixture of {len(self.weights)} Gaussians fitted without labels (each with its own centre, and "
+                "its own covariance inside the principal directions; the smallest holds the weight of "
+                f"{float(self.weights.min()) * self.clips:.0f} clips)")
+
+    def energy(self, stats: dict[str, torch.Tensor]) -> torch.Tensor:
+        d = self.vector(stats)[:, None, :] - self._m[None]  # (B, K, D)
+        proj = d @ self._u
+        rest = d - proj @ self._u.T
+        z = torch.einsum("bkr,krs->bks", proj, self._pc)
+        q = z.pow(2).sum(2) + (rest.pow(2) / self._psi).sum(2)
+        return (-2 * torch.logsumexp(self._log_w - 0.5 * q, 1) - self._const) * (len(self.names) / self.size)
+
+    def drawn(self, seed: int) -> "MixturePrior":
+        """One component, drawn by its weight (seeded): the prior of one kind of music, its mode that component's
+        mean. No label is read, so it stays genre-blind; which kind of music it is, is the seed's."""
+        rng = np.random.default_rng(checks.seed(seed))
+        k = int(rng.choice(len(self.weights), p=self.weights / self.weights.sum()))
+        return replace(self, weights=np.ones(1), centers=self.centers[k:k + 1],
+                       precision_chol=self.precision_chol[k:k + 1], meta={**self.meta, "drawn": int(seed), "component": k})
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {**super().arrays(), "weights": self.weights, "centers": self.centers,
+                "precision_chol": self.precision_chol}
+
+    @classmethod
+    def from_arrays(cls, z: dict, path: Path) -> "MixturePrior":
+        missing = next((k for k in ("weights", "centers", "precision_chol") if k not in z or z[k].dtype.kind != "f"), None)
+        if missing is not None:
+            raise AuralizeError(f"{path} is not a music mixture prior auralize can read (it has no {missing} of numbers);"
+                                " make one with 'auralize train-prior --kind music-mix --data DIR'", param="prior")
+        base = MusicPrior.from_arrays(z, path)
+        mixture = {k: np.asarray(z[k], np.float64) for k in ("weights", "centers", "precision_chol")}
+        _check_mixture(*mixture.values(), base.size, base.components.shape[1], path)  # before any log of them
+        return cls(**{f: getattr(base, f) for f in base.__dataclass_fields__}, **mixture)
+
+    def check(self, path: str | Path = "the prior") -> None:
+        super().check(path)
+        _check_mixture(self.weights, self.centers, self.precision_chol, self.size, self.components.shape[1], path)
+
+
+def _check_mixture(weights: np.ndarray, centers: np.ndarray, precision_chol: np.ndarray, size: int, rank: int,
+                   path) -> None:
+    """Refuse a mixture whose shapes do not fit the statistics, or that holds NaN, infinity or a weight <= 0."""
+    k = len(weights)
+    if weights.ndim != 1 or centers.shape != (k, size) or precision_chol.shape != (k, rank, rank):
+        raise AuralizeError(f"{path} is damaged: its mixture does not fit its {rank} principal directions",
+                            param="prior")
+    if not all(np.isfinite(a).all() for a in (weights, centers, precision_chol)) or (weights <= 0).any():
+        raise AuralizeError(f"{path} is damaged: its mixture holds NaN, infinity or a weight <= 0", param="prior")
+
+
+def fit_mixture_prior(audio: np.ndarray, components: int | None = None, rank: int | None = None,
+                      names: Sequence[str] | None = None, meta: dict | None = None, seed: int = 0) -> MixturePrior:
+    """A :class:`MixturePrior` from real clips ``audio`` ``(n, 20000)`` of any genres; no labels are taken.
+
+    ``components``: the mixture's size (default :data:`COMPONENTS`, at most ``n // 10``); ``rank`` and ``names`` as
+    :func:`~auralize.dream.music_prior.fit_music_prior`; ``seed``: expectation-maximisation's start.
+    """
+    from sklearn.mixture import GaussianMixture
+
+    base = fit_music_prior(audio, rank, names, meta)
+    n = len(audio)
+    k = min(COMPONENTS, max(1, n // 10)) if components is None else checks.count("components", components, 1,
+                                                                                max(1, n // 10))
+    v = vectors(base, audio)
+    proj = (v - base.center) @ base.components
+    # a floor on the covariances, 1e-3 of the smallest principal variance, so that no component collapses onto a
+    # few clips; at least 1e-6 of the largest, for few clips, whose smallest directions hold next to nothing
+    floor = max(1e-3 * float(base.variances.min()), 1e-6 * float(base.variances.max()))
+    gmm = GaussianMixture(k, covariance_type="full", reg_covar=floor, n_init=2,
+                          random_state=checks.seed(seed)).fit(proj)
+    gamma = gmm.predict_proba(proj)  # (n, K): how much each clip belongs to each component
+    centers = (gamma.T @ v) / gamma.sum(0)[:, None]
+    psi = np.zeros(base.size)
+    for j in range(k):  # the residual outside U around each clip's own components, shared by all of them
+        d = v - centers[j]
+        rest = d - (d @ base.components) @ base.components.T
+        psi += gamma[:, j] @ rest ** 2
+    psi = psi / n + (base.residual - np.var((v - base.center) - (v - base.center) @ base.components
+                                            @ base.components.T, 0, ddof=1))  # the same floor as the music prior's
+    # each component's covariance inside U, taken around its centre's own coordinates
+    cov = np.stack([np.cov(proj.T, aweights=gamma[:, j], bias=True) + gmm.reg_covar * np.eye(proj.shape[1])
+                    for j in range(k)])
+    precision_chol = np.stack([np.linalg.cholesky(np.linalg.inv(c)) for c in cov])
+    info = {**base.meta, "components": k, "mixture_seed": int(seed)}
+    fields = {f: getattr(base, f) for f in base.__dataclass_fields__ if f not in ("meta", "residual")}
+    return MixturePrior(**fields, residual=psi, meta=info, weights=gamma.mean(0), centers=centers,
+                        precision_chol=precision_chol)
+
+
+def train_mixture(clips, meta: dict, names, rank: int, log, components: int | None = None
+                  ) -> tuple[MixturePrior, object]:
+    """The mixture prior from the TRAIN clips (labels unread) and its card, as :func:`train_music` does."""
+    return train_music(clips, meta, names, rank, log,
+                       fit=lambda x, **kw: fit_mixture_prior(x, components, **kw))

@@ -1,0 +1,103 @@
+"""The genre-blind mixture prior (``--prior music-mix``): fitted without labels, the music prior when it has one
+component, a mode for each kind of music it saw, drawn by seed, saved and refused like any prior."""
+import inspect
+
+import numpy as np
+import pytest
+import torch
+
+from auralize.dream.mixture_prior import MixturePrior, fit_mixture_prior
+from auralize.dream.music_prior import fit_music_prior
+from auralize.dream.objectives import Context
+from auralize.dream.priors import read_prior
+from auralize.errors import AuralizeError
+from conftest import one_line_error, run_cli, synth_track
+
+
+@pytest.fixture(scope="module")
+def two_kinds():
+    """Clips of two synthetic genres (sustained tones, and beats over a high tone)."""
+    clips = [synth_track(genre, i, 5.0, 4000)[:20000] for genre in ("classical", "hiphop") for i in range(10)]
+    return np.stack(clips)
+
+
+@pytest.fixture(scope="module")
+def mixture(two_kinds):
+    return fit_mixture_prior(two_kinds, components=2, rank=4)
+
+
+class _Audio:
+    def __init__(self, audio):
+        self._audio = audio
+
+    def audio(self):
+        return self._audio
+
+
+def test_one_component_is_the_music_prior(two_kinds):
+    one, gauss = fit_mixture_prior(two_kinds, components=1, rank=4), fit_music_prior(two_kinds, rank=4)
+    audio = torch.from_numpy(np.concatenate([two_kinds[:3], np.random.default_rng(0).standard_normal((2, 20000))]))
+    torch.testing.assert_close(one.distance(audio.float()), gauss.distance(audio.float()), rtol=0.05, atol=0.05)
+
+
+def test_it_knows_no_genre_and_has_a_mode_for_each_kind(mixture, two_kinds):
+    """The fit takes no labels; the pull is the same function for every genre; each kind of clip gets a component
+    of its own (no label was read to find them), and sits closer to the mixture than to the one Gaussian."""
+    assert "label" not in " ".join(inspect.signature(fit_mixture_prior).parameters)
+    x = torch.from_numpy(two_kinds[[0, 12]]).requires_grad_(True)
+    pulls = []
+    for genre in ("classical", "hiphop", "jazz"):
+        x.grad = None
+        value = mixture.match(genre)(Context(torch.zeros(2, 2), {}, _Audio(x), None, None))
+        value.backward()
+        pulls.append((float(value.detach()), x.grad.clone()))
+    assert all(v == pulls[0][0] and torch.equal(g, pulls[0][1]) for v, g in pulls)
+    assert not mixture.genre_aware and mixture.covers(["metal"]) == ["metal"]
+    np.testing.assert_allclose(sorted(mixture.weights), [0.5, 0.5], atol=0.05)
+    one = fit_mixture_prior(two_kinds, components=1, rank=4)
+    audio = torch.from_numpy(two_kinds)
+    assert float(mixture.distance(audio).mean()) < float(one.distance(audio).mean())
+    noise = torch.randn(4, 20000, generator=torch.Generator().manual_seed(0))
+    assert float(mixture.distance(audio).max()) < float(mixture.distance(noise).min())
+
+
+def test_a_draw_is_one_component_by_seed(mixture, two_kinds):
+    a, again = mixture.drawn(3), mixture.drawn(3)
+    assert len(a.weights) == 1 and a.meta["component"] == again.meta["component"]
+    np.testing.assert_array_equal(a.centers, again.centers)
+    picked = {mixture.drawn(s).meta["component"] for s in range(20)}
+    assert picked == {0, 1}  # both kinds of music, by seed
+    k = a.meta["component"]
+    np.testing.assert_array_equal(a.centers[0], mixture.centers[k])
+    np.testing.assert_array_equal(a.residual, mixture.residual)
+
+
+def test_save_load_and_damage(mixture, two_kinds, tmp_path):
+    path = mixture.save(tmp_path / "mix.npz")
+    back = read_prior(path)
+    assert isinstance(back, MixturePrior) and not list(tmp_path.glob("*.part*"))
+    audio = torch.from_numpy(two_kinds[:4])
+    torch.testing.assert_close(back.distance(audio), mixture.distance(audio))
+    with np.load(path) as z:
+        arrays = dict(z)
+    for change, needle in (({"centers": arrays["centers"][:, :5]}, "does not fit"),
+                           ({"weights": -arrays["weights"]}, "weight <= 0"),
+                           ({"precision_chol": arrays["precision_chol"] * np.nan}, "NaN")):
+        np.savez(tmp_path / "bad.npz", **{**arrays, **change})
+        with pytest.raises(AuralizeError, match=needle):
+            read_prior(tmp_path / "bad.npz")
+    np.savez(tmp_path / "bad.npz", **{k: v for k, v in arrays.items() if k != "centers"})
+    with pytest.raises(AuralizeError, match="no centers"):
+        read_prior(tmp_path / "bad.npz")
+
+
+def test_the_command_fits_it_and_refuses_components_elsewhere(gtzan_dir, tmp_path):
+    code, _, err = run_cli(["train-prior", "--kind", "music", "--components", "3", "--data", gtzan_dir,
+                            "-o", tmp_path / "m.npz", "--quiet"])
+    one_line_error(code, err, "a music prior has no mixture components")
+    code, out, err = run_cli(["train-prior", "--kind", "music-mix", "--components", "2", "--rank", "3",
+                              "--data", gtzan_dir, "-o", tmp_path / "mix.npz", "--quiet"])
+    assert code == 0, err
+    prior = read_prior(tmp_path / "mix.npz")
+    assert isinstance(prior, MixturePrior) and len(prior.weights) == 2
+    assert "mixture of 2 Gaussians fitted without labels" in (tmp_path / "mix.md").read_text()
