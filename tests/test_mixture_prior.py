@@ -8,10 +8,10 @@ import torch
 
 from auralize.dream.mixture_prior import MixturePrior, fit_mixture_prior
 from auralize.dream.music_prior import fit_music_prior
-from auralize.dream.objectives import Context
 from auralize.dream.priors import read_prior
 from auralize.errors import AuralizeError
 from conftest import one_line_error, run_cli, synth_track
+from test_music_prior import same_pull_for_every_genre
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +26,6 @@ def mixture(two_kinds):
     return fit_mixture_prior(two_kinds, components=2, rank=4)
 
 
-class _Audio:
-    def __init__(self, audio):
-        self._audio = audio
-
-    def audio(self):
-        return self._audio
-
-
 def test_one_component_is_the_music_prior(two_kinds):
     one, gauss = fit_mixture_prior(two_kinds, components=1, rank=4), fit_music_prior(two_kinds, rank=4)
     audio = torch.from_numpy(np.concatenate([two_kinds[:3], np.random.default_rng(0).standard_normal((2, 20000))]))
@@ -44,14 +36,7 @@ def test_it_knows_no_genre_and_has_a_mode_for_each_kind(mixture, two_kinds):
     """The fit takes no labels; the pull is the same function for every genre; each kind of clip gets a component
     of its own (no label was read to find them), and sits closer to the mixture than to the one Gaussian."""
     assert "label" not in " ".join(inspect.signature(fit_mixture_prior).parameters)
-    x = torch.from_numpy(two_kinds[[0, 12]]).requires_grad_(True)
-    pulls = []
-    for genre in ("classical", "hiphop", "jazz"):
-        x.grad = None
-        value = mixture.match(genre)(Context(torch.zeros(2, 2), {}, _Audio(x), None, None))
-        value.backward()
-        pulls.append((float(value.detach()), x.grad.clone()))
-    assert all(v == pulls[0][0] and torch.equal(g, pulls[0][1]) for v, g in pulls)
+    same_pull_for_every_genre(mixture, torch.from_numpy(two_kinds[[0, 12]]))
     assert not mixture.genre_aware and mixture.covers(["metal"]) == ["metal"]
     np.testing.assert_allclose(sorted(mixture.weights), [0.5, 0.5], atol=0.05)
     one = fit_mixture_prior(two_kinds, components=1, rank=4)
