@@ -85,4 +85,8 @@ def test_the_command_fits_it_and_refuses_components_elsewhere(gtzan_dir, tmp_pat
     assert code == 0, err
     prior = read_prior(tmp_path / "mix.npz")
     assert isinstance(prior, MixturePrior) and len(prior.weights) == 2
-    assert "mixture of 2 Gaussians fitted without labels" in (tmp_path / "mix.md").read_text()
+    card = (tmp_path / "mix.md").read_text()
+    assert "mixture of 2 Gaussians fitted without labels" in card and "## Its components" in card
+    held = prior.meta["held"]  # every training clip counted once, in the component it most belongs to
+    assert len(held) == 2 and all(h["clips"] >= h["tracks"] >= 1 for h in held)
+    np.testing.assert_array_equal(prior.component_of(np.zeros((0, 20000), np.float32)), [])

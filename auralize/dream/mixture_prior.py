@@ -19,7 +19,6 @@ over hundreds of clips): no clip can be rebuilt from it.
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -66,13 +65,26 @@ class MixturePrior(MusicPrior):
                 "its own covariance inside the principal directions; the smallest holds the weight of "
                 f"{float(self.weights.min()) * self.clips:.0f} clips)")
 
-    def energy(self, stats: dict[str, torch.Tensor]) -> torch.Tensor:
+    def _log_joint(self, stats: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``log N_k`` of the module docstring, up to a constant, per item and component ``(B, K)``."""
         d = self.vector(stats)[:, None, :] - self._m[None]  # (B, K, D)
         proj = d @ self._u
         rest = d - proj @ self._u.T
         z = torch.einsum("bkr,krs->bks", proj, self._pc)
-        q = z.pow(2).sum(2) + (rest.pow(2) / self._psi).sum(2)
-        return (-2 * torch.logsumexp(self._log_w - 0.5 * q, 1) - self._const) * (len(self.names) / self.size)
+        return self._log_w - 0.5 * (z.pow(2).sum(2) + (rest.pow(2) / self._psi).sum(2))
+
+    def energy(self, stats: dict[str, torch.Tensor]) -> torch.Tensor:
+        return (-2 * torch.logsumexp(self._log_joint(stats), 1) - self._const) * (len(self.names) / self.size)
+
+    def component_of(self, audio: np.ndarray, batch: int = 256) -> np.ndarray:
+        """The component each clip of ``audio`` ``(n, samples)`` most belongs to ``(n,)``."""
+        from ..finemel import at_level
+        from .prior import statistics
+
+        with torch.no_grad():
+            return np.concatenate([np.zeros(0, np.int64)] + [self._log_joint(statistics(at_level(torch.as_tensor(
+                np.asarray(audio[i:i + batch]), dtype=torch.float32)), self.names)).argmax(1).numpy()
+                for i in range(0, len(audio), batch)])
 
     def drawn(self, seed: int) -> "MixturePrior":
         """One component, drawn by its weight (seeded): the prior of one kind of music, its mode that component's
@@ -154,6 +166,29 @@ def fit_mixture_prior(audio: np.ndarray, components: int | None = None, rank: in
 
 def train_mixture(clips, meta: dict, names, rank: int, log, components: int | None = None
                   ) -> tuple[MixturePrior, object]:
-    """The mixture prior from the TRAIN clips (labels unread) and its card, as :func:`train_music` does."""
-    return train_music(clips, meta, names, rank, log,
-                       fit=lambda x, **kw: fit_mixture_prior(x, components, **kw))
+    """The mixture prior from the TRAIN clips (labels unread) and its card, as :func:`train_music` does, with how
+    many training clips and tracks each component holds (no component should stand for a few tracks)."""
+    prior, card = train_music(clips, meta, names, rank, log,
+                              fit=lambda x, **kw: fit_mixture_prior(x, components, **kw))
+    x, _ = clips.part("train")
+    tracks = clips.track[clips.split["train"]]
+    held = prior.component_of(x)
+    prior.meta["held"] = [{"clips": int((held == k).sum()), "tracks": len(set(tracks[held == k].tolist()))}
+                          for k in range(len(prior.weights))]
+    least = min(prior.meta["held"], key=lambda h: h["tracks"])
+    log(f"the component of fewest tracks holds {least['clips']} training clips of {least['tracks']} tracks")
+
+    def with_components(path: Path) -> str:
+        rows = "\n".join(f"| {k} | {prior.weights[k]:.3f} | {h['clips']} | {h['tracks']} |"
+                         for k, h in enumerate(prior.meta["held"]))
+        return card(path) + f"""
+## Its components
+
+Each training clip counted in the component it most belongs to. The fewest tracks any component holds
+is {least['tracks']}: each centre is an average texture of many tracks, never one track's.
+
+| component | weight | training clips | tracks |
+|---|---|---|---|
+{rows}
+"""
+    return prior, with_components
