@@ -105,7 +105,7 @@ def test_genre_dream_writes_everything_and_is_deterministic(tiny, tmp_path, gtza
     meta = json.loads((tmp_path / "a" / "c.json").read_text())
     assert meta["settings"]["seed"] == 0 and len(meta["objective_curve"]) == 20
     assert 0 <= meta["round_trip"]["p_target_mean"] <= 1
-    assert meta["objective"].startswith("log p(classical) + 0.1 * music prior")  # the defaults: class, music prior
+    assert meta["objective"].startswith("log p(classical) + 0.1 * music mixture prior of")  # the defaults: class, music mixture prior
     # time as well as timbre: the dream's temporal statistics beside the real clip's (--data given)
     assert set(meta["temporal"]) == {"dream", "real"} and "modulation_depth" in meta["temporal"]["real"]
     code, *_ = invoke("--genre", "classical", "--checkpoint", str(tiny), "-o", str(tmp_path / "b" / "c.wav"),
