@@ -181,11 +181,13 @@ def train_mixture(clips, meta: dict, names, rank: int, log, components: int | No
     def with_components(path: Path) -> str:
         rows = "\n".join(f"| {k} | {prior.weights[k]:.3f} | {h['clips']} | {h['tracks']} |"
                          for k, h in enumerate(prior.meta["held"]))
+        reading = ("each centre is an average texture of many tracks, never one track's" if least["tracks"] >= 5 else
+                   "a component this small stands for few tracks; fit fewer components (--components)")
         return card(path) + f"""
 ## Its components
 
 Each training clip counted in the component it most belongs to. The fewest tracks any component holds
-is {least['tracks']}: each centre is an average texture of many tracks, never one track's.
+is {least['tracks']}: {reading}.
 
 | component | weight | training clips | tracks |
 |---|---|---|---|
