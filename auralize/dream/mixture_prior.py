@@ -29,7 +29,7 @@ import torch
 
 from .. import checks
 from ..errors import AuralizeError
-from .music_prior import MusicPrior, fit_music_prior, train_music, vectors
+from .music_prior import MusicPrior, _statistics, fit_inputs, gaussian_fit, train_music
 
 FORMAT = "auralize-music-mixture-1"
 #: Mixture components unless told otherwise (fewer when there are few clips).
@@ -65,26 +65,31 @@ class MixturePrior(MusicPrior):
                 "its own covariance inside the principal directions; the smallest holds the weight of "
                 f"{float(self.weights.min()) * self.clips:.0f} clips)")
 
-    def _log_joint(self, stats: dict[str, torch.Tensor]) -> torch.Tensor:
-        """``log N_k`` of the module docstring, up to a constant, per item and component ``(B, K)``."""
-        d = self.vector(stats)[:, None, :] - self._m[None]  # (B, K, D)
+    def _log_joint(self, v: torch.Tensor) -> torch.Tensor:
+        """``log N_k`` of the module docstring, up to a constant, per item and component ``(B, K)``, of the
+        block-scaled z-scores ``v`` ``(B, D)``."""
+        d = v[:, None, :] - self._m[None]  # (B, K, D)
         proj = d @ self._u
         rest = d - proj @ self._u.T
         z = torch.einsum("bkr,krs->bks", proj, self._pc)
         return self._log_w - 0.5 * (z.pow(2).sum(2) + (rest.pow(2) / self._psi).sum(2))
 
     def energy(self, stats: dict[str, torch.Tensor]) -> torch.Tensor:
-        return (-2 * torch.logsumexp(self._log_joint(stats), 1) - self._const) * (len(self.names) / self.size)
+        return (-2 * torch.logsumexp(self._log_joint(self.vector(stats)), 1) - self._const) * (len(self.names)
+                                                                                              / self.size)
 
     def component_of(self, audio: np.ndarray, batch: int = 256) -> np.ndarray:
         """The component each clip of ``audio`` ``(n, samples)`` most belongs to ``(n,)``."""
-        from ..finemel import at_level
-        from .prior import statistics
+        if len(audio) == 0:
+            return np.zeros(0, np.int64)
+        every = _statistics(audio, self.names, batch)
+        return self._nearest(np.concatenate([(every[n] - self.mean[n]) / self.spread[n] / math.sqrt(every[n].shape[1])
+                                             for n in self.names], 1))
 
+    def _nearest(self, v: np.ndarray) -> np.ndarray:
+        """The component each row of block-scaled z-scores ``v`` ``(n, D)`` most belongs to ``(n,)``."""
         with torch.no_grad():
-            return np.concatenate([np.zeros(0, np.int64)] + [self._log_joint(statistics(at_level(torch.as_tensor(
-                np.asarray(audio[i:i + batch]), dtype=torch.float32)), self.names)).argmax(1).numpy()
-                for i in range(0, len(audio), batch)])
+            return self._log_joint(torch.as_tensor(v, dtype=torch.float32).reshape(len(v), self.size)).argmax(1).numpy()
 
     def drawn(self, seed: int) -> "MixturePrior":
         """One component, drawn by its weight (seeded): the prior of one kind of music, its mode that component's
@@ -132,13 +137,20 @@ def fit_mixture_prior(audio: np.ndarray, components: int | None = None, rank: in
     ``components``: the mixture's size (default :data:`COMPONENTS`, at most ``n // 10``); ``rank`` and ``names`` as
     :func:`~auralize.dream.music_prior.fit_music_prior`; ``seed``: expectation-maximisation's start.
     """
+    audio, rank, names = fit_inputs(audio, rank, names)
+    return _mixture_fit(_statistics(audio, names), names, rank, components, meta, seed)[0]
+
+
+def _mixture_fit(every: dict[str, np.ndarray], names: Sequence[str], rank: int, components: int | None,
+                 meta: dict | None, seed: int) -> tuple[MixturePrior, np.ndarray]:
+    """The mixture fit of the statistics ``every`` (name -> ``(n, k)``) of ``n`` clips, and the clips'
+    block-scaled z-scores ``v`` ``(n, D)``."""
     from sklearn.mixture import GaussianMixture
 
-    base = fit_music_prior(audio, rank, names, meta)
-    n = len(audio)
+    base, v, residual_floor = gaussian_fit(every, names, rank, meta)
+    n = len(v)
     k = min(COMPONENTS, max(1, n // 10)) if components is None else checks.count("components", components, 1,
                                                                                 max(1, n // 10))
-    v = vectors(base, audio)
     proj = (v - base.center) @ base.components
     # a floor on the covariances, 1e-3 of the smallest principal variance, so that no component collapses onto a
     # few clips; at least 1e-6 of the largest, for few clips, whose smallest directions hold next to nothing
@@ -152,8 +164,7 @@ def fit_mixture_prior(audio: np.ndarray, components: int | None = None, rank: in
         d = v - centers[j]
         rest = d - (d @ base.components) @ base.components.T
         psi += gamma[:, j] @ rest ** 2
-    psi = psi / n + (base.residual - np.var((v - base.center) - (v - base.center) @ base.components
-                                            @ base.components.T, 0, ddof=1))  # the same floor as the music prior's
+    psi = psi / n + residual_floor  # the music prior's floor
     # each component's covariance inside U, taken around its centre's own coordinates
     cov = np.stack([np.cov(proj.T, aweights=gamma[:, j], bias=True) + gmm.reg_covar * np.eye(proj.shape[1])
                     for j in range(k)])
@@ -161,18 +172,18 @@ def fit_mixture_prior(audio: np.ndarray, components: int | None = None, rank: in
     info = {**base.meta, "components": k, "mixture_seed": int(seed)}
     fields = {f: getattr(base, f) for f in base.__dataclass_fields__ if f not in ("meta", "residual")}
     return MixturePrior(**fields, residual=psi, meta=info, weights=gamma.mean(0), centers=centers,
-                        precision_chol=precision_chol)
+                        precision_chol=precision_chol), v
 
 
 def train_mixture(clips, meta: dict, names, rank: int, log, components: int | None = None
                   ) -> tuple[MixturePrior, object]:
     """The mixture prior from the TRAIN clips (labels unread) and its card, as :func:`train_music` does, with how
     many training clips and tracks each component holds (no component should stand for a few tracks)."""
-    prior, card = train_music(clips, meta, names, rank, log,
-                              fit=lambda x, **kw: fit_mixture_prior(x, components, **kw))
-    x, _ = clips.part("train")
+    audio, rank, names = fit_inputs(clips.part("train")[0], rank, names)
+    fitted, v = _mixture_fit(_statistics(audio, names), names, rank, components, meta, 0)  # one pass over the clips
+    prior, card = train_music(clips, meta, names, rank, log, prior=fitted)
     tracks = clips.track[clips.split["train"]]
-    held = prior.component_of(x)
+    held = prior._nearest(v)
     prior.meta["held"] = [{"clips": int((held == k).sum()), "tracks": len(set(tracks[held == k].tolist()))}
                           for k in range(len(prior.weights))]
     least = min(prior.meta["held"], key=lambda h: h["tracks"])

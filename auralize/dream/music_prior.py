@@ -25,7 +25,7 @@ import json
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -195,13 +195,6 @@ def _statistics(audio: np.ndarray, names: Sequence[str], batch: int = 256) -> di
     return {n: torch.cat([p[n] for p in parts]).double().numpy() for n in names}
 
 
-def vectors(prior: MusicPrior, audio: np.ndarray, batch: int = 256) -> np.ndarray:
-    """The block-scaled z-scores ``v`` ``(n, D)`` of clips ``audio`` ``(n, samples)`` under ``prior``."""
-    every = _statistics(audio, prior.names, batch)
-    return np.concatenate([(every[n] - prior.mean[n]) / prior.spread[n] / math.sqrt(every[n].shape[1])
-                           for n in prior.names], 1)
-
-
 #: The principal directions a music prior keeps unless told otherwise (fewer when there are few clips).
 RANK = 32
 
@@ -213,12 +206,30 @@ def fit_music_prior(audio: np.ndarray, rank: int | None = None, names: Sequence[
     ``rank``: the principal directions kept (default :data:`RANK`, or ``n - 2`` for fewer clips); ``names``:
     the statistics (default every registered one).
     """
+    audio, rank, names = fit_inputs(audio, rank, names)
+    return gaussian_fit(_statistics(audio, names, batch), names, rank, meta).prior
+
+
+def fit_inputs(audio: np.ndarray, rank: int | None, names: Sequence[str] | None) -> tuple[np.ndarray, int, list[str]]:
+    """The clips as float32, the rank and the statistics' names of a genre-blind prior's fit, checked."""
     audio = np.asarray(audio, np.float32)
     if audio.ndim != 2 or len(audio) < 3:
         raise AuralizeError("fit_music_prior needs at least three clips (n, samples)", param="audio")
     rank = min(RANK, len(audio) - 2) if rank is None else checks.count("rank", rank, 1, len(audio) - 2)
-    names = check_statistics(names)
-    every = _statistics(audio, names, batch)
+    return audio, rank, check_statistics(names)
+
+
+class GaussianFit(NamedTuple):
+    """A fitted :class:`MusicPrior`, the block-scaled z-scores ``v`` ``(n, D)`` of the clips it was fitted on, and
+    the floor added to its residual variances."""
+
+    prior: MusicPrior
+    vectors: np.ndarray
+    floor: float
+
+
+def gaussian_fit(every: dict[str, np.ndarray], names: Sequence[str], rank: int, meta: dict | None) -> GaussianFit:
+    """The one-Gaussian fit of the statistics ``every`` (name -> ``(n, k)``) of ``n`` clips."""
     mean = {n: v.mean(0) for n, v in every.items()}
     spread = {n: v.std(0, ddof=1) + 1e-3 for n, v in every.items()}
     x = np.concatenate([(every[n] - mean[n]) / spread[n] / math.sqrt(every[n].shape[1]) for n in names], 1)
@@ -227,18 +238,19 @@ def fit_music_prior(audio: np.ndarray, rank: int | None = None, names: Sequence[
     lam = s ** 2 / (len(x) - 1)
     u = vt[:rank].T
     rest = (x - center) - (x - center) @ u @ u.T
-    psi = rest.var(0, ddof=1) + 1e-4 * lam[min(rank, len(lam) - 1)]
+    floor = 1e-4 * lam[min(rank, len(lam) - 1)]
     info = {"front_end": front_end_meta(), "level_rms": LEVEL_RMS, "rank": rank,
             "explained_variance": float(lam[:rank].sum() / lam.sum()), **(meta or {})}
-    return MusicPrior(tuple(names), mean, spread, center, u, lam[:rank], psi, len(audio), info)
+    prior = MusicPrior(tuple(names), mean, spread, center, u, lam[:rank], rest.var(0, ddof=1) + floor, len(x), info)
+    return GaussianFit(prior, x, float(floor))
 
 
-def train_music(clips, meta: dict, names, rank: int, log, fit=None) -> tuple[MusicPrior, object]:
+def train_music(clips, meta: dict, names, rank: int, log, prior: MusicPrior | None = None) -> tuple[MusicPrior, object]:
     """The music prior from the TRAIN clips (their labels unread), and its card: how it scores held-out clips
-    of each genre (labels read only for this report) and white noise. ``fit``: how it is fitted from the clips
-    (default :func:`fit_music_prior`)."""
-    x, _ = clips.part("train")
-    prior = (fit or fit_music_prior)(x, rank=rank, names=names, meta=meta)
+    of each genre (labels read only for this report) and white noise. ``prior``: one already fitted on those
+    clips (default: :func:`fit_music_prior` of them)."""
+    if prior is None:
+        prior = fit_music_prior(clips.part("train")[0], rank, names, meta)
     log(f"{prior.kind_text}: rank {prior.meta['rank']}, {prior.meta['explained_variance']:.3f} of the statistics' "
         "variance")
     held = np.concatenate([clips.split["valid"], clips.split["test"]])
