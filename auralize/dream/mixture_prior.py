@@ -19,7 +19,6 @@ over hundreds of clips): no clip can be rebuilt from it.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
@@ -29,7 +28,7 @@ import torch
 
 from .. import checks
 from ..errors import AuralizeError
-from .music_prior import MusicPrior, _statistics, fit_inputs, gaussian_fit, train_music
+from .music_prior import MusicPrior, clip_statistics, fit_inputs, gaussian_fit, train_music
 
 FORMAT = "auralize-music-mixture-1"
 #: Mixture components unless told otherwise (fewer when there are few clips).
@@ -82,11 +81,10 @@ class MixturePrior(MusicPrior):
         """The component each clip of ``audio`` ``(n, samples)`` most belongs to ``(n,)``."""
         if len(audio) == 0:
             return np.zeros(0, np.int64)
-        every = _statistics(audio, self.names, batch)
-        return self._nearest(np.concatenate([(every[n] - self.mean[n]) / self.spread[n] / math.sqrt(every[n].shape[1])
-                                             for n in self.names], 1))
+        every = clip_statistics(audio, self.names, batch)
+        return self._nearest(self.vector({n: torch.as_tensor(e, dtype=torch.float32) for n, e in every.items()}))
 
-    def _nearest(self, v: np.ndarray) -> np.ndarray:
+    def _nearest(self, v) -> np.ndarray:
         """The component each row of block-scaled z-scores ``v`` ``(n, D)`` most belongs to ``(n,)``."""
         with torch.no_grad():
             return self._log_joint(torch.as_tensor(v, dtype=torch.float32).reshape(len(v), self.size)).argmax(1).numpy()
@@ -138,7 +136,7 @@ def fit_mixture_prior(audio: np.ndarray, components: int | None = None, rank: in
     :func:`~auralize.dream.music_prior.fit_music_prior`; ``seed``: expectation-maximisation's start.
     """
     audio, rank, names = fit_inputs(audio, rank, names)
-    return _mixture_fit(_statistics(audio, names), names, rank, components, meta, seed)[0]
+    return _mixture_fit(clip_statistics(audio, names), names, rank, components, meta, seed)[0]
 
 
 def _mixture_fit(every: dict[str, np.ndarray], names: Sequence[str], rank: int, components: int | None,
@@ -180,7 +178,7 @@ def train_mixture(clips, meta: dict, names, rank: int, log, components: int | No
     """The mixture prior from the TRAIN clips (labels unread) and its card, as :func:`train_music` does, with how
     many training clips and tracks each component holds (no component should stand for a few tracks)."""
     audio, rank, names = fit_inputs(clips.part("train")[0], rank, names)
-    fitted, v = _mixture_fit(_statistics(audio, names), names, rank, components, meta, 0)  # one pass over the clips
+    fitted, v = _mixture_fit(clip_statistics(audio, names), names, rank, components, meta, 0)  # one pass over the clips
     prior, card = train_music(clips, meta, names, rank, log, prior=fitted)
     tracks = clips.track[clips.split["train"]]
     held = prior._nearest(v)

@@ -188,7 +188,8 @@ class MusicPrior:
                                 param="prior")
 
 
-def _statistics(audio: np.ndarray, names: Sequence[str], batch: int = 256) -> dict[str, np.ndarray]:
+def clip_statistics(audio: np.ndarray, names: Sequence[str], batch: int = 256) -> dict[str, np.ndarray]:
+    """The statistics ``names`` of clips ``audio`` ``(n, samples)`` read at the listening level: name -> ``(n, k)``."""
     audio = np.asarray(audio, np.float32)
     with torch.no_grad():
         parts = [statistics(at_level(torch.from_numpy(audio[i:i + batch])), names) for i in range(0, len(audio), batch)]
@@ -207,7 +208,7 @@ def fit_music_prior(audio: np.ndarray, rank: int | None = None, names: Sequence[
     the statistics (default every registered one).
     """
     audio, rank, names = fit_inputs(audio, rank, names)
-    return gaussian_fit(_statistics(audio, names, batch), names, rank, meta).prior
+    return gaussian_fit(clip_statistics(audio, names, batch), names, rank, meta).prior
 
 
 def fit_inputs(audio: np.ndarray, rank: int | None, names: Sequence[str] | None) -> tuple[np.ndarray, int, list[str]]:
