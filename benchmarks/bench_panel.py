@@ -235,17 +235,13 @@ def blind_prior(seeds: list[int], work: Path, genres, extra: list[str], log=prin
     panel's verdicts over the seeds are compared with chance (each of the genres equally likely). The same for
     the prior centred on a draw per seed (``--prior-sample``), and, as the reference, seeded white noise at the
     dreams' level, which holds no genre at all. Each is also given judge by judge."""
-    from scipy.stats import binom
-
     from auralize import judge
 
     def heard(name: str, verdicts: list) -> str:
         """The panel's verdicts over the seeds, chance's p for the most frequent genre, and each judge's tally."""
         counts = tally([v.majority or "split" for v in verdicts])
         most = max((n for v, n in counts.items() if v != "split"), default=0)
-        # chance: each seed's verdict one of the genres at random; the most frequent genre reaching `most` or
-        # more times (union bound over the genres)
-        p = min(1.0, len(genres) * float(binom.sf(most - 1, len(seeds), 1 / len(genres)))) if most else 1.0
+        p = most_often_p(most, len(seeds), len(genres))
         judges = "; ".join(f"{j.judge} " + ", ".join(f"{g} {n}" for g, n in tally(
             [v.verdicts[k].genre for v in verdicts]).items()) for k, j in enumerate(verdicts[0].verdicts))
         return (f"{name}: the panel hears " + ", ".join(f"{v} {n}" for v, n in counts.items())
@@ -275,6 +271,14 @@ def blind_prior(seeds: list[int], work: Path, genres, extra: list[str], log=prin
     lines.append(heard(f"For comparison, white noise at the dreams' level (RMS {LEVEL_RMS}, seeded by S), which "
                        "holds no genre", noise))
     return "\n\n".join(lines)
+
+
+def most_often_p(most: int, seeds: int, genres: int) -> float:
+    """Chance's p that one genre is heard ``most`` or more times in ``seeds`` verdicts, each verdict one of ``genres``
+    equally likely genres (union bound over the genres; 1 when ``most`` is 0)."""
+    from scipy.stats import binom
+
+    return min(1.0, genres * float(binom.sf(most - 1, seeds, 1 / genres))) if most else 1.0
 
 
 def real_clips_heard(clips: ClipSet) -> str:
