@@ -57,6 +57,19 @@ def test_a_draw_is_one_component_by_seed(mixture, two_kinds):
     np.testing.assert_array_equal(a.residual, mixture.residual)
 
 
+def test_one_component_alone_is_that_kind_of_music(mixture, two_kinds, tmp_path):
+    """A component alone pulls to its own kind of clips, survives a file, and a component it lacks is one line."""
+    audio = torch.from_numpy(two_kinds)
+    kinds = mixture.component_of(two_kinds)
+    for k in (0, 1):
+        alone = read_prior(mixture.component(k).save(tmp_path / f"c{k}.npz"))
+        near = alone.distance(audio)
+        assert len(alone.weights) == 1 and alone.meta["component"] == k
+        assert float(near[kinds == k].max()) < float(near[kinds != k].min())
+    with pytest.raises(AuralizeError, match="component"):
+        mixture.component(2)
+
+
 def test_save_load_and_damage(mixture, two_kinds, tmp_path):
     path = mixture.save(tmp_path / "mix.npz")
     back = read_prior(path)

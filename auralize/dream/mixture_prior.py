@@ -94,8 +94,13 @@ class MixturePrior(MusicPrior):
         mean. No label is read, so it stays genre-blind; which kind of music it is, is the seed's."""
         rng = np.random.default_rng(checks.seed(seed))
         k = int(rng.choice(len(self.weights), p=self.weights / self.weights.sum()))
+        return replace(self.component(k), meta={**self.meta, "drawn": int(seed), "component": k})
+
+    def component(self, k: int) -> "MixturePrior":
+        """Component ``k`` alone: the prior of one kind of music, its mode that component's mean."""
+        k = checks.count("component", k, 0, len(self.weights) - 1)
         return replace(self, weights=np.ones(1), centers=self.centers[k:k + 1],
-                       precision_chol=self.precision_chol[k:k + 1], meta={**self.meta, "drawn": int(seed), "component": k})
+                       precision_chol=self.precision_chol[k:k + 1], meta={**self.meta, "component": k})
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {**super().arrays(), "weights": self.weights, "centers": self.centers,
