@@ -23,7 +23,6 @@ Dreams go to ``runs/component-controls/`` (not the repo).
 from __future__ import annotations
 
 import argparse
-import collections
 import shlex
 import sys
 from pathlib import Path
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT))  # this checkout's auralize, not an installed one
 from auralize import features as F  # noqa: E402
 from auralize import judge, load_prior, results  # noqa: E402
 from auralize.dream import make_audible  # noqa: E402
+from auralize.dream.mixture_prior import genre_in_components, genre_text  # noqa: E402
 from auralize.io import atomic_write_text  # noqa: E402
 from auralize.settings import DreamSettings, Target  # noqa: E402
 
@@ -61,29 +61,14 @@ def alone_at(prior, k: int, seed: int) -> Path:
     return wav
 
 
-def genre_in_components(prior, data: Path) -> str:
+def components_and_genre(prior, data: Path) -> str:
     """How well a held-out clip's component tells its genre, against the most frequent genre."""
     from auralize.data import load_clips
 
     clips = load_clips(data, int(prior.meta.get("split_seed", 0)))
-    train = clips.split["train"]
-    held = np.concatenate([clips.split["valid"], clips.split["test"]])
-    of_train, of_held = prior.component_of(clips.audio[train]), prior.component_of(clips.audio[held])
-    genre_of = {k: collections.Counter(clips.label[train][of_train == k].tolist()).most_common(1)[0][0]
-                for k in np.unique(of_train)}
-    # a held-out clip in a component no training clip is in gets the most frequent training genre
-    fallback = collections.Counter(clips.label[train].tolist()).most_common(1)[0][0]
-    guess = np.array([genre_of.get(k, fallback) for k in of_held])
-    labels = clips.label[held]
-    accuracy, base = float(np.mean(guess == labels)), max(np.mean(labels == g) for g in np.unique(labels))
-    per_genre = ", ".join(f"{g} {np.mean(guess[labels == i] == i):.2f}" for i, g in enumerate(clips.genres)
-                          if np.any(labels == i))
-    named = collections.Counter(clips.genres[g] for g in genre_of.values())
-    return (f"The components and genre (labels read only here): each of the {len(held)} held-out clips (VALID and TEST) "
-            f"given the genre most of its component's TRAIN clips have is right for {accuracy:.2f} of them (per genre: "
-            f"{per_genre}); always guessing the most frequent genre is right for {base:.2f}, one genre in ten at random "
-            f"for 0.10. By the genre most of their TRAIN clips have, the {len(prior.weights)} components are "
-            + ", ".join(f"{g} {n}" for g, n in named.most_common()) + ".")
+    train, held = clips.split["train"], np.concatenate([clips.split["valid"], clips.split["test"]])
+    return genre_text(genre_in_components(prior.component_of(clips.audio[train]), clips.label[train],
+                                          prior.component_of(clips.audio[held]), clips.label[held], clips.genres))
 
 
 def main() -> None:
@@ -113,7 +98,7 @@ def main() -> None:
         print(f"seed {seed}: dreams heard as G {hits}/10; the prior alone at each dream's component heard as G "
               f"{alone_hits}/10; the model adds {np.mean(adds):+.3f} of p(G) beyond the component; "
               f"{len(set(ks.tolist()))} components for ten genres", flush=True)
-    purity = genre_in_components(prior, args.data) if args.data is not None else ""
+    purity = components_and_genre(prior, args.data) if args.data is not None else ""
     if purity:
         print(purity)
     if args.out is not None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from auralize.dream.mixture_prior import MixturePrior, fit_mixture_prior
+from auralize.dream.mixture_prior import MixturePrior, fit_mixture_prior, genre_in_components, genre_text
 from auralize.dream.music_prior import fit_music_prior
 from auralize.dream.priors import read_prior
 from auralize.errors import AuralizeError
@@ -100,6 +100,16 @@ def test_the_command_fits_it_and_refuses_components_elsewhere(gtzan_dir, tmp_pat
     assert isinstance(prior, MixturePrior) and len(prior.weights) == 2
     card = (tmp_path / "mix.md").read_text()
     assert "mixture of 2 Gaussians fitted without labels" in card and "## Its components" in card
+    assert "The components hold some genre" in card  # read with the labels the fit never saw
     held = prior.meta["held"]  # every training clip counted once, in the component it most belongs to
     assert len(held) == 2 and all(h["clips"] >= h["tracks"] >= 1 for h in held)
     np.testing.assert_array_equal(prior.component_of(np.zeros((0, 20000), np.float32)), [])
+
+
+def test_genre_in_components_reads_each_components_most_frequent_genre():
+    figures = genre_in_components(np.array([0, 0, 0, 1, 1]), np.array([0, 0, 1, 1, 1]), np.array([0, 1, 2, 1]),
+                                  np.array([0, 1, 1, 0]), ["blues", "jazz"])
+    # component 0 is blues, 1 jazz; component 2 has no training clip: the most frequent training genre, jazz
+    assert figures["accuracy"] == 0.75 and figures["base"] == 0.5
+    assert figures["per_genre"] == {"blues": 0.5, "jazz": 1.0} and figures["named"] == {"blues": 1, "jazz": 1}
+    assert "right for 0.75" in genre_text(figures)

@@ -3,8 +3,8 @@
 A genre prior (:class:`~auralize.dream.prior.GenrePrior`) tells a dream what its genre sounds like, so
 the genre a listener hears in the dream is the prior's, not the model's (issue 14). A
 :class:`MusicPrior` says only "sounds like music": it is fitted on clips of every genre with no label
-in sight (:func:`fit_music_prior` takes no labels), and it is the same for every genre, so any genre
-in a dream made with it comes from the model.
+in sight (:func:`fit_music_prior` takes no labels), and it is the same for every genre, so the genre
+a dream asks for reaches it only through the model.
 
 It models the same texture statistics as the genre prior (:data:`~auralize.dream.prior.STATISTICS`,
 read at the listening level, RMS 0.05): each clip's statistics, z-scored by their spread over all
@@ -277,7 +277,8 @@ def music_card(prior: MusicPrior, figures: dict, command: str, path: Path) -> st
 
 A genre-blind prior: where the texture statistics of real music lie, learned from real clips of every
 genre **without their labels** (`{type(prior).__module__.replace(".", "/")}.py`). `auralize --genre G` pulls every dream
-towards it, the same way for every genre, so any genre a listener hears in a dream comes from the model.
+towards it, the same way for every genre, so the genre a dream asks for reaches it only through the model
+(what a listener hears in the prior's own sound, `--control` measures).
 Made by:
 
     {command or 'auralize train-prior --kind music --data DIR'}
