@@ -113,3 +113,5 @@ def test_genre_in_components_reads_each_components_most_frequent_genre():
     assert figures["accuracy"] == 0.75 and figures["base"] == 0.5
     assert figures["per_genre"] == {"blues": 0.5, "jazz": 1.0} and figures["named"] == {"blues": 1, "jazz": 1}
     assert "right for 0.75" in genre_text(figures)
+    assert genre_in_components(np.array([0]), np.array([0]), np.array([], int), np.array([], int), ["blues"]) is None
+    assert "not known" in genre_text(None)

@@ -19,6 +19,7 @@ over hundreds of clips): no clip can be rebuilt from it.
 """
 from __future__ import annotations
 
+import collections
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
@@ -222,12 +223,13 @@ def genre_in_components(train_components: np.ndarray, train_labels: np.ndarray, 
     training genre); against always guessing the most frequent held-out genre.
 
     Returns ``accuracy``, ``base`` (that guess's), ``per_genre`` (genre -> accuracy) and ``named`` (genre -> how
-    many components have it as their most frequent)."""
-    import collections
-
+    many components have it as their most frequent); ``None`` without training or held-out clips."""
+    if len(train_labels) == 0 or len(held_labels) == 0:
+        return None
     most = lambda labels: collections.Counter(labels.tolist()).most_common(1)[0][0]  # noqa: E731
     genre_of = {int(k): most(train_labels[train_components == k]) for k in np.unique(train_components)}
-    guess = np.array([genre_of.get(int(k), most(train_labels)) for k in held_components])
+    fallback = most(train_labels)
+    guess = np.array([genre_of.get(int(k), fallback) for k in held_components])
     named = collections.Counter(genres[g] for g in genre_of.values())
     return {"accuracy": float(np.mean(guess == held_labels)),
             "base": float(max(np.mean(held_labels == g) for g in np.unique(held_labels))),
@@ -236,8 +238,10 @@ def genre_in_components(train_components: np.ndarray, train_labels: np.ndarray, 
             "named": dict(named.most_common())}
 
 
-def genre_text(figures: dict) -> str:
+def genre_text(figures: dict | None) -> str:
     """:func:`genre_in_components`'s figures in words, for the card and the studies."""
+    if figures is None:
+        return "How much genre the components hold is not known: there were no held-out clips to read it on."
     per_genre = ", ".join(f"{g} {a:.2f}" for g, a in figures["per_genre"].items())
     named = ", ".join(f"{g} {n}" for g, n in figures["named"].items())
     return (f"The components hold some genre, though no label was read to fit them: a held-out clip (VALID and TEST) "
