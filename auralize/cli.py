@@ -153,6 +153,12 @@ def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
             share = f"; the model's share: {s['model_share']:+.3f}" if "model_share" in s else ""
             click.echo(f"  control (prior alone, {s['control']['files']['wav']}): "
                        f"{panel_line(s['control'].get('panel'), s['genre'])}{share}")
+        if "component_control" in s:
+            at = s["component_control"]
+            share = (f"; the model's share beyond that kind of music: {s['model_share_beyond_component']:+.3f}"
+                     if "model_share_beyond_component" in s else "")
+            click.echo(f"  the prior alone at component {at['component']}, where the dream ends ({at['files']['wav']}): "
+                       f"{panel_line(at.get('panel'), s['genre'])}{share}")
     first = Path(summaries[0]["files"]["wav"])
     click.echo(f"files ({time.time() - started:.1f} s): {first.parent.resolve()}/ "
                f"[{first.stem}.wav, -22050.wav, .png, .json, .npy]" if len(summaries) == 1 else

@@ -186,6 +186,15 @@ def _source(folder: _Folder, path: Path, meta: dict) -> str:
         parts.append(f'<p class="muted">its control, the prior alone (the model off): '
                      f'{_e(panel_line(control.get("panel"), meta["genre"]))}{share}</p>'
                      + (_audio(folder.inside(wav, "audio"), f"control of {folder.rel(path)}") if _exists(wav) else ""))
+    at = meta.get("component_control")
+    if at:
+        wav = path.parent / Path(str(at["files"].get("wav_22050") or at["files"].get("wav") or "")).name
+        share = (f"; the model's share beyond that kind of music: <b>{meta['model_share_beyond_component']:+.3f}</b>"
+                 if meta.get("model_share_beyond_component") is not None else "")
+        parts.append(f'<p class="muted">the prior alone at component {int(at["component"])} of the mixture, where '
+                     f'the dream ends: {_e(panel_line(at.get("panel"), meta["genre"]))}{share}</p>'
+                     + (_audio(folder.inside(wav, "audio"), f"component control of {folder.rel(path)}")
+                        if _exists(wav) else ""))
     return "".join(parts)
 
 
@@ -328,7 +337,8 @@ def write_gallery(results_dir: str | Path, out: str | Path | None = None, title:
         reports.append((_Folder(extra.parent), extra, results.read(extra, "neurons")))
     dreams: dict[str, list[str]] = {}
     for path, meta in found["dream"]:
-        if meta.get("role") == "control" and _exists(path.parent / Path(str(meta.get("control_of", ""))).name):
+        if meta.get("role") in ("control", "component-control") and _exists(
+                path.parent / Path(str(meta.get("control_of", ""))).name):
             continue  # shown in its dream's card
         card = _dream_card(folder, path, meta)
         if card:

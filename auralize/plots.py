@@ -97,6 +97,8 @@ def dream_figure(psd: np.ndarray, genre: str, path: Path, description: str, trip
     temporal, source = temporal or {}, source or {}
     share = (f"; the model's share of the panel's p({genre}): {source['model_share']:+.3f}"
              if source.get("model_share") is not None else "")
+    if source.get("model_share_beyond_component") is not None:
+        share += f" ({source['model_share_beyond_component']:+.3f} beyond its kind of music)"
     origin = f"genre from {source['genre_from']}{share}\n" if source.get("genre_from") else ""
     title = (f"dream: {description}\n{origin}{panel_line(panel, genre)}\n"
              f"(same-model round trip p({genre}) = {trip['p_target_mean']:.3f}){_time_line(temporal.get('dream'))}")

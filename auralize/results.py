@@ -108,6 +108,10 @@ SCHEMAS = {
                      "genre_from": str, "role": str, "control_of": str, "model_share": float,
                      "control": Fields({"files": Each(str, nullable=True)},
                                        {"panel": PANEL_VERDICT, "round_trip": Fields({"p_target_mean": float})}),
+                     # with a mixture prior: the prior alone at the component the dream ends in
+                     "model_share_beyond_component": float,
+                     "component_control": Fields({"files": Each(str, nullable=True), "component": COUNT},
+                                                 {"panel": PANEL_VERDICT, "round_trip": Fields({"p_target_mean": float})}),
                      "init": Fields({"sha256": str}, {"path": str})}),
     "explanation": Fields({"genres": [str], "verdict": str, "method": str, "clip_probabilities": PROBABILITIES,
                            "files": Each(str, nullable=True)},

@@ -162,7 +162,7 @@ def round_trips(folder: Path) -> list[float]:
 
     # a folder of dreams may hold other results too (a quiz's key and scores: auralize listen)
     read = [results.read(p, "dream") for p in sorted(folder.glob("*.json")) if results.kind_of(p) == "dream"]
-    return [d["round_trip"]["p_target_mean"] for d in read if d.get("role") != "control"]
+    return [d["round_trip"]["p_target_mean"] for d in read if "role" not in d]  # not a control of either kind
 
 
 def model_share(dream: dict, control: dict) -> float:
@@ -220,6 +220,9 @@ def candidate_rows(name: str, extra: list[str], seeds: list[int], work: Path, ge
         if control:
             rows[controls.setdefault(key, f"{name} prior-only control, seed {seed}")] = dream_row(folder, genres,
                                                                                                   "-control")
+        if any((folder / f"{g}-component-control.wav").is_file() for g in genres):  # a mixture prior's
+            rows[f"{name} prior alone at each dream's mixture component, seed {seed}"] = dream_row(
+                folder, genres, "-component-control")
     for seed in conflict_seeds:
         folder = work / f"{name}-conflict-seed{seed}"
         make_conflict(seed, folder, extra, genres)

@@ -123,7 +123,8 @@ def test_dreams_in_workers_are_the_dreams_of_one_process(tmp_path):
     assert outs[0] == [line.replace("/j2/", "/j1/") for line in outs[1]]
     one, two = tmp_path / "j1", tmp_path / "j2"
     names = sorted(p.name for p in one.iterdir())
-    assert names == sorted(p.name for p in two.iterdir()) and len(names) == 30  # 3 dreams, 3 controls, 5 files each
+    # 3 dreams, their 3 controls from noise and 3 at their mixture components, 5 files each
+    assert names == sorted(p.name for p in two.iterdir()) and len(names) == 45
     for name in names:
         a, b = (one / name).read_bytes(), (two / name).read_bytes()
         assert a == (b.replace(b"/j2/", b"/j1/") if name.endswith(".json") else b), name

@@ -50,6 +50,17 @@ def test_it_dreams_with_the_defaults_and_its_control(mel_checkpoint, tmp_path):
     controls = [(tmp_path / "d" / f"{g}-control.wav").read_bytes() for g in ("classical", "metal")]
     assert controls[0] == controls[1]
     assert (tmp_path / "d" / "classical.wav").read_bytes() != (tmp_path / "d" / "metal.wav").read_bytes()
+    # the mixture prior: also the prior alone at the component the dream ends in, the same as asking for it
+    at = dream["component_control"]
+    assert dream["component_control"]["component"] == auralize.load_prior("music-mix").component_of(
+        auralize.load_audio(tmp_path / "d" / "metal.wav")[None])[0]
+    one = auralize.load_prior("music-mix").component(at["component"]).save(tmp_path / "one.npz")
+    code, _, err = run_cli(["--genre", "metal", "--checkpoint", mel_checkpoint, "--steps", "3", "--iters", "2",
+                            "--no-panel", "--quiet", "--model-weight", "0", "--prior", one, "-o", tmp_path / "one.wav"])
+    assert code == 0, err
+    assert (tmp_path / "one.wav").read_bytes() == (tmp_path / "d" / "metal-component-control.wav").read_bytes()
+    made = json.loads((tmp_path / "d" / "metal-component-control.json").read_text())
+    assert made["role"] == "component-control" and made["control_of"] == "metal.json"
 
 
 def test_the_shipped_dreaming_model_is_the_default():

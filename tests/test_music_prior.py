@@ -123,6 +123,7 @@ def test_dreams_with_it_and_their_controls(toy_checkpoint, gtzan_dir, tmp_path):
     assert results.read(tmp_path / "d" / "classical-control.json", "dream")["role"] == "control"
     same = (tmp_path / "d" / "classical-control.wav").read_bytes() == (tmp_path / "d" / "metal-control.wav").read_bytes()
     assert same  # the prior alone knows no genre: one control serves every genre
+    assert "component_control" not in dream and not list((tmp_path / "d").glob("*component-control*"))  # one Gaussian
     code, _, err = run_cli(["--genre", "jazz", *base, "--prior-genre", "metal", "-o", tmp_path / "x.wav"])
     one_line_error(code, err, "--prior-genre names a genre for the prior to pull to, but this prior is genre-blind")
     # --prior-sample: the prior alone goes to another texture on another seed, and the dream records it

@@ -30,6 +30,9 @@ def dreams(tmp_path_factory):
         write_dream(folder, genre, genre, synth_track(genre, 5 + k, 5.0, 4000),
                     control={"files": {"wav": str(folder / f"{genre}-control.wav")}})
         write_dream(folder, f"{genre}-control", genre, control, role="control", control_of=f"{genre}.json")
+        # the prior alone at the dream's mixture component: not asked about (each dream has one control)
+        write_dream(folder, f"{genre}-component-control", genre, 0.9 * control, role="component-control",
+                    control_of=f"{genre}.json", settings={"param": "fine", "seed": 0, "model_weight": 0.0})
     (folder / "notes.json").write_text('{"not": "a result"}')
     return folder
 

@@ -286,9 +286,10 @@ def _write_dream(model, dream: _Dream, settings: dict, real: np.ndarray | None, 
             from ..panel.verdict import panel_verdict
 
             panel = panel_verdict(str(files["wav"]), F.split_clips(heard), judges, genre).to_dict()
-        control = extra.get("control")
-        if control is not None and panel is not None and control.get("panel") is not None:
-            extra = {**extra, "model_share": round(panel["p_target"] - control["panel"]["p_target"], 4)}
+        for key, share in (("control", "model_share"), ("component_control", "model_share_beyond_component")):
+            control = extra.get(key)
+            if control is not None and panel is not None and control.get("panel") is not None:
+                extra = {**extra, share: round(panel["p_target"] - control["panel"]["p_target"], 4)}
         time_stats = {"dream": temporal(heard), **({"real": temporal(real)} if real is not None else {})}
         dream_figure(dream.psd, genre, tmp["png"], dream.description, trip, None if real is None else F.spectrogram(real),
                      panel, time_stats, extra)
@@ -307,9 +308,41 @@ def _write_dream(model, dream: _Dream, settings: dict, real: np.ndarray | None, 
     return summary
 
 
-def control_stem(stem: Path) -> Path:
-    """The stem of a dream's prior-only control: ``<stem>-control``."""
-    return stem.with_name(stem.name + "-control")
+#: A dream's controls (``--control``): name -> what its files add to the dream's stem.
+CONTROLS = {"noise": "-control", "component": "-component-control"}
+
+
+def control_stem(stem: Path, kind: str = "noise") -> Path:
+    """The stem of a dream's control (:data:`CONTROLS`): the prior alone from noise, ``<stem>-control``, or at the
+    mixture component the dream ends in, ``<stem>-component-control``."""
+    return stem.with_name(stem.name + CONTROLS[kind])
+
+
+@dataclass
+class _AtComponents:
+    """The prior alone at the components dreams end in: one render per component, shared by its dreams."""
+
+    components: np.ndarray  # (dreams,) the component each dream's audio most belongs to
+    index: list[int]  # per dream, its component's row in result and audio
+    result: object  # DreamResult
+    audio: np.ndarray
+    psd: np.ndarray
+
+
+def component_controls(model, prior, weight: float, audio: np.ndarray, genre: str, off: Target, report,
+                       settings: DreamSettings, progress: bool = False) -> _AtComponents:
+    """The prior alone (``off``: the model's weight 0) at the mixture component each dream of ``audio`` ``(dreams,
+    samples)`` ends in, with the dreams' own seed and settings: what the genre of a dream would be if the model had
+    only chosen its kind of music. A dream longer than one clip ends in the component most of its clips do."""
+    clips = [F.split_clips(a) for a in audio]
+    ends = prior.component_of(np.concatenate(clips))
+    bounds = np.cumsum([0] + [len(c) for c in clips])
+    components = np.array([np.bincount(ends[a:b]).argmax() for a, b in zip(bounds[:-1], bounds[1:])])
+    places = list(dict.fromkeys(int(k) for k in components))
+    objectives = [genre_objective(model, genre, off, report, prior.component(k), weight) for k in places]
+    result = render(model, objectives, settings, progress=progress)
+    made = listening_level(to_audio(result, n_iter=settings.griffin_lim_iters, seed=settings.seed))
+    return _AtComponents(components, [places.index(int(k)) for k in components], result, made, result.psd())
 
 
 def _in_workers(model, names: list[str], stems: list[Path], jobs: int, progress: bool, options: dict) -> list[dict]:
@@ -359,7 +392,9 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
     control : bool
         Also make each dream's prior-only control (the same seed and settings, the model's objective
         off), written as ``<stem>-control``; each dream then records the model's share: the panel's
-        p(genre) of the dream minus that of its control.
+        p(genre) of the dream minus that of its control. With a mixture prior, also the prior alone at the
+        component the dream ends in (:func:`component_controls`), ``<stem>-component-control``, and the
+        model's share beyond that kind of music.
     progress : bool
         Show a progress bar.
     jobs : int or "auto"
@@ -393,7 +428,8 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
     start = settings.start()  # a missing, unreadable or silent song fails here, before any folder is made
     stems = dream_stems(names, out)
     refuse_overwriting([f for stem in stems for f in results.dream_files(stem).values()]
-                       + [f for stem in stems for f in results.dream_files(control_stem(stem)).values() if control],
+                       + [f for stem in stems for kind in CONTROLS for f in results.dream_files(control_stem(stem, kind)).values()
+                          if control],
                        {"init": settings.init if isinstance(settings.init, (str, Path)) else None,
                         "checkpoint": origin(model), "prior": target.prior})
     if report is None and uses_neurons(target.objective) and target.unit is None and target.model_weight > 0:
@@ -434,6 +470,9 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
         say(f"making the audio ({settings.griffin_lim_iters} Griffin-Lim iterations), then writing each dream"
             + (" and judging it with the panel (the first run also compiles the panel's feature code)" if panel else ""))
         audio = listening_level(to_audio(result, n_iter=settings.griffin_lim_iters, seed=settings.seed))
+        at = (component_controls(model, prior, weight, audio[:len(names)], names[0], replace(off, prior_sample=False),
+                                 report, replace(settings, init=start), progress)
+              if control and hasattr(prior, "component") else None)
         judges = ready.judges()
         psd = result.psd()
         recorded = {**settings.to_json(), **result.settings, "prior_weight": weight, "caricature": target.caricature,
@@ -457,5 +496,17 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
                                     {**extra, "role": "control", "genre_from": genre_from(off, prior, weight),
                                      "control_of": results.dream_files(stems[b])["json"].name})
                 extra["control"] = {k: made[k] for k in ("files", "round_trip", "panel") if k in made}
+            if at is not None:
+                k, c = int(at.components[b]), at.index[b]
+                ctrl = _Dream(genre, control_stem(stems[b], "component"), at.audio[c], at.psd[c], at.result.descriptions[c],
+                              at.result.curve[:, c])
+                own = {key: v for key, v in extra.items() if key != "control"}  # the noise control is the dream's
+                made = _write_dream(model, ctrl, {**recorded, "model_weight": 0.0, "prior_component": k}, real.get(genre),
+                                    judges, {**own, "role": "component-control", "control_of":
+                                             results.dream_files(stems[b])["json"].name,
+                                             "genre_from": f"nothing: the prior alone at component {k}, the kind of "
+                                                           "music its dream ends in (a control)"})
+                extra["component_control"] = {"component": k, **{key: made[key] for key in ("files", "round_trip", "panel")
+                                                                if key in made}}
             summaries.append(_write_dream(model, dreams[b], recorded, real.get(genre), judges, extra))
         return summaries

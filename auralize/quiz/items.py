@@ -86,8 +86,10 @@ def folder_items(folder: str | Path, controls: bool = False) -> list[Item]:
         except AuralizeError as exc:
             warnings.warn(f"{exc}; skipped", stacklevel=2)
             continue
-        if meta["kind"] != "dream":
-            continue  # another result (a quiz key, answers, an explanation): nothing to play
+        if meta["kind"] != "dream" or meta.get("role") == "component-control":
+            # another result (a quiz key, answers, an explanation): nothing to play; the prior alone at a dream's
+            # mixture component is not asked about: each dream is paired with its one control, the prior from noise
+            continue
         condition = _condition(meta)
         if condition != "dream" and not controls:
             continue
