@@ -61,6 +61,11 @@ def test_it_dreams_with_the_defaults_and_its_control(mel_checkpoint, tmp_path):
     assert (tmp_path / "one.wav").read_bytes() == (tmp_path / "d" / "metal-component-control.wav").read_bytes()
     made = json.loads((tmp_path / "d" / "metal-component-control.json").read_text())
     assert made["role"] == "component-control" and made["control_of"] == "metal.json"
+    from auralize.gallery import write_gallery
+
+    page = write_gallery(tmp_path / "d").read_text()  # each control shown in its dream's card, not as a dream
+    assert page.count("the prior alone at component") == page.count("its control, the prior alone") == 2
+    assert "component control of metal" in page and "genre from nothing" not in page
 
 
 def test_the_shipped_dreaming_model_is_the_default():
