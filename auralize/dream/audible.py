@@ -32,6 +32,7 @@ from ..data import pick_genres
 from ..errors import AuralizeError
 from ..finemel import LEVEL_RMS
 from ..settings import DreamSettings, Target
+from .mixture_prior import MixturePrior
 from .objectives import OBJECTIVE_KINDS, Objective, check_target, prior_match, uses_neurons
 from .render import check_settings, render, round_trip, to_audio
 
@@ -472,7 +473,7 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
         audio = listening_level(to_audio(result, n_iter=settings.griffin_lim_iters, seed=settings.seed))
         at = (component_controls(model, prior, weight, audio[:len(names)], names[0], replace(off, prior_sample=False),
                                  report, replace(settings, init=start), progress)
-              if control and hasattr(prior, "component") else None)
+              if control and isinstance(prior, MixturePrior) and len(prior.weights) > 1 else None)
         judges = ready.judges()
         psd = result.psd()
         recorded = {**settings.to_json(), **result.settings, "prior_weight": weight, "caricature": target.caricature,
