@@ -59,6 +59,10 @@ def test_it_dreams_with_the_defaults_and_its_control(mel_checkpoint, tmp_path):
                             "--no-panel", "--quiet", "--model-weight", "0", "--prior", one, "-o", tmp_path / "one.wav"])
     assert code == 0, err
     assert (tmp_path / "one.wav").read_bytes() == (tmp_path / "d" / "metal-component-control.wav").read_bytes()
+    code, _, err = run_cli(["--genre", "metal", "--checkpoint", mel_checkpoint, "--steps", "3", "--iters", "2",
+                            "--no-panel", "--quiet", "--control", "--prior", one, "-o", tmp_path / "e.wav"])
+    assert code == 0, err  # one component: its component control would be its control from noise
+    assert (tmp_path / "e-control.wav").is_file() and not list(tmp_path.glob("e-component-control*"))
     made = json.loads((tmp_path / "d" / "metal-component-control.json").read_text())
     assert made["role"] == "component-control" and made["control_of"] == "metal.json"
     from auralize.gallery import write_gallery
