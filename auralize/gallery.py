@@ -176,25 +176,23 @@ def _dream_card(folder: _Folder, path: Path, meta: dict) -> str | None:
 
 
 def _source(folder: _Folder, path: Path, meta: dict) -> str:
-    """What the dream's genre comes from and, when its control was made, the control's player and the model's share."""
+    """What the dream's genre comes from and, when its controls were made, their players and the model's shares."""
     parts = [f'<p>genre from {_e(meta["genre_from"])}</p>'] if meta.get("genre_from") else []
-    control = meta.get("control")
-    if control:
+    genre = meta["genre"]
+    for key, name, share_key, said, label in (
+            ("control", "control", "model_share", "its control, the prior alone (the model off)",
+             f"the model's share of the panel's p({_e(genre)})"),
+            ("component_control", "component control", "model_share_beyond_component",
+             "the prior alone at component {component} of the mixture, where the dream ends",
+             "the model's share beyond that kind of music")):
+        control = meta.get(key)
+        if not control:
+            continue
         wav = path.parent / Path(str(control["files"].get("wav_22050") or control["files"].get("wav") or "")).name
-        share = (f"; the model's share of the panel's p({_e(meta['genre'])}): <b>{meta['model_share']:+.3f}</b>"
-                 if meta.get("model_share") is not None else "")
-        parts.append(f'<p class="muted">its control, the prior alone (the model off): '
-                     f'{_e(panel_line(control.get("panel"), meta["genre"]))}{share}</p>'
-                     + (_audio(folder.inside(wav, "audio"), f"control of {folder.rel(path)}") if _exists(wav) else ""))
-    at = meta.get("component_control")
-    if at:
-        wav = path.parent / Path(str(at["files"].get("wav_22050") or at["files"].get("wav") or "")).name
-        share = (f"; the model's share beyond that kind of music: <b>{meta['model_share_beyond_component']:+.3f}</b>"
-                 if meta.get("model_share_beyond_component") is not None else "")
-        parts.append(f'<p class="muted">the prior alone at component {int(at["component"])} of the mixture, where '
-                     f'the dream ends: {_e(panel_line(at.get("panel"), meta["genre"]))}{share}</p>'
-                     + (_audio(folder.inside(wav, "audio"), f"component control of {folder.rel(path)}")
-                        if _exists(wav) else ""))
+        share = f"; {label}: <b>{meta[share_key]:+.3f}</b>" if meta.get(share_key) is not None else ""
+        parts.append(f'<p class="muted">{said.format(component=int(control.get("component", 0)))}: '
+                     f'{_e(panel_line(control.get("panel"), genre))}{share}</p>'
+                     + (_audio(folder.inside(wav, "audio"), f"{name} of {folder.rel(path)}") if _exists(wav) else ""))
     return "".join(parts)
 
 
