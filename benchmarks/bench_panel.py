@@ -303,8 +303,8 @@ def real_clips_heard(clips: ClipSet) -> str:
 
 
 def tally(verdicts: list[str]) -> dict[str, int]:
-    """How often each verdict occurs, the most frequent first."""
-    return {v: verdicts.count(v) for v in sorted(set(verdicts), key=verdicts.count, reverse=True)}
+    """How often each verdict occurs, the most frequent first (ties by name: the same text on every run)."""
+    return {v: verdicts.count(v) for v in sorted(set(verdicts), key=lambda v: (-verdicts.count(v), v))}
 
 
 def _command() -> str:
