@@ -429,8 +429,8 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
     start = settings.start()  # a missing, unreadable or silent song fails here, before any folder is made
     stems = dream_stems(names, out)
     refuse_overwriting([f for stem in stems for f in results.dream_files(stem).values()]
-                       + [f for stem in stems for kind in CONTROLS for f in results.dream_files(control_stem(stem, kind)).values()
-                          if control],
+                       + [f for stem in stems for kind in CONTROLS if control
+                          for f in results.dream_files(control_stem(stem, kind)).values()],
                        {"init": settings.init if isinstance(settings.init, (str, Path)) else None,
                         "checkpoint": origin(model), "prior": target.prior})
     if report is None and uses_neurons(target.objective) and target.unit is None and target.model_weight > 0:
@@ -471,8 +471,8 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
         say(f"making the audio ({settings.griffin_lim_iters} Griffin-Lim iterations), then writing each dream"
             + (" and judging it with the panel (the first run also compiles the panel's feature code)" if panel else ""))
         audio = listening_level(to_audio(result, n_iter=settings.griffin_lim_iters, seed=settings.seed))
-        at = (component_controls(model, prior, weight, audio[:len(names)], names[0], replace(off, prior_sample=False),
-                                 report, replace(settings, init=start), progress)
+        at = (component_controls(model, prior, weight, audio[:len(names)], names[0], off, report,
+                                 replace(settings, init=start), progress)
               if control and isinstance(prior, MixturePrior) and len(prior.weights) > 1 else None)
         judges = ready.judges()
         psd = result.psd()
@@ -499,15 +499,16 @@ def make_audible(model, genres: str | Sequence[str], out: str | Path | None = No
                 extra["control"] = {k: made[k] for k in ("files", "round_trip", "panel") if k in made}
             if at is not None:
                 k, c = int(at.components[b]), at.index[b]
-                ctrl = _Dream(genre, control_stem(stems[b], "component"), at.audio[c], at.psd[c], at.result.descriptions[c],
-                              at.result.curve[:, c])
+                ctrl = _Dream(genre, control_stem(stems[b], "component"), at.audio[c], at.psd[c],
+                              at.result.descriptions[c], at.result.curve[:, c])
                 own = {key: v for key, v in extra.items() if key != "control"}  # the noise control is the dream's
-                made = _write_dream(model, ctrl, {**recorded, "model_weight": 0.0, "prior_component": k}, real.get(genre),
-                                    judges, {**own, "role": "component-control", "control_of":
-                                             results.dream_files(stems[b])["json"].name,
-                                             "genre_from": f"nothing: the prior alone at component {k}, the kind of "
-                                                           "music its dream ends in (a control)"})
-                extra["component_control"] = {"component": k, **{key: made[key] for key in ("files", "round_trip", "panel")
-                                                                if key in made}}
+                made = _write_dream(model, ctrl, {**recorded, "model_weight": 0.0, "prior_component": k},
+                                    real.get(genre), judges,
+                                    {**own, "role": "component-control",
+                                     "control_of": results.dream_files(stems[b])["json"].name,
+                                     "genre_from": f"nothing: the prior alone at component {k}, the kind of music its "
+                                                   "dream ends in (a control)"})
+                extra["component_control"] = {"component": k, **{key: made[key] for key in ("files", "round_trip",
+                                                                                            "panel") if key in made}}
             summaries.append(_write_dream(model, dreams[b], recorded, real.get(genre), judges, extra))
         return summaries

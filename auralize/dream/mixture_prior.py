@@ -57,7 +57,8 @@ class MixturePrior(MusicPrior):
 
     @property
     def kind_text(self) -> str:
-        return f"music mixture prior of {len(self.weights)} components"
+        k = len(self.weights)
+        return f"music mixture prior of {k} component{'s' if k > 1 else ''}"
 
     @property
     def model_text(self) -> str:
