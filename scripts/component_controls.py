@@ -4,13 +4,11 @@ The default dream's control (the prior alone from noise) lands on the component 
 dream may have landed on another component, one whose texture the panel already hears as the genre; then the
 model only chose which kind of music, and the genre is that component's. This study measures it:
 
-1. the default dreams, ``auralize --genre all --seed S`` (read back when the folder holds them);
-2. for each dream, the component of ``trained/music-mix-prior.npz`` its audio most belongs to
-   (:meth:`~auralize.dream.mixture_prior.MixturePrior.component_of`);
-3. for each such component, the prior alone at it (``--model-weight 0 --prior FILE`` with that component alone,
-   :meth:`~auralize.dream.mixture_prior.MixturePrior.component`), the same seed and settings;
-4. the panel's p(G) of each dream and of the prior alone at its component: the difference is what the model
-   adds beyond choosing the component.
+1. the default dreams with their controls, ``auralize --genre all --seed S --control`` (read back when the
+   folder holds them); with the mixture prior, ``--control`` also makes, for each dream, the prior alone at the
+   component of ``trained/music-mix-prior.npz`` its audio most belongs to (the same seed and settings);
+2. the panel's p(G) of each dream and of the prior alone at its component: the difference (the dream's
+   ``model_share_beyond_component``) is what the model adds beyond choosing the component.
 
 With ``--data``, it also asks how much genre the components hold: each held-out clip (VALID and TEST of the
 track split the prior was fitted on) is given the genre most of its component's TRAIN clips have (labels read
@@ -32,33 +30,24 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this checkout's auralize, not an installed one
 
-from auralize import features as F  # noqa: E402
-from auralize import judge, load_prior, results  # noqa: E402
+from auralize import load_prior, results  # noqa: E402
 from auralize.dream import make_audible  # noqa: E402
 from auralize.dream.mixture_prior import genre_in_components, genre_text  # noqa: E402
 from auralize.io import atomic_write_text  # noqa: E402
-from auralize.settings import DreamSettings, Target  # noqa: E402
+from auralize.settings import DreamSettings  # noqa: E402
 
 WORK = ROOT / "runs" / "component-controls"
 
 
 def default_dreams(seed: int) -> list[dict]:
-    """The default dreams of ``seed`` (made once, then read back)."""
+    """The default dreams of ``seed`` with their controls (``--control``: from noise, and at the mixture component
+    each dream ends in); made once, then read back."""
     out = WORK / f"default-seed{seed}"
-    done = sorted(out.glob("*.json")) if out.is_dir() else []
-    if len(done) == 10:
-        return [results.read(p, "dream") for p in done]
-    return make_audible(None, "all", out, settings=DreamSettings(seed=seed), progress=False)
-
-
-def alone_at(prior, k: int, seed: int) -> Path:
-    """The WAV of the prior alone at component ``k`` (made once)."""
-    wav = WORK / f"component{k}-seed{seed}" / "prior-alone.wav"
-    if not results.dream_files(wav.with_suffix(""))["json"].is_file():
-        path = prior.component(k).save(WORK / f"component{k}.npz")
-        make_audible(None, "jazz", wav, target=Target(model_weight=0.0, prior=path), settings=DreamSettings(seed=seed),
-                     panel=False, progress=False)
-    return wav
+    done = [results.read(p, "dream") for p in sorted(out.glob("*.json"))] if out.is_dir() else []
+    dreams = [d for d in done if "component_control" in d]
+    if len(dreams) == 10:
+        return dreams
+    return make_audible(None, "all", out, settings=DreamSettings(seed=seed), control=True, progress=False)
 
 
 def components_and_genre(prior, data: Path) -> str:
@@ -82,22 +71,20 @@ def main() -> None:
     rows, lines = [], []
     for seed in seeds:
         dreams = default_dreams(seed)
-        wavs = [Path(d["files"]["wav"]) for d in dreams]
-        ks = prior.component_of(np.stack([F.load_audio(w)[:F.CLIP_SAMPLES] for w in wavs]))
+        ks = [d["component_control"]["component"] for d in dreams]
         hits = alone_hits = 0
         adds = []
         for d, k in zip(dreams, ks):
-            genre = d["genre"]
-            at = judge(alone_at(prior, int(k), seed), genre=genre)[0]
+            genre, at = d["genre"], d["component_control"]["panel"]
             hits += d["panel"]["majority"] == genre
-            alone_hits += at.majority == genre
-            adds.append(d["panel"]["p_target"] - at.p_target)
+            alone_hits += at["majority"] == genre
+            adds.append(d["model_share_beyond_component"])
             lines.append(f"| {seed} | {genre} | {d['panel']['majority'] or 'split'} | {d['panel']['p_target']:.2f} | {k} | "
-                         f"{at.majority or 'split'} | {at.p_target:.2f} | {adds[-1]:+.2f} |")
-        rows.append((seed, hits, alone_hits, float(np.mean(adds)), len(set(ks.tolist()))))
+                         f"{at['majority'] or 'split'} | {at['p_target']:.2f} | {adds[-1]:+.2f} |")
+        rows.append((seed, hits, alone_hits, float(np.mean(adds)), len(set(ks))))
         print(f"seed {seed}: dreams heard as G {hits}/10; the prior alone at each dream's component heard as G "
               f"{alone_hits}/10; the model adds {np.mean(adds):+.3f} of p(G) beyond the component; "
-              f"{len(set(ks.tolist()))} components for ten genres", flush=True)
+              f"{len(set(ks))} components for ten genres", flush=True)
     purity = components_and_genre(prior, args.data) if args.data is not None else ""
     if purity:
         print(purity)
@@ -115,11 +102,11 @@ Made by (on a shared 2-core machine):
 
     {command}
 
-For each default dream (`auralize --genre all --seed S`), the component of the mixture prior its audio most
-belongs to, and the prior alone at that component (`--model-weight 0`, that component alone as the prior, the
-same seed and settings), judged by the held-out panel as written. *The model adds* is the panel's p(G) of the
-dream minus that of the prior alone at its component: what the model puts in beyond choosing which kind of
-music. (The default's `--control` is the prior alone from noise, the component nearest white noise.)
+For each default dream (`auralize --genre all --seed S --control`), the component of the mixture prior its audio
+most belongs to, and the prior alone at that component (`--control` makes it: the model off, that component alone
+as the prior, the same seed and settings), judged by the held-out panel as written. *The model adds* is the
+panel's p(G) of the dream minus that of the prior alone at its component: what the model puts in beyond choosing
+which kind of music. (The other control `--control` makes is the prior alone from noise: the component nearest white noise.)
 
 | seed | dreams heard as G | the prior alone at each dream's component heard as G | the model adds (mean p(G)) | components used |
 |---|---|---|---|---|

@@ -250,4 +250,5 @@ def genre_text(figures: dict | None) -> str:
             f"them (per genre: {per_genre}), against {figures['base']:.2f} for always guessing the most frequent "
             f"genre. By that genre, the components are {named}. The prior is the same for every genre a dream asks "
             "for, so the genre asked for reaches the dream only through the model; which kind of music a dream ends "
-            "in is the model's choice, and `scripts/component_controls.py` measures what the model adds beyond it.")
+            "in is the model's choice, and `--control` measures what the model adds beyond it (the prior alone at the "
+            "component a dream ends in).")
