@@ -149,16 +149,15 @@ def _dream(genre, checkpoint, out, data_dir, seed, quiet, o: dict) -> None:
         click.echo(f"  {panel_line(s.get('panel'), s['genre'])}; same-model round trip p({s['genre']}) = "
                    f"{trip['p_target_mean']:.3f} (heard as {trip['verdict']})")
         click.echo(f"  genre from {s['genre_from']}")
-        if "control" in s:
-            share = f"; the model's share: {s['model_share']:+.3f}" if "model_share" in s else ""
-            click.echo(f"  control (prior alone, {s['control']['files']['wav']}): "
-                       f"{panel_line(s['control'].get('panel'), s['genre'])}{share}")
-        if "component_control" in s:
-            at = s["component_control"]
-            share = (f"; the model's share beyond that kind of music: {s['model_share_beyond_component']:+.3f}"
-                     if "model_share_beyond_component" in s else "")
-            click.echo(f"  the prior alone at component {at['component']}, where the dream ends ({at['files']['wav']}): "
-                       f"{panel_line(at.get('panel'), s['genre'])}{share}")
+        for key, said, share_key, label in (
+                ("control", "control (prior alone, {wav})", "model_share", "the model's share"),
+                ("component_control", "the prior alone at component {component}, where the dream ends ({wav})",
+                 "model_share_beyond_component", "the model's share beyond that kind of music")):
+            if key in s:
+                at = s[key]
+                share = f"; {label}: {s[share_key]:+.3f}" if share_key in s else ""
+                click.echo(f"  {said.format(wav=at['files']['wav'], component=at.get('component'))}: "
+                           f"{panel_line(at.get('panel'), s['genre'])}{share}")
     first = Path(summaries[0]["files"]["wav"])
     click.echo(f"files ({time.time() - started:.1f} s): {first.parent.resolve()}/ "
                f"[{first.stem}.wav, -22050.wav, .png, .json, .npy]" if len(summaries) == 1 else
