@@ -246,7 +246,8 @@ model's p(G) of the component's own sound to the power W (with the model off, th
 Per variant: `--genre all --control` for seeds {seeds}, judged by the shipped panel as written (hits of
 10; what the ten controls are heard as; the model's share, the panel's p(G) of the dream minus its
 control's, mean over genres and seeds; the dreaming model's lowest round trip), and the prior alone
-(`--model-weight 0`) for seeds 0-{alone}, with chance's p of its most frequent genre (10 genres equally likely, union bound, as `benchmarks/bench_panel.py` computes it).
+(`--model-weight 0`) for seeds 0-{alone}, with chance's p of its most frequent genre (10 genres equally
+likely, union bound, as `benchmarks/bench_panel.py` computes it).
 
 | variant | panel hits per seed | controls heard as, per seed | the model's share | round trip lowest | the prior alone, over the seeds | chance p |
 |---|---|---|---|---|---|---|
