@@ -29,7 +29,7 @@ import torch
 
 from .. import checks
 from ..errors import AuralizeError
-from .music_prior import MusicPrior, clip_statistics, fit_inputs, gaussian_fit, train_music
+from .music_prior import MusicPrior, clip_statistics, fit_inputs, gaussian_fit, held_out, train_music
 
 FORMAT = "auralize-music-mixture-1"
 #: Mixture components unless told otherwise (fewer when there are few clips).
@@ -186,15 +186,17 @@ def train_mixture(clips, meta: dict, names, rank: int, log, components: int | No
     many training clips and tracks each component holds (no component should stand for a few tracks)."""
     audio, rank, names = fit_inputs(clips.part("train")[0], rank, names)
     fitted, v = _mixture_fit(clip_statistics(audio, names), names, rank, components, meta, 0)  # one pass over the clips
-    prior, card = train_music(clips, meta, names, rank, log, prior=fitted)
+    out = held_out(clips)
+    every = clip_statistics(clips.audio[out], names)  # read once: for the card's energies and for the components
+    prior, card = train_music(clips, meta, names, rank, log, prior=fitted, held_stats=every)
     tracks = clips.track[clips.split["train"]]
     held = prior._nearest(v)
     prior.meta["held"] = [{"clips": int((held == k).sum()), "tracks": len(set(tracks[held == k].tolist()))}
                           for k in range(len(prior.weights))]
     least = min(prior.meta["held"], key=lambda h: h["tracks"])
     log(f"the component of fewest tracks holds {least['clips']} training clips of {least['tracks']} tracks")
-    out = np.concatenate([clips.split["valid"], clips.split["test"]])
-    genre = genre_text(genre_in_components(held, clips.label[clips.split["train"]], prior.component_of(clips.audio[out]),
+    out_components = prior._nearest(prior.vector({n: torch.as_tensor(e, dtype=torch.float32) for n, e in every.items()}))
+    genre = genre_text(genre_in_components(held, clips.label[clips.split["train"]], out_components,
                                            clips.label[out], clips.genres))
 
     def with_components(path: Path) -> str:

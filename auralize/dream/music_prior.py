@@ -188,6 +188,11 @@ class MusicPrior:
                                 param="prior")
 
 
+def held_out(clips) -> np.ndarray:
+    """The indices of the VALID and TEST clips, in that order: what a prior's card is measured on."""
+    return np.concatenate([clips.split["valid"], clips.split["test"]])
+
+
 def clip_statistics(audio: np.ndarray, names: Sequence[str], batch: int = 256) -> dict[str, np.ndarray]:
     """The statistics ``names`` of clips ``audio`` ``(n, samples)`` read at the listening level: name -> ``(n, k)``."""
     audio = np.asarray(audio, np.float32)
@@ -246,18 +251,21 @@ def gaussian_fit(every: dict[str, np.ndarray], names: Sequence[str], rank: int, 
     return GaussianFit(prior, x, float(floor))
 
 
-def train_music(clips, meta: dict, names, rank: int, log, prior: MusicPrior | None = None) -> tuple[MusicPrior, object]:
+def train_music(clips, meta: dict, names, rank: int, log, prior: MusicPrior | None = None,
+                held_stats: dict[str, np.ndarray] | None = None) -> tuple[MusicPrior, object]:
     """The music prior from the TRAIN clips (their labels unread), and its card: how it scores held-out clips
     of each genre (labels read only for this report) and white noise. ``prior``: one already fitted on those
-    clips (default: :func:`fit_music_prior` of them)."""
+    clips (default: :func:`fit_music_prior` of them); ``held_stats``: the held-out clips' :func:`clip_statistics`,
+    when the caller has them already (default: read here)."""
     if prior is None:
         prior = fit_music_prior(clips.part("train")[0], rank, names, meta)
     log(f"{prior.kind_text}: rank {prior.meta['rank']}, {prior.meta['explained_variance']:.3f} of the statistics' "
         "variance")
-    held = np.concatenate([clips.split["valid"], clips.split["test"]])
-    with torch.no_grad():
-        energy = torch.cat([prior.distance(torch.from_numpy(clips.audio[held[i:i + 256]]))
-                            for i in range(0, len(held), 256)]).numpy()
+    held = held_out(clips)
+    every = held_stats if held_stats is not None else clip_statistics(clips.audio[held], prior.names)
+    with torch.no_grad():  # in the batches clip_statistics reads them in
+        energy = torch.cat([prior.energy({n: torch.as_tensor(e[i:i + 256], dtype=torch.float32)
+                                          for n, e in every.items()}) for i in range(0, len(held), 256)]).numpy()
         noise = prior.distance(torch.randn(32, clips.audio.shape[1], generator=torch.Generator().manual_seed(0))).numpy()
     labels = clips.label[held]
     per_genre = {g: float(np.median(energy[labels == i])) for i, g in enumerate(clips.genres) if (labels == i).any()}
