@@ -83,7 +83,10 @@ class MixturePrior(MusicPrior):
         """The component each clip of ``audio`` ``(n, samples)`` most belongs to ``(n,)``."""
         if len(audio) == 0:
             return np.zeros(0, np.int64)
-        every = clip_statistics(audio, self.names, batch)
+        return self.component_of_statistics(clip_statistics(audio, self.names, batch))
+
+    def component_of_statistics(self, every: dict[str, np.ndarray]) -> np.ndarray:
+        """The component each clip most belongs to ``(n,)``, from its :func:`clip_statistics` ``name -> (n, k)``."""
         return self._nearest(self.vector({n: torch.as_tensor(e, dtype=torch.float32) for n, e in every.items()}))
 
     def _nearest(self, v) -> np.ndarray:
@@ -195,9 +198,8 @@ def train_mixture(clips, meta: dict, names, rank: int, log, components: int | No
                           for k in range(len(prior.weights))]
     least = min(prior.meta["held"], key=lambda h: h["tracks"])
     log(f"the component of fewest tracks holds {least['clips']} training clips of {least['tracks']} tracks")
-    out_components = prior._nearest(prior.vector({n: torch.as_tensor(e, dtype=torch.float32) for n, e in every.items()}))
-    genre = genre_text(genre_in_components(held, clips.label[clips.split["train"]], out_components,
-                                           clips.label[out], clips.genres))
+    genre = genre_text(genre_in_components(held, clips.label[clips.split["train"]],
+                                           prior.component_of_statistics(every), clips.label[out], clips.genres))
 
     def with_components(path: Path) -> str:
         rows = "\n".join(f"| {k} | {prior.weights[k]:.3f} | {h['clips']} | {h['tracks']} |"
