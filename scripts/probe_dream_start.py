@@ -3,8 +3,9 @@
 With the mixture prior, the prior alone descends from white noise to the mode nearest white noise, whatever
 the seed, so every seed's control is nearly the same sound (the panel hears it as metal, as it hears white
 noise). This probe starts each dream somewhere that depends on the seed, or gives it a part of the prior
-that does, or lets it choose that part through the model, and measures both sides with the shipped panel: the dreams and their controls (``--genre all --control``, seeds given), and the prior alone
-for ten seeds. Like issue 14's own controls, each variant replaces one function of the library for the run:
+that does, or lets it choose that part through the model, and measures both sides with the shipped panel:
+the dreams and their controls (``--genre all --control``, seeds given), and the prior alone for ten seeds.
+Like issue 14's own controls, each variant replaces one function of the library for the run:
 
 - ``warm:N``: for the first N of the 150 steps, the prior alone, with one of its components drawn by the seed
   (``MixturePrior.drawn``), then the model and the whole mixture (dream and control share those N steps);
@@ -143,7 +144,8 @@ def component_scores(model, prior) -> np.ndarray:
     path = WORK / "component-scores.npy"
     if path.is_file():
         return np.load(path)
-    from auralize.dream.render import render, round_trip, to_audio
+    from auralize.dream.render import render, to_audio
+    from auralize.evaluation import predict
 
     off, settings = Target(model_weight=0.0), DreamSettings(seed=0)
     weight = audible._prior_for(Target(), settings.param, model.genres)[0]
@@ -151,7 +153,7 @@ def component_scores(model, prior) -> np.ndarray:
                   for k in range(len(prior.weights))]
     result = render(model, objectives, settings, progress=False)
     audio = audible.listening_level(to_audio(result, n_iter=settings.griffin_lim_iters, seed=0))
-    scores = np.array([[round_trip(model, a[None], g)["p_target_mean"] for g in model.genres] for a in audio])
+    scores = np.array([predict(model, a[None]).probabilities.mean(0) for a in audio])  # what round_trip reads
     WORK.mkdir(parents=True, exist_ok=True)
     np.save(path, scores)
     return scores
@@ -183,7 +185,7 @@ def dreams(out: Path, genres: str, target: Target, seed: int, control: bool) -> 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("variants", nargs="+", help="default, drawn, warm:N, colour:A, boost:B, subset:K, steps:N, langevin:S or posterior:W")
+    ap.add_argument("variants", nargs="+", help=NAMES)
     ap.add_argument("--seeds", default="0,1,2", help="seeds of the dreams and their controls")
     ap.add_argument("--alone-seeds", type=int, default=10, help="seeds of the prior alone (0..n-1)")
     ap.add_argument("-o", "--out", type=Path, default=None, help="also write this markdown page")
@@ -194,12 +196,11 @@ def main() -> None:
     for variant in args.variants:
         kind, _, value = variant.partition(":")
         if kind not in VARIANTS:
-            ap.error(f"unknown variant {variant!r}: use default, drawn, warm:N, colour:A, boost:B, subset:K, "
-                     "steps:N, langevin:S or posterior:W")
+            ap.error(f"unknown variant {variant!r}: use {NAMES}")
         audible.genre_objective, params.FineParam.__init__ = saved
         MixturePrior.drawn, params.FineParam.project, STEPS[0] = saved_drawn, saved_project, DreamSettings().steps
         VARIANTS[kind](float(value or 0))
-        sample = kind in ("boost", "drawn", "subset", "steps")  # what each replaced function changes, --prior-sample draws
+        sample = kind in ("boost", "drawn", "subset", "steps")  # variants of what --prior-sample draws
         hits, controls, shares, trips = [], [], [], []
         for s in seeds:
             SEED[0] = s
@@ -255,6 +256,7 @@ likely, union bound, as `benchmarks/bench_panel.py` computes it).
 """
 
 
+NAMES = "default, drawn, warm:N, colour:A, boost:B, subset:K, steps:N, langevin:S or posterior:W"
 VARIANTS = {"default": lambda v: None, "drawn": lambda v: None, "warm": lambda v: warm(int(v)), "colour": colour,
             "boost": boost, "subset": lambda v: subset(int(v)), "steps": lambda v: steps(int(v)),
             "langevin": langevin, "posterior": posterior}
